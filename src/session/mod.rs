@@ -1,0 +1,463 @@
+//! The logged-in client (RFC 6120, RFC 6121; XEP-0030 and XEP-0199 answers).
+//!
+//! After [`negotiate`] binds a resource, the stream is split in two tasks:
+//!
+//! * the **writer** owns the write half; everybody sends through a bounded queue, and
+//!   it flushes only when the queue is empty, so bursts (IBB windows) share syscalls;
+//! * the **reader** owns the read half and delivers each stanza to exactly one place:
+//!   the waiter of an iq result (matched by id and sender), a [`Route`] some protocol
+//!   registered (e.g. IBB data for one session id), a built-in answer (ping, disco#info),
+//!   or the [`Incoming`] queue of the command.
+//!
+//! Routes get back-pressure (the reader waits when a route is full), which is what keeps
+//! a fast IBB sender from filling our memory. The general queue drops instead, so a
+//! command that never reads it cannot stall iq answers.
+
+mod negotiate;
+pub mod stream;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncWriteExt, BufWriter, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::jid::{FullJid, Jid};
+use crate::stanza::{self, ErrorType, StanzaError, CLIENT_NS};
+use crate::transport::{TransportError, TrustSettings};
+use crate::xml::{self, Element, Frame, XmlError, STREAMS_NS};
+use stream::{Io, XmlReader};
+
+pub const PING_NS: &str = "urn:xmpp:ping";
+pub const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
+
+/// Everything needed to log in.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub jid: Jid,
+    /// `--server HOST[:PORT]`: skip DNS.
+    pub server: Option<String>,
+    pub direct_tls: bool,
+    pub trust: TrustSettings,
+    pub resource: Option<String>,
+    /// Features listed in our disco#info answer (XEP-0030 §3.1).
+    pub features: Vec<String>,
+    /// How long an iq request may wait for its answer by default.
+    pub iq_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("connection: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the server sent invalid XML: {0}")]
+    Xml(#[from] XmlError),
+    #[error("the server closed the stream: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    StreamError {
+        condition: String,
+        text: Option<String>,
+    },
+    #[error(
+        "the server does not offer STARTTLS; xft does not log in without TLS (try --direct-tls)"
+    )]
+    NoStartTls,
+    #[error(transparent)]
+    Sasl(#[from] crate::sasl::SaslError),
+    #[error("authentication failed: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    AuthFailed {
+        condition: String,
+        text: Option<String>,
+    },
+    #[error("resource binding failed: {0}")]
+    Bind(StanzaError),
+    #[error("the server sent something unexpected: wanted {expected}, got {got}")]
+    Unexpected { expected: &'static str, got: String },
+    #[error("the connection to the server was lost")]
+    Disconnected,
+}
+
+/// Why an iq request got no result.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IqError {
+    #[error("{0}")]
+    Stanza(StanzaError),
+    #[error("no answer within {} s", .0.as_secs())]
+    Timeout(Duration),
+    #[error("the connection to the server was lost")]
+    Disconnected,
+}
+
+/// A predicate that claims stanzas for a [`Route`].
+type Filter = Box<dyn Fn(&Element) -> bool + Send + Sync>;
+
+struct RouteEntry {
+    filter: Filter,
+    tx: mpsc::Sender<Element>,
+}
+
+struct PendingIq {
+    /// Who must answer: the `to` of the request (None = our own account or server).
+    from: Option<Jid>,
+    tx: oneshot::Sender<Element>,
+}
+
+struct Shared {
+    jid: FullJid,
+    out: mpsc::Sender<Outgoing>,
+    pending: Mutex<HashMap<String, PendingIq>>,
+    routes: Mutex<Vec<RouteEntry>>,
+    features: Vec<String>,
+    iq_timeout: Duration,
+    closed: AtomicBool,
+    stream_error: Mutex<Option<SessionError>>,
+}
+
+enum Outgoing {
+    Stanza(String),
+    Close,
+}
+
+/// A handle on the logged-in session; cheap to clone.
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Shared>,
+}
+
+/// Stanzas nobody else claimed: presence, messages, iq requests for the command.
+pub struct Incoming {
+    rx: mpsc::Receiver<Element>,
+}
+
+impl Incoming {
+    /// The next unclaimed stanza; `None` once the connection is gone.
+    pub async fn next(&mut self) -> Option<Element> {
+        self.rx.recv().await
+    }
+}
+
+/// Stanzas claimed by a filter; dropping the route releases them.
+pub struct Route {
+    rx: mpsc::Receiver<Element>,
+}
+
+impl Route {
+    pub async fn next(&mut self) -> Option<Element> {
+        self.rx.recv().await
+    }
+}
+
+/// An iq request on its way; await [`PendingResult::wait`] for the answer.
+pub struct PendingResult {
+    rx: oneshot::Receiver<Element>,
+    timeout: Duration,
+}
+
+impl PendingResult {
+    pub async fn wait(self) -> Result<Element, IqError> {
+        match tokio::time::timeout(self.timeout, self.rx).await {
+            Err(_) => Err(IqError::Timeout(self.timeout)),
+            Ok(Err(_)) => Err(IqError::Disconnected),
+            Ok(Ok(el)) if el.get_attr("type") == Some("result") => Ok(el),
+            Ok(Ok(el)) => Err(IqError::Stanza(StanzaError::from_stanza(&el))),
+        }
+    }
+}
+
+/// Capacity of the outgoing queue (stanzas).
+const OUT_QUEUE: usize = 64;
+/// Capacity of the general incoming queue; more is dropped (see module docs).
+const IN_QUEUE: usize = 1024;
+/// Capacity of each route.
+const ROUTE_QUEUE: usize = 64;
+/// A whitespace keepalive after this much silence on our side (RFC 6120 §4.6.1).
+const KEEPALIVE: Duration = Duration::from_secs(90);
+
+impl Session {
+    /// Connects, authenticates, binds and starts the reader and writer tasks.
+    pub async fn login(
+        settings: &Settings,
+        password: &str,
+    ) -> Result<(Session, Incoming), SessionError> {
+        let negotiated = negotiate::login(settings, password).await?;
+        let (io, framer) = negotiated.reader.split_io();
+        let (read_half, write_half) = tokio::io::split(io);
+        let (out_tx, out_rx) = mpsc::channel(OUT_QUEUE);
+        let (in_tx, in_rx) = mpsc::channel(IN_QUEUE);
+        let shared = Arc::new(Shared {
+            jid: negotiated.jid,
+            out: out_tx,
+            pending: Mutex::new(HashMap::new()),
+            routes: Mutex::new(Vec::new()),
+            features: settings.features.clone(),
+            iq_timeout: settings.iq_timeout,
+            closed: AtomicBool::new(false),
+            stream_error: Mutex::new(None),
+        });
+        tokio::spawn(write_loop(write_half, out_rx));
+        let reader = framer.with_io(read_half);
+        tokio::spawn(read_loop(reader, shared.clone(), in_tx));
+        Ok((Session { shared }, Incoming { rx: in_rx }))
+    }
+
+    /// Our bound full JID.
+    pub fn jid(&self) -> &FullJid {
+        &self.shared.jid
+    }
+
+    pub fn default_timeout(&self) -> Duration {
+        self.shared.iq_timeout
+    }
+
+    /// Queues a stanza for sending.
+    pub async fn send(&self, el: Element) -> Result<(), SessionError> {
+        let text = xml::stanza_to_string(&el, CLIENT_NS);
+        self.shared
+            .out
+            .send(Outgoing::Stanza(text))
+            .await
+            .map_err(|_| self.lost())
+    }
+
+    /// Sends an iq request and returns a handle to await its answer (for pipelining).
+    pub async fn iq_start(&self, iq: Element, timeout: Duration) -> Result<PendingResult, IqError> {
+        let id = iq.get_attr("id").unwrap_or_default().to_owned();
+        let from = iq.get_attr("to").and_then(|t| Jid::parse(t).ok());
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut pending) = self.shared.pending.lock() {
+            pending.insert(id, PendingIq { from, tx });
+        }
+        self.send(iq).await.map_err(|_| IqError::Disconnected)?;
+        Ok(PendingResult { rx, timeout })
+    }
+
+    /// Sends an iq request and waits for its result (the default timeout).
+    pub async fn iq(&self, iq: Element) -> Result<Element, IqError> {
+        self.iq_timeout(iq, self.shared.iq_timeout).await
+    }
+
+    pub async fn iq_timeout(&self, iq: Element, timeout: Duration) -> Result<Element, IqError> {
+        self.iq_start(iq, timeout).await?.wait().await
+    }
+
+    /// Claims every future stanza for which `filter` is true.
+    pub fn route(&self, filter: impl Fn(&Element) -> bool + Send + Sync + 'static) -> Route {
+        let (tx, rx) = mpsc::channel(ROUTE_QUEUE);
+        if let Ok(mut routes) = self.shared.routes.lock() {
+            routes.push(RouteEntry {
+                filter: Box::new(filter),
+                tx,
+            });
+        }
+        Route { rx }
+    }
+
+    /// Answers an iq request with an empty result.
+    pub async fn reply_result(&self, request: &Element) -> Result<(), SessionError> {
+        self.send(stanza::iq_result(request)).await
+    }
+
+    /// Answers a request with an error.
+    pub async fn reply_error(
+        &self,
+        request: &Element,
+        error: &StanzaError,
+    ) -> Result<(), SessionError> {
+        self.send(stanza::error_reply(request, error)).await
+    }
+
+    /// True once the connection is gone.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::SeqCst)
+    }
+
+    /// Ends the stream after everything queued so far has been written (RFC 6120 §4.4).
+    pub async fn close(&self) {
+        let _ = self.shared.out.send(Outgoing::Close).await;
+        // Give the server a moment to close its side, so stanzas sent just before are
+        // processed rather than dropped with the TCP connection.
+        for _ in 0..50 {
+            if self.is_closed() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The error that ended the session, or `Disconnected`.
+    fn lost(&self) -> SessionError {
+        self.shared
+            .stream_error
+            .lock()
+            .ok()
+            .and_then(|mut e| e.take())
+            .unwrap_or(SessionError::Disconnected)
+    }
+}
+
+async fn write_loop(io: WriteHalf<Box<dyn Io>>, mut rx: mpsc::Receiver<Outgoing>) {
+    let mut io = BufWriter::with_capacity(256 * 1024, io);
+    loop {
+        let next = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
+            Err(_) => Some(Outgoing::Stanza(" ".into())),
+            Ok(next) => next,
+        };
+        let Some(mut item) = next else { break };
+        loop {
+            match item {
+                Outgoing::Stanza(text) => {
+                    stream::log_outgoing(&text);
+                    if io.write_all(text.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                Outgoing::Close => {
+                    stream::log_outgoing("</stream:stream>");
+                    let _ = io.write_all(b"</stream:stream>").await;
+                    let _ = io.flush().await;
+                    let _ = io.shutdown().await;
+                    return;
+                }
+            }
+            match rx.try_recv() {
+                Ok(more) => item = more,
+                Err(_) => break,
+            }
+        }
+        if io.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn read_loop(
+    mut reader: XmlReader<ReadHalf<Box<dyn Io>>>,
+    shared: Arc<Shared>,
+    incoming: mpsc::Sender<Element>,
+) {
+    loop {
+        let el = match reader.next_frame().await {
+            Ok(Frame::Stanza(el)) if el.is("error", STREAMS_NS) => {
+                let error = stream::stream_error(&el);
+                tracing::warn!("{error}");
+                set_error(&shared, error);
+                break;
+            }
+            Ok(Frame::Stanza(el)) => el,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::debug!("stream ended: {e}");
+                set_error(&shared, e);
+                break;
+            }
+        };
+        dispatch(&shared, &incoming, el).await;
+    }
+    shared.closed.store(true, Ordering::SeqCst);
+    // Waiters see their sender dropped: Disconnected.
+    if let Ok(mut pending) = shared.pending.lock() {
+        pending.clear();
+    }
+    if let Ok(mut routes) = shared.routes.lock() {
+        routes.clear();
+    }
+}
+
+fn set_error(shared: &Shared, error: SessionError) {
+    if let Ok(mut slot) = shared.stream_error.lock() {
+        slot.get_or_insert(error);
+    }
+}
+
+/// Delivers one stanza to its single destination (see module docs).
+async fn dispatch(shared: &Shared, incoming: &mpsc::Sender<Element>, el: Element) {
+    if el.name() == "iq" && matches!(el.get_attr("type"), Some("result" | "error")) {
+        deliver_iq_answer(shared, el);
+        return;
+    }
+    if let Some(reply) = builtin_answer(shared, &el) {
+        let _ = shared
+            .out
+            .send(Outgoing::Stanza(xml::stanza_to_string(&reply, CLIENT_NS)))
+            .await;
+        return;
+    }
+    if let Some(tx) = matching_route(shared, &el) {
+        let _ = tx.send(el).await;
+        return;
+    }
+    let is_request = el.name() == "iq";
+    match incoming.try_send(el) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(el) | mpsc::error::TrySendError::Closed(el)) => {
+            // RFC 6120 §8.4: an iq request nobody handles gets service-unavailable.
+            if is_request {
+                let error = StanzaError::new(ErrorType::Cancel, "service-unavailable");
+                let reply = stanza::error_reply(&el, &error);
+                let _ = shared
+                    .out
+                    .send(Outgoing::Stanza(xml::stanza_to_string(&reply, CLIENT_NS)))
+                    .await;
+            }
+        }
+    }
+}
+
+/// RFC 6120 §8.1.2.1: an answer must come from the entity we asked; anything else is
+/// ignored, so a third party cannot inject results by guessing ids.
+fn deliver_iq_answer(shared: &Shared, el: Element) {
+    let Some(id) = el.get_attr("id") else { return };
+    let Ok(mut pending) = shared.pending.lock() else {
+        return;
+    };
+    let Some(waiter) = pending.get(id) else {
+        return;
+    };
+    let from = el.get_attr("from").and_then(|f| Jid::parse(f).ok());
+    let own = shared.jid.bare();
+    let legitimate = match (&waiter.from, &from) {
+        (None, None) => true,
+        (None, Some(f)) => *f == own || *f == own.domain_jid() || f == shared.jid.as_jid(),
+        (Some(to), Some(f)) => to == f,
+        (Some(to), None) => *to == own || *to == own.domain_jid(),
+    };
+    if !legitimate {
+        tracing::debug!("ignoring iq answer {id} from an entity we did not ask");
+        return;
+    }
+    if let Some(waiter) = pending.remove(id) {
+        let _ = waiter.tx.send(el);
+    }
+}
+
+fn matching_route(shared: &Shared, el: &Element) -> Option<mpsc::Sender<Element>> {
+    let mut routes = shared.routes.lock().ok()?;
+    routes.retain(|r| !r.tx.is_closed());
+    routes.iter().find(|r| (r.filter)(el)).map(|r| r.tx.clone())
+}
+
+/// Answers XEP-0199 pings and XEP-0030 disco#info queries on our own.
+fn builtin_answer(shared: &Shared, el: &Element) -> Option<Element> {
+    if stanza::is_iq_request(el, "get", "ping", PING_NS) {
+        return Some(stanza::iq_result(el));
+    }
+    if stanza::is_iq_request(el, "get", "query", DISCO_INFO_NS) {
+        let query = el.get_child("query", DISCO_INFO_NS)?;
+        let mut answer =
+            Element::new("query", DISCO_INFO_NS).attr_opt("node", query.get_attr("node"));
+        answer.push_child(
+            Element::new("identity", DISCO_INFO_NS)
+                .attr("category", "client")
+                .attr("type", "pc")
+                .attr("name", "xft"),
+        );
+        for feature in &shared.features {
+            answer.push_child(Element::new("feature", DISCO_INFO_NS).attr("var", feature.as_str()));
+        }
+        return Some(stanza::iq_result(el).child(answer));
+    }
+    None
+}

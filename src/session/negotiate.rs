@@ -1,0 +1,241 @@
+//! Stream negotiation up to a bound resource (RFC 6120 §4.3, §5, §6, §7).
+//!
+//! Runs strictly in order on one connection, so it is a plain async function with no
+//! tasks: open the stream, STARTTLS unless TLS is already up, SASL, restart, bind.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use tokio::net::TcpStream;
+
+use super::stream::{write_element, write_str, Io, XmlReader};
+use super::{SessionError, Settings};
+use crate::jid::{FullJid, Jid};
+use crate::sasl::{self, Exchange, Mechanism};
+use crate::stanza::{self, StanzaError, CLIENT_NS};
+use crate::transport::{self, tls};
+use crate::xml::{self, Element, Frame, STREAMS_NS};
+
+const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
+
+/// A negotiated stream, ready for stanzas.
+pub struct Negotiated {
+    pub reader: XmlReader<Box<dyn Io>>,
+    pub jid: FullJid,
+}
+
+/// Connects and logs in.
+pub async fn login(settings: &Settings, password: &str) -> Result<Negotiated, SessionError> {
+    let domain = settings.jid.domain().to_owned();
+    let endpoints =
+        transport::endpoints(&domain, settings.server.as_deref(), settings.direct_tls).await?;
+    let (tcp, endpoint) = transport::connect(&endpoints).await?;
+    tracing::debug!("connected to {}:{}", endpoint.host, endpoint.port);
+    let started = std::time::Instant::now();
+    let (mut reader, features) = if endpoint.direct_tls {
+        let config = tls::client_config(&settings.trust, true)?;
+        let stream = tls::handshake(tcp, &domain, config).await?;
+        let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
+        let features = open_stream(&mut reader, &domain).await?;
+        (reader, features)
+    } else {
+        starttls(tcp, settings, &domain).await?
+    };
+    tracing::debug!("TLS established after {:?}", started.elapsed());
+    let features = authenticate(&mut reader, &features, settings, password, &domain).await?;
+    tracing::debug!("authenticated after {:?}", started.elapsed());
+    let jid = bind(&mut reader, &features, settings.resource.as_deref()).await?;
+    tracing::debug!("bound {jid} after {:?}", started.elapsed());
+    Ok(Negotiated { reader, jid })
+}
+
+/// Sends our stream header and reads the server's header and features.
+async fn open_stream<R: Io>(
+    reader: &mut XmlReader<R>,
+    domain: &str,
+) -> Result<Element, SessionError> {
+    reader.reset();
+    write_str(reader.io_mut(), &xml::stream_header(domain, None)).await?;
+    match reader.next_frame().await? {
+        Frame::StreamOpen(header) => {
+            if header.version.as_deref() != Some("1.0") {
+                return Err(SessionError::Unexpected {
+                    expected: "an XMPP 1.0 stream",
+                    got: format!("version {:?}", header.version),
+                });
+            }
+        }
+        other => {
+            return Err(SessionError::Unexpected {
+                expected: "the server's stream header",
+                got: format!("{other:?}"),
+            })
+        }
+    }
+    let features = reader.next_element().await?;
+    if !features.is("features", STREAMS_NS) {
+        return Err(unexpected("stream features", &features));
+    }
+    Ok(features)
+}
+
+/// RFC 6120 §5.4: TLS is mandatory for xft, so a server without STARTTLS is refused.
+async fn starttls(
+    tcp: TcpStream,
+    settings: &Settings,
+    domain: &str,
+) -> Result<(XmlReader<Box<dyn Io>>, Element), SessionError> {
+    let mut plain = XmlReader::new(tcp);
+    let features = open_stream(&mut plain, domain).await?;
+    if features.get_child("starttls", TLS_NS).is_none() {
+        return Err(SessionError::NoStartTls);
+    }
+    write_element(plain.io_mut(), &Element::new("starttls", TLS_NS)).await?;
+    let answer = plain.next_element().await?;
+    if !answer.is("proceed", TLS_NS) {
+        return Err(unexpected("<proceed/> to STARTTLS", &answer));
+    }
+    let config = tls::client_config(&settings.trust, false)?;
+    let tcp = plain.into_inner();
+    let stream = tls::handshake(tcp, domain, config).await?;
+    let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
+    let features = open_stream(&mut reader, domain).await?;
+    Ok((reader, features))
+}
+
+/// RFC 6120 §6.4: runs the SASL exchange, then restarts the stream; returns the new features.
+async fn authenticate(
+    reader: &mut XmlReader<Box<dyn Io>>,
+    features: &Element,
+    settings: &Settings,
+    password: &str,
+    domain: &str,
+) -> Result<Element, SessionError> {
+    let offered: Vec<String> = features
+        .get_child("mechanisms", sasl::NS)
+        .map(|m| {
+            m.children()
+                .map(|c| c.text_content().trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mechanism = Mechanism::choose(&offered, true)?;
+    tracing::debug!("SASL mechanism {}", mechanism.name());
+    let user = settings.jid.node().unwrap_or_default();
+    let (mut exchange, initial) = Exchange::new(mechanism, user, password)?;
+    let auth = Element::new("auth", sasl::NS)
+        .attr("mechanism", mechanism.name())
+        .text(encode_sasl(&initial));
+    write_element(reader.io_mut(), &auth).await?;
+    loop {
+        let el = reader.next_element().await?;
+        match el.name() {
+            "challenge" if el.ns() == sasl::NS => {
+                let response = exchange.respond(&decode_sasl(&el)?)?;
+                let response = Element::new("response", sasl::NS).text(encode_sasl(&response));
+                write_element(reader.io_mut(), &response).await?;
+            }
+            "success" if el.ns() == sasl::NS => {
+                exchange.finish(&decode_sasl(&el)?)?;
+                break;
+            }
+            "failure" if el.ns() == sasl::NS => return Err(sasl_failure(&el)),
+            _ => return Err(unexpected("a SASL answer", &el)),
+        }
+    }
+    open_stream(reader, domain).await
+}
+
+/// RFC 6120 §7: binds a resource; the server may pick another one than we asked for.
+async fn bind(
+    reader: &mut XmlReader<Box<dyn Io>>,
+    features: &Element,
+    resource: Option<&str>,
+) -> Result<FullJid, SessionError> {
+    if features.get_child("bind", BIND_NS).is_none() {
+        return Err(unexpected(
+            "resource binding in the stream features",
+            features,
+        ));
+    }
+    let mut bind = Element::new("bind", BIND_NS);
+    if let Some(r) = resource {
+        bind.push_child(Element::new("resource", BIND_NS).text(r));
+    }
+    let result = request(reader, stanza::iq("set", None, bind)).await?;
+    let jid_text = result
+        .get_child("bind", BIND_NS)
+        .and_then(|b| b.child_text("jid", BIND_NS))
+        .ok_or_else(|| unexpected("the bound JID", &result))?;
+    let jid = Jid::parse(jid_text.trim())
+        .ok()
+        .and_then(|j| j.to_full())
+        .ok_or_else(|| unexpected("a full JID from resource binding", &result))?;
+    // RFC 6121 §1.4 (legacy session establishment): only when the server requires it.
+    if let Some(session) = features.get_child("session", SESSION_NS) {
+        if session.get_child("optional", SESSION_NS).is_none() {
+            request(
+                reader,
+                stanza::iq("set", None, Element::new("session", SESSION_NS)),
+            )
+            .await?;
+        }
+    }
+    Ok(jid)
+}
+
+/// Sends an iq and waits for its answer while nothing else is running.
+async fn request(
+    reader: &mut XmlReader<Box<dyn Io>>,
+    iq: Element,
+) -> Result<Element, SessionError> {
+    let id = iq.get_attr("id").unwrap_or_default().to_owned();
+    write_element(reader.io_mut(), &iq).await?;
+    loop {
+        let el = reader.next_element().await?;
+        if el.is("iq", CLIENT_NS) && el.get_attr("id") == Some(id.as_str()) {
+            return match el.get_attr("type") {
+                Some("result") => Ok(el),
+                _ => Err(SessionError::Bind(StanzaError::from_stanza(&el))),
+            };
+        }
+    }
+}
+
+/// RFC 6120 §6.4.2: an empty initial response is sent as "=".
+fn encode_sasl(data: &[u8]) -> String {
+    if data.is_empty() {
+        "=".into()
+    } else {
+        B64.encode(data)
+    }
+}
+
+fn decode_sasl(el: &Element) -> Result<Vec<u8>, SessionError> {
+    let text: String = el.text_content().split_whitespace().collect();
+    if text.is_empty() || text == "=" {
+        return Ok(Vec::new());
+    }
+    B64.decode(text).map_err(|_| SessionError::Unexpected {
+        expected: "base64 SASL data",
+        got: "invalid base64".into(),
+    })
+}
+
+/// RFC 6120 §6.5: the failure's condition and text become the error.
+fn sasl_failure(el: &Element) -> SessionError {
+    let condition = el
+        .children()
+        .find(|c| c.name() != "text")
+        .map(|c| c.name().to_owned())
+        .unwrap_or_else(|| "not-authorized".into());
+    let text = el.child_text("text", sasl::NS).filter(|t| !t.is_empty());
+    SessionError::AuthFailed { condition, text }
+}
+
+fn unexpected(expected: &'static str, got: &Element) -> SessionError {
+    let mut got = got.to_xml();
+    got.truncate(200);
+    SessionError::Unexpected { expected, got }
+}

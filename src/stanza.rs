@@ -1,0 +1,235 @@
+//! Stanza plumbing shared by every protocol: ids, iq replies and stanza errors
+//! (RFC 6120 §8.2.3, §8.3).
+
+use std::fmt;
+
+use crate::xml::Element;
+
+pub const CLIENT_NS: &str = "jabber:client";
+pub const STANZAS_NS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+/// RFC 6120 §8.3.2: what the error tells the sender to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorType {
+    Auth,
+    Cancel,
+    Continue,
+    Modify,
+    Wait,
+}
+
+impl ErrorType {
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorType::Auth => "auth",
+            ErrorType::Cancel => "cancel",
+            ErrorType::Continue => "continue",
+            ErrorType::Modify => "modify",
+            ErrorType::Wait => "wait",
+        }
+    }
+
+    fn parse(s: &str) -> ErrorType {
+        match s {
+            "auth" => ErrorType::Auth,
+            "continue" => ErrorType::Continue,
+            "modify" => ErrorType::Modify,
+            "wait" => ErrorType::Wait,
+            _ => ErrorType::Cancel,
+        }
+    }
+}
+
+/// An `<error/>` child of a stanza (RFC 6120 §8.3): a defined condition, optional text,
+/// and an optional application-specific condition (e.g. SI's `<no-valid-streams/>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StanzaError {
+    pub error_type: ErrorType,
+    pub condition: String,
+    pub text: Option<String>,
+    /// `(name, namespace)` of the application-specific condition element.
+    pub app_condition: Option<(String, String)>,
+}
+
+impl StanzaError {
+    pub fn new(error_type: ErrorType, condition: &str) -> Self {
+        StanzaError {
+            error_type,
+            condition: condition.to_owned(),
+            text: None,
+            app_condition: None,
+        }
+    }
+
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    pub fn with_app_condition(mut self, name: &str, ns: &str) -> Self {
+        self.app_condition = Some((name.to_owned(), ns.to_owned()));
+        self
+    }
+
+    /// Reads the `<error/>` child of an error stanza; a missing or empty one becomes
+    /// `undefined-condition` rather than a parse failure, since it still means "no".
+    pub fn from_stanza(stanza: &Element) -> StanzaError {
+        let Some(error) = stanza.children().find(|c| c.name() == "error") else {
+            return StanzaError::new(ErrorType::Cancel, "undefined-condition");
+        };
+        let error_type = ErrorType::parse(error.get_attr("type").unwrap_or("cancel"));
+        let mut out = StanzaError::new(error_type, "undefined-condition");
+        for child in error.children() {
+            if child.ns() == STANZAS_NS {
+                if child.name() == "text" {
+                    out.text = Some(child.text_content()).filter(|t| !t.is_empty());
+                } else {
+                    out.condition = child.name().to_owned();
+                }
+            } else {
+                out.app_condition = Some((child.name().to_owned(), child.ns().to_owned()));
+            }
+        }
+        out
+    }
+
+    /// True when the defined condition is `condition`.
+    pub fn is(&self, condition: &str) -> bool {
+        self.condition == condition
+    }
+
+    /// True when the application condition is `name` in `ns`.
+    pub fn has_app_condition(&self, name: &str, ns: &str) -> bool {
+        self.app_condition
+            .as_ref()
+            .is_some_and(|(n, s)| n == name && s == ns)
+    }
+
+    fn to_element(&self) -> Element {
+        let mut error = Element::new("error", CLIENT_NS)
+            .attr("type", self.error_type.as_str())
+            .child(Element::new(self.condition.as_str(), STANZAS_NS));
+        if let Some(text) = &self.text {
+            error.push_child(Element::new("text", STANZAS_NS).text(text.as_str()));
+        }
+        if let Some((name, ns)) = &self.app_condition {
+            error.push_child(Element::new(name.as_str(), ns.as_str()));
+        }
+        error
+    }
+}
+
+impl fmt::Display for StanzaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.condition)?;
+        if let Some((name, _)) = &self.app_condition {
+            write!(f, " ({name})")?;
+        }
+        if let Some(text) = &self.text {
+            write!(f, ": {text}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StanzaError {}
+
+/// A fresh random stanza id or stream id: 16 characters of `[A-Za-z0-9]`, which also
+/// satisfies the NMTOKEN rule XEP-0047 §2.1 sets for session ids.
+pub fn new_id() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 16)
+}
+
+/// `<iq type='get|set' to=... id=...>payload</iq>`.
+pub fn iq(kind: &str, to: Option<&str>, payload: Element) -> Element {
+    Element::new("iq", CLIENT_NS)
+        .attr("type", kind)
+        .attr("id", new_id())
+        .attr_opt("to", to)
+        .child(payload)
+}
+
+/// The empty result that acknowledges an iq request (RFC 6120 §8.2.3).
+pub fn iq_result(request: &Element) -> Element {
+    Element::new("iq", CLIENT_NS)
+        .attr("type", "result")
+        .attr("id", request.get_attr("id").unwrap_or_default())
+        .attr_opt("to", request.get_attr("from"))
+}
+
+/// An error reply to `request` (RFC 6120 §8.3.1).
+pub fn error_reply(request: &Element, error: &StanzaError) -> Element {
+    Element::new(request.name(), CLIENT_NS)
+        .attr("type", "error")
+        .attr("id", request.get_attr("id").unwrap_or_default())
+        .attr_opt("to", request.get_attr("from"))
+        .child(error.to_element())
+}
+
+/// The `type` attribute, with RFC 6120's defaults (`normal` for message, none for presence).
+pub fn stanza_type(stanza: &Element) -> &str {
+    stanza.get_attr("type").unwrap_or(match stanza.name() {
+        "message" => "normal",
+        "presence" => "available",
+        _ => "",
+    })
+}
+
+/// True for an iq request (`get` or `set`) whose first child is `name` in `ns`.
+pub fn is_iq_request(stanza: &Element, kind: &str, name: &str, ns: &str) -> bool {
+    stanza.name() == "iq"
+        && stanza.ns() == CLIENT_NS
+        && stanza.get_attr("type") == Some(kind)
+        && stanza.children().next().is_some_and(|c| c.is(name, ns))
+}
+
+/// The first child element of an iq: its payload.
+pub fn payload(stanza: &Element) -> Option<&Element> {
+    stanza.children().find(|c| c.name() != "error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_error_with_app_condition() {
+        // XEP-0095 §4.2 Example 4: no valid streams.
+        let stanza = Element::new("iq", CLIENT_NS).attr("type", "error").child(
+            Element::new("error", CLIENT_NS)
+                .attr("code", "400")
+                .attr("type", "cancel")
+                .child(Element::new("bad-request", STANZAS_NS))
+                .child(Element::new(
+                    "no-valid-streams",
+                    "http://jabber.org/protocol/si",
+                )),
+        );
+        let e = StanzaError::from_stanza(&stanza);
+        assert!(e.is("bad-request"));
+        assert!(e.has_app_condition("no-valid-streams", "http://jabber.org/protocol/si"));
+        assert_eq!(e.error_type, ErrorType::Cancel);
+    }
+
+    #[test]
+    fn error_reply_round_trips() {
+        let req = Element::new("iq", CLIENT_NS)
+            .attr("type", "set")
+            .attr("id", "x1")
+            .attr("from", "a@b/c");
+        let err = StanzaError::new(ErrorType::Cancel, "forbidden").with_text("Offer Declined");
+        let reply = error_reply(&req, &err);
+        assert_eq!(reply.get_attr("to"), Some("a@b/c"));
+        assert_eq!(reply.get_attr("id"), Some("x1"));
+        assert_eq!(StanzaError::from_stanza(&reply), err);
+    }
+
+    #[test]
+    fn ids_are_nmtokens() {
+        let id = new_id();
+        assert_eq!(id.len(), 16);
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(id, new_id());
+    }
+}

@@ -1,0 +1,31 @@
+//! Errors of the XML layer, grouped by cause (RFC 6120 §4.9.3, §11).
+
+/// Why the peer's XML was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum XmlError {
+    /// RFC 6120 §11.1: "MUST NOT contain ... internal or external DTD subsets".
+    #[error("peer sent a DTD, which XMPP forbids")]
+    Doctype,
+    /// RFC 6120 §11.1: comments are not allowed.
+    #[error("peer sent an XML comment, which XMPP forbids")]
+    Comment,
+    /// RFC 6120 §11.1: processing instructions are not allowed.
+    #[error("peer sent a processing instruction, which XMPP forbids")]
+    ProcessingInstruction,
+    /// RFC 6120 §11.1: only the five predefined entities and character references.
+    #[error("peer used the undeclared entity &{0};")]
+    UnknownEntity(String),
+    #[error("peer used the undeclared namespace prefix '{0}'")]
+    UnknownPrefix(String),
+    #[error("peer sent bytes that are not XML markup between stanzas")]
+    Junk,
+    /// RFC 6120 §11.6: UTF-8 only.
+    #[error("peer sent bytes that are not UTF-8")]
+    Encoding,
+    #[error("peer sent an element larger than the {limit}-byte limit")]
+    StanzaTooLarge { limit: usize },
+    #[error("malformed XML: {0}")]
+    Malformed(String),
+    #[error("the stream did not open with <stream:stream>")]
+    NotAStream,
+}
