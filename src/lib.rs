@@ -1,6 +1,9 @@
+pub mod cli;
+pub mod error;
 pub mod jid;
 pub mod sasl;
 pub mod session;
 pub mod stanza;
 pub mod transport;
+pub mod vcard;
 pub mod xml;

@@ -59,10 +59,12 @@ fn hmac_with<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8>
     mac.finalize().into_bytes().to_vec()
 }
 
-/// A 24-byte random nonce, base64 (printable, no ',').
+/// A random nonce of 32 alphanumeric characters (~190 bits). RFC 5802 allows any
+/// printable character but ','; Prosody 0.12 refuses some of them ('+', '/'), so stay
+/// with the characters everybody accepts.
 pub fn random_nonce() -> String {
-    let bytes: [u8; 24] = rand::random();
-    B64.encode(bytes)
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 32)
 }
 
 /// Client side of one SCRAM exchange.

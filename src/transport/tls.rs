@@ -125,7 +125,10 @@ fn describe_certificate_error(e: &rustls::CertificateError, domain: &str) -> Str
         E::NotValidYet | E::NotValidYetContext { .. } => "not valid yet".into(),
         E::Revoked => "revoked".into(),
         E::BadSignature => "bad signature".into(),
-        other => format!("{other:?}"),
+        E::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            "self-signed: a CA certificate presented as the server's own".into()
+        }
+        other => other.to_string(),
     }
 }
 

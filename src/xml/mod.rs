@@ -10,5 +10,5 @@ mod writer;
 pub use element::{Element, Node};
 pub use error::XmlError;
 pub use framer::{Frame, Framer};
-pub use parse::{StreamHeader, STREAMS_NS};
+pub use parse::{parse_document, StreamHeader, STREAMS_NS};
 pub use writer::{escape_into, stanza_to_string, stream_header};

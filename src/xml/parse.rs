@@ -204,3 +204,17 @@ fn attribute_error(e: quick_xml::Error) -> XmlError {
 fn malformed(e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed(e.to_string())
 }
+
+/// Parses a standalone document (a file the user gave): an optional XML declaration,
+/// then one root element, under the same restrictions as the stream.
+pub fn parse_document(text: &str) -> Result<Element, XmlError> {
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    if rest.starts_with("<?xml") {
+        let end = rest
+            .find("?>")
+            .ok_or_else(|| malformed("unterminated XML declaration"))?;
+        rest = rest[end + 2..].trim_start();
+    }
+    let rest = rest.trim_end();
+    parse_fragment(rest.as_bytes(), &NsScope::default())
+}

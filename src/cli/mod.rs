@@ -1,0 +1,132 @@
+//! The command-line edge: parse arguments, set up logging, run one command, turn the
+//! outcome into output and an exit code.
+
+pub mod args;
+mod settings;
+mod vcard_cmd;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::error::{Error, ExitStatus};
+use crate::session::{Incoming, Session};
+use args::{Cli, Command, GlobalArgs};
+
+/// Runs xft with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                ExitStatus::Usage.code()
+            } else {
+                0
+            });
+        }
+    };
+    init_logging(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("xft: cannot start the async runtime: {e}");
+            return ExitCode::from(ExitStatus::Internal.code());
+        }
+    };
+    let outcome = runtime.block_on(run_until_interrupted(cli));
+    // Do not wait for tasks still blocked on the network.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xft: {e}");
+            ExitCode::from(e.exit_status().code())
+        }
+    }
+}
+
+async fn run_until_interrupted(cli: Cli) -> Result<(), Error> {
+    tokio::select! {
+        result = run(cli) => result,
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let global = cli.global;
+    match cli.command {
+        Command::Vcard(cmd) => vcard_cmd::run(&global, cmd).await,
+        Command::Completions { shell } => {
+            print_completions(shell);
+            Ok(())
+        }
+    }
+}
+
+/// Logs in with the settings the arguments and config give.
+pub(crate) async fn login(
+    global: &GlobalArgs,
+    features: Vec<String>,
+) -> Result<(Session, Incoming), Error> {
+    let config = settings::load_config(global.config.as_deref())?;
+    let settings = settings::session_settings(global, &config, features)?;
+    let password = settings::password(global, &config, &settings.jid)?;
+    Ok(Session::login(&settings, &password).await?)
+}
+
+fn init_logging(global: &GlobalArgs) {
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,xft=debug",
+        (false, _) => "warn,xft=trace",
+    };
+    let filter = std::env::var("XFT_LOG").unwrap_or_else(|_| default.to_owned());
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .with_ansi(ansi)
+        .try_init();
+}
+
+/// Writes the completion script for `shell` to stdout.
+pub fn print_completions(shell: args::Shell) {
+    let mut out = std::io::stdout();
+    write_completions(shell, &mut out);
+}
+
+pub fn write_completions(shell: args::Shell, out: &mut dyn std::io::Write) {
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        args::Shell::Bash => S::Bash,
+        args::Shell::Zsh => S::Zsh,
+        args::Shell::Fish => S::Fish,
+        args::Shell::Elvish => S::Elvish,
+        args::Shell::Powershell => S::PowerShell,
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "xft", out);
+}
+
+/// Prints a notice on stderr unless `-q`.
+pub(crate) fn notice(global: &GlobalArgs, text: &str) {
+    if !global.quiet {
+        eprintln!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

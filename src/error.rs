@@ -1,0 +1,156 @@
+//! The top-level error and the exit-code table every subcommand shares.
+//!
+//! Each layer has its own error enum; this one wraps them, and [`Error::exit_status`] is
+//! the single exhaustive `match` that decides the exit code, so a new variant anywhere
+//! forces a decision here. The README's table is checked against [`ExitStatus::ALL`].
+
+use crate::session::{IqError, SessionError};
+use crate::transport::TransportError;
+use crate::vcard::VcardError;
+
+/// Documented process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success = 0,
+    Internal = 1,
+    Usage = 2,
+    Config = 3,
+    Connection = 4,
+    Auth = 5,
+    Unavailable = 6,
+    Unsupported = 7,
+    Declined = 8,
+    TransferFailed = 9,
+    Timeout = 10,
+    Integrity = 11,
+    LocalIo = 12,
+    NotFound = 13,
+    Remote = 14,
+    Protocol = 15,
+    Interrupted = 130,
+}
+
+impl ExitStatus {
+    pub const ALL: [ExitStatus; 17] = [
+        ExitStatus::Success,
+        ExitStatus::Internal,
+        ExitStatus::Usage,
+        ExitStatus::Config,
+        ExitStatus::Connection,
+        ExitStatus::Auth,
+        ExitStatus::Unavailable,
+        ExitStatus::Unsupported,
+        ExitStatus::Declined,
+        ExitStatus::TransferFailed,
+        ExitStatus::Timeout,
+        ExitStatus::Integrity,
+        ExitStatus::LocalIo,
+        ExitStatus::NotFound,
+        ExitStatus::Remote,
+        ExitStatus::Protocol,
+        ExitStatus::Interrupted,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// One line for `--help` and the README.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success",
+            ExitStatus::Internal => "internal error (a bug in xft)",
+            ExitStatus::Usage => "invalid command line",
+            ExitStatus::Config => "configuration or credentials missing or invalid",
+            ExitStatus::Connection => "cannot reach the server, TLS failure, or connection lost",
+            ExitStatus::Auth => "authentication failed (wrong JID or password)",
+            ExitStatus::Unavailable => {
+                "recipient unavailable: offline, no resource visible, not a contact"
+            }
+            ExitStatus::Unsupported => {
+                "peer lacks support: no SI file transfer or no common stream method"
+            }
+            ExitStatus::Declined => "offer declined or refused (not allowed, too large)",
+            ExitStatus::TransferFailed => {
+                "transfer failed: every bytestream failed or the stream broke"
+            }
+            ExitStatus::Timeout => "no answer in time",
+            ExitStatus::Integrity => "integrity failure: size or MD5 does not match the offer",
+            ExitStatus::LocalIo => "local file error (read, write, rename)",
+            ExitStatus::NotFound => "not found (no vCard, no such user)",
+            ExitStatus::Remote => "other error reported by the server or peer",
+            ExitStatus::Protocol => "protocol violation by the server or peer",
+            ExitStatus::Interrupted => "interrupted (Ctrl-C)",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad configuration, missing credentials, unusable arguments found after parsing.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Vcard(#[from] VcardError),
+    #[error("{context}: {source}")]
+    LocalIo {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn local_io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::LocalIo {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Config(_) => ExitStatus::Config,
+            Error::Session(e) => session_status(e),
+            Error::Vcard(e) => match e {
+                VcardError::NotFound { .. } => ExitStatus::NotFound,
+                VcardError::Refused(_) => ExitStatus::Remote,
+                VcardError::Iq(e) => iq_status(e),
+                VcardError::Malformed => ExitStatus::Protocol,
+                VcardError::BadInput(_) => ExitStatus::Usage,
+            },
+            Error::LocalIo { .. } => ExitStatus::LocalIo,
+            Error::Interrupted => ExitStatus::Interrupted,
+        }
+    }
+}
+
+pub fn session_status(e: &SessionError) -> ExitStatus {
+    match e {
+        SessionError::Transport(TransportError::CaFile { .. }) => ExitStatus::Config,
+        SessionError::Transport(_)
+        | SessionError::Io(_)
+        | SessionError::Disconnected
+        | SessionError::NoStartTls => ExitStatus::Connection,
+        SessionError::AuthFailed { .. } => ExitStatus::Auth,
+        SessionError::Sasl(crate::sasl::SaslError::Prep) => ExitStatus::Config,
+        SessionError::Sasl(crate::sasl::SaslError::NoMechanism(_)) => ExitStatus::Auth,
+        SessionError::Sasl(_) => ExitStatus::Auth,
+        SessionError::Bind(_) => ExitStatus::Remote,
+        SessionError::Xml(_)
+        | SessionError::StreamError { .. }
+        | SessionError::Unexpected { .. } => ExitStatus::Protocol,
+    }
+}
+
+pub fn iq_status(e: &IqError) -> ExitStatus {
+    match e {
+        IqError::Stanza(_) => ExitStatus::Remote,
+        IqError::Timeout(_) => ExitStatus::Timeout,
+        IqError::Disconnected => ExitStatus::Connection,
+    }
+}

@@ -1,0 +1,37 @@
+//! Files in the repository that must agree with the code: the README's exit-code table
+//! and the committed shell completions.
+
+use xft::cli::args::Shell;
+use xft::error::ExitStatus;
+
+#[test]
+fn readme_lists_every_exit_code() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for status in ExitStatus::ALL {
+        let row = format!("| {} | {} |", status.code(), status.describe());
+        assert!(
+            readme.contains(&row),
+            "README.md lacks the exit-code row `{row}`"
+        );
+    }
+}
+
+#[test]
+fn committed_completions_are_current() {
+    for (shell, file) in [
+        (Shell::Bash, "xft.bash"),
+        (Shell::Zsh, "_xft"),
+        (Shell::Fish, "xft.fish"),
+    ] {
+        let path = format!("{}/completions/{file}", env!("CARGO_MANIFEST_DIR"));
+        let committed = std::fs::read(&path).unwrap_or_default();
+        let mut generated = Vec::new();
+        xft::cli::write_completions(shell, &mut generated);
+        assert!(
+            committed == generated,
+            "{path} is stale: run `cargo run -q -- completions {} > completions/{file}`",
+            format!("{shell:?}").to_lowercase()
+        );
+    }
+}

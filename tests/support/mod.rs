@@ -1,0 +1,308 @@
+//! Test harness: a throwaway Prosody per test binary, accounts, and the `xft` binary.
+//!
+//! The server runs from a config written into a temp dir: loopback only, free ports, a
+//! CA and server certificate generated for the run, vcard_legacy, a proxy65 component
+//! on 127.0.0.1, no rate limits. A watchdog shell process kills it and removes the
+//! directory once the test process is gone, however the tests end (a static is never
+//! dropped, and a panic or Ctrl-C must not leave a server behind).
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const DOMAIN: &str = "xft.test";
+pub const PROXY: &str = "proxy.xft.test";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Prosody {
+    pub dir: PathBuf,
+    pub c2s_port: u16,
+    pub tls_port: u16,
+    pub proxy_port: u16,
+    /// The CA that signed the server's certificate (what `--ca` gets).
+    pub ca_pem: PathBuf,
+    config: PathBuf,
+    accounts: AtomicU32,
+    _child: Child,
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: String,
+    pub jid: String,
+    pub password: String,
+}
+
+static SERVER: OnceLock<Prosody> = OnceLock::new();
+
+/// The server shared by the tests of this binary, started on first use.
+pub fn server() -> &'static Prosody {
+    SERVER.get_or_init(Prosody::start)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+impl Prosody {
+    fn start() -> Prosody {
+        let dir = tempfile::Builder::new()
+            .prefix("xft-prosody-")
+            .tempdir()
+            .expect("temp dir")
+            .keep();
+        std::fs::create_dir_all(dir.join("data")).expect("data dir");
+        let ca_pem = write_certificates(&dir);
+        let (c2s_port, tls_port, proxy_port) = (free_port(), free_port(), free_port());
+        let config = dir.join("prosody.cfg.lua");
+        std::fs::write(&config, config_text(&dir, c2s_port, tls_port, proxy_port)).expect("config");
+        let child = Command::new("prosody")
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).expect("log file"))
+            .spawn()
+            .expect("cannot start prosody: is it installed? run scripts/install-deps");
+        spawn_watchdog(child.id(), &dir);
+        let server = Prosody {
+            dir,
+            c2s_port,
+            tls_port,
+            proxy_port,
+            ca_pem,
+            config,
+            accounts: AtomicU32::new(0),
+            _child: child,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for port in [self.c2s_port, self.tls_port, self.proxy_port] {
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if Instant::now() > deadline {
+                    panic!(
+                        "prosody did not start listening on {port}:\n{}",
+                        self.log_tail()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    pub fn log_tail(&self) -> String {
+        let mut out = String::new();
+        for name in ["stderr.log", "prosody.log"] {
+            let text = std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let from = lines.len().saturating_sub(30);
+            out.push_str(&format!("--- {name}\n{}\n", lines[from..].join("\n")));
+        }
+        out
+    }
+
+    /// A fresh account named after `tag`.
+    pub fn account(&self, tag: &str) -> Account {
+        let n = self.accounts.fetch_add(1, Ordering::SeqCst);
+        let user = format!("{tag}{n}").to_lowercase();
+        let status = Command::new("prosodyctl")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["register", &user, DOMAIN, PASSWORD])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("prosodyctl");
+        assert!(status.success(), "prosodyctl register {user} failed");
+        Account {
+            jid: format!("{user}@{DOMAIN}"),
+            user,
+            password: PASSWORD.to_owned(),
+        }
+    }
+
+    /// Makes `a` and `b` mutual contacts (subscription both). Call before either logs in:
+    /// it writes the roster files Prosody reads at login.
+    pub fn make_contacts(&self, a: &Account, b: &Account) {
+        self.add_roster_item(a, b);
+        self.add_roster_item(b, a);
+    }
+
+    fn add_roster_item(&self, owner: &Account, contact: &Account) {
+        let dir = self.dir.join("data").join("xft%2etest").join("roster");
+        std::fs::create_dir_all(&dir).expect("roster dir");
+        let path = dir.join(format!("{}.dat", owner.user));
+        let mut items = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| {
+                t.strip_prefix("return {\n")
+                    .map(|rest| rest.trim_end().trim_end_matches("};").to_owned())
+            })
+            .unwrap_or_else(|| {
+                "\t[false] = { [\"version\"] = 1; [\"pending\"] = {}; };\n".to_owned()
+            });
+        items.push_str(&format!(
+            "\t[\"{}\"] = {{ [\"subscription\"] = \"both\"; [\"groups\"] = {{}}; }};\n",
+            contact.jid
+        ));
+        std::fs::write(&path, format!("return {{\n{items}}};\n")).expect("roster file");
+    }
+
+    /// `xft` logged in as `account` against this server (no DNS, our CA, no user config).
+    pub fn xft(&self, account: &Account) -> Command {
+        let mut cmd = self.xft_bare();
+        cmd.args(["--jid", &account.jid])
+            .args(["--server", &format!("127.0.0.1:{}", self.c2s_port)])
+            .arg("--ca")
+            .arg(&self.ca_pem)
+            .env("XFT_PASSWORD", &account.password);
+        cmd
+    }
+
+    /// `xft` with an isolated environment and nothing else.
+    pub fn xft_bare(&self) -> Command {
+        let mut cmd = Command::new(xft_binary());
+        cmd.env_remove("XFT_JID")
+            .env_remove("XFT_PASSWORD")
+            .env_remove("XFT_SERVER")
+            .env_remove("XFT_CONFIG")
+            .env_remove("XFT_LOG")
+            .env("XDG_CONFIG_HOME", self.dir.join("no-config"))
+            .stdin(Stdio::null());
+        cmd
+    }
+}
+
+/// The xft binary: Cargo tells integration tests; examples (try-it, bench) find it next
+/// to themselves (`target/<profile>/examples/..` -> `target/<profile>/xft`).
+pub fn xft_binary() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_xft") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
+    profile_dir.join("xft")
+}
+
+/// Writes a CA, and a server certificate it signs for the domain and the proxy.
+fn write_certificates(dir: &Path) -> PathBuf {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "xft test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
+        .expect("ca cert");
+    let key = KeyPair::generate().expect("server key");
+    let params =
+        CertificateParams::new(vec![DOMAIN.to_owned(), PROXY.to_owned()]).expect("server params");
+    let cert = params.signed_by(&key, &ca).expect("server cert");
+    let ca_pem = dir.join("ca.pem");
+    std::fs::write(&ca_pem, ca.pem()).expect("ca.pem");
+    std::fs::write(dir.join("server.pem"), cert.pem()).expect("server.pem");
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("server.key");
+    ca_pem
+}
+
+fn config_text(dir: &Path, c2s: u16, tls: u16, proxy: u16) -> String {
+    let d = dir.display();
+    let log_level = if std::env::var_os("XFT_TEST_PROSODY_DEBUG").is_some() {
+        "debug"
+    } else {
+        "info"
+    };
+    format!(
+        r#"-- throwaway server for xft's tests
+run_as_root = true
+daemonize = false
+pidfile = "{d}/prosody.pid"
+data_path = "{d}/data"
+certificates = "{d}"
+log = {{ {log_level} = "{d}/prosody.log" }}
+interfaces = {{ "127.0.0.1", "::1" }}
+local_interfaces = {{ "127.0.0.1", "::1" }}
+c2s_ports = {{ {c2s} }}
+c2s_direct_tls_ports = {{ {tls} }}
+s2s_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+proxy65_ports = {{ {proxy} }}
+modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping"; "vcard_legacy"; "pep"; "presence"; "posix" }}
+modules_disabled = {{ "s2s"; "limits"; "offline" }}
+authentication = "internal_hashed"
+storage = "internal"
+c2s_require_encryption = true
+ssl = {{ certificate = "{d}/server.pem"; key = "{d}/server.key" }}
+VirtualHost "{DOMAIN}"
+Component "{PROXY}" "proxy65"
+  proxy65_address = "127.0.0.1"
+"#
+    )
+}
+
+/// Kills prosody and removes its directory once this test process has exited.
+fn spawn_watchdog(prosody_pid: u32, dir: &Path) {
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
+         kill {p} 2>/dev/null; sleep 1; kill -9 {p} 2>/dev/null; rm -rf '{d}'",
+        me = std::process::id(),
+        p = prosody_pid,
+        d = dir.display()
+    );
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+}
+
+/// Runs a command to completion, with stdin text.
+pub fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin);
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// Runs a command to completion.
+pub fn run(mut cmd: Command) -> Output {
+    cmd.output().expect("spawn")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing stderr when it differs.
+#[track_caller]
+pub fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "exit code; stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
