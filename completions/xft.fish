@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_xft_global_optspecs
-    string join \n jid= server= direct-tls ca= insecure resource= password-file= password-command= config= timeout= json v/verbose q/quiet h/help V/version
+    string join \n jid= server= direct-tls ca= insecure resource= password-file= password-command= config= timeout= json v/verbose q/quiet progress= h/help V/version
 end
 
 function __fish_xft_needs_command
@@ -32,6 +32,10 @@ complete -c xft -n "__fish_xft_needs_command" -l password-file -d 'Read the pass
 complete -c xft -n "__fish_xft_needs_command" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_needs_command" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
 complete -c xft -n "__fish_xft_needs_command" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_needs_command" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
 complete -c xft -n "__fish_xft_needs_command" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
 complete -c xft -n "__fish_xft_needs_command" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
 complete -c xft -n "__fish_xft_needs_command" -l json -d 'Machine-readable output: JSON on stdout'
@@ -39,9 +43,163 @@ complete -c xft -n "__fish_xft_needs_command" -s v -l verbose -d 'More logging o
 complete -c xft -n "__fish_xft_needs_command" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
 complete -c xft -n "__fish_xft_needs_command" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_needs_command" -s V -l version -d 'Print version'
+complete -c xft -n "__fish_xft_needs_command" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "contact" -d 'Manage contacts (a sender sees a contact\'s resources only with a subscription)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c xft -n "__fish_xft_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'Stream method: auto tries the best the recipient accepts' -r -f -a "auto\t''
+ibb\t''"
+complete -c xft -n "__fish_xft_using_subcommand send" -l name -d 'Offer the file under this name (one FILE only; the default for \'-\' is "stdin")' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l desc -d 'A description sent with the offer' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l block-size -d 'In-band bytestream block size in bytes (1-65535; the recipient may ask for less)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l window -d 'In-band blocks sent before waiting for acknowledgements' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l presence-wait -d 'Seconds to wait for a bare JID\'s resources to show up' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand send" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand send" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand send" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand send" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand send" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand send" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand send" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand send" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand send" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l dir -d 'Directory to store files in (default: the current directory)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -s o -l output -d 'Write the file to exactly PATH, or to stdout with \'-\' (one file only). On stdout a failure is known only at the end: check the exit code' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -l from -d 'Accept files only from JID (repeatable; a bare JID allows all its resources). Default: your contacts and your own other resources' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l count -d 'Number of files to receive before exiting; 0 = until interrupted' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l max-size -d 'Decline files larger than this (bytes; K, M, G, T suffixes are powers of 1024)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l approve -d 'Approve presence subscription requests from JID while running (repeatable)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand recv" -l accept-any -d 'Accept files from anybody'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l overwrite -d 'Replace existing files instead of picking "name (1).ext"'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand recv" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand recv" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand recv" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "list" -d 'List your contacts and subscription states'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "list" -d 'List your contacts and subscription states'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
@@ -50,6 +208,10 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subco
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l json -d 'Machine-readable output: JSON on stdout'
@@ -67,6 +229,10 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l xml -d 'Print the vCard element as received instead of a listing'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
@@ -89,6 +255,10 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l json -d 'Machine-readable output: JSON on stdout'
@@ -106,14 +276,25 @@ complete -c xft -n "__fish_xft_using_subcommand completions" -l password-file -d
 complete -c xft -n "__fish_xft_using_subcommand completions" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand completions" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand completions" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand completions" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
 complete -c xft -n "__fish_xft_using_subcommand completions" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand completions" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand completions" -l json -d 'Machine-readable output: JSON on stdout'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from vcard completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from vcard completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from vcard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "contact" -d 'Manage contacts (a sender sees a contact\'s resources only with a subscription)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "list" -d 'List your contacts and subscription states'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from vcard" -f -a "get" -d 'Print a vCard: your own, or that of JID'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from vcard" -f -a "set" -d 'Change fields of your vCard, or replace it with --xml FILE'

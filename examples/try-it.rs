@@ -31,6 +31,44 @@ fn show(title: &str, mut cmd: Command) -> std::process::Output {
     out
 }
 
+/// Starts `xft recv` for bob, sends a file from alice to bob's bare JID, checks it.
+fn send_a_file(
+    server: &support::Prosody,
+    alice: &support::Account,
+    bob: &support::Account,
+) -> bool {
+    let inbox = support::scratch_dir("inbox");
+    let outbox = support::scratch_dir("outbox");
+    let data = support::pattern(5 << 20, 1);
+    std::fs::write(outbox.join("holiday photos.tar"), &data).expect("write sample");
+    let mut recv = server.xft(bob);
+    recv.args(["recv", "--dir"]).arg(&inbox);
+    println!(
+        "\n$ xft recv --dir {}   (as {}, in the background)",
+        inbox.display(),
+        bob.jid
+    );
+    let receiver = support::Receiver::spawn(recv);
+    println!("ready as {}", receiver.jid);
+    let mut send = server.xft(alice);
+    send.arg("send")
+        .arg(outbox.join("holiday photos.tar"))
+        .arg(&bob.jid);
+    show("alice sends 5 MiB to bob's bare JID", send);
+    let done = receiver.finish(std::time::Duration::from_secs(60));
+    for line in done.stderr.lines().filter(|l| !l.starts_with('{')) {
+        println!("{line}");
+    }
+    let arrived = std::fs::read(inbox.join("holiday photos.tar"))
+        .map(|d| d == data)
+        .unwrap_or(false);
+    println!(
+        "[exit {}] bob's copy is identical: {arrived}",
+        done.code.unwrap_or(-1)
+    );
+    arrived && done.code == Some(0)
+}
+
 fn main() {
     let server = support::server();
     let alice = server.account("alice");
@@ -49,6 +87,8 @@ fn main() {
         "Every xft call below also gets --jid, --server 127.0.0.1:{} and --ca (the run's CA).",
         server.c2s_port
     );
+
+    let sent = send_a_file(server, &alice, &bob);
 
     let mut set = server.xft(&alice);
     set.args([
@@ -74,5 +114,9 @@ fn main() {
     let mut get = server.xft(&alice);
     get.args(["vcard", "get", &bob.jid]);
     let out = show("bob has no vCard: exit code 13", get);
-    std::process::exit(if out.status.code() == Some(13) { 0 } else { 1 });
+    std::process::exit(if sent && out.status.code() == Some(13) {
+        0
+    } else {
+        1
+    });
 }

@@ -87,9 +87,14 @@ impl ExitStatus {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad configuration, missing credentials, unusable arguments found after parsing.
+    /// Bad configuration or missing credentials.
     #[error("{0}")]
     Config(String),
+    /// Arguments that parse but do not fit together.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Transfer(#[from] crate::transfer::TransferError),
     #[error(transparent)]
     Session(#[from] SessionError),
     #[error(transparent)]
@@ -115,6 +120,8 @@ impl Error {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Error::Config(_) => ExitStatus::Config,
+            Error::Usage(_) => ExitStatus::Usage,
+            Error::Transfer(e) => e.exit_status(),
             Error::Session(e) => session_status(e),
             Error::Vcard(e) => match e {
                 VcardError::NotFound { .. } => ExitStatus::NotFound,

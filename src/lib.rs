@@ -1,9 +1,14 @@
+pub mod bytestream;
 pub mod cli;
+pub mod disco;
 pub mod error;
 pub mod jid;
+pub mod roster;
 pub mod sasl;
 pub mod session;
+pub mod si;
 pub mod stanza;
+pub mod transfer;
 pub mod transport;
 pub mod vcard;
 pub mod xml;

@@ -47,8 +47,9 @@ pub struct StanzaError {
     pub error_type: ErrorType,
     pub condition: String,
     pub text: Option<String>,
-    /// `(name, namespace)` of the application-specific condition element.
-    pub app_condition: Option<(String, String)>,
+    /// `(name, namespace)` of the application-specific condition element (boxed: rare,
+    /// and it would double the size of every error that carries a `StanzaError`).
+    pub app_condition: Option<Box<(String, String)>>,
 }
 
 impl StanzaError {
@@ -67,7 +68,7 @@ impl StanzaError {
     }
 
     pub fn with_app_condition(mut self, name: &str, ns: &str) -> Self {
-        self.app_condition = Some((name.to_owned(), ns.to_owned()));
+        self.app_condition = Some(Box::new((name.to_owned(), ns.to_owned())));
         self
     }
 
@@ -87,7 +88,8 @@ impl StanzaError {
                     out.condition = child.name().to_owned();
                 }
             } else {
-                out.app_condition = Some((child.name().to_owned(), child.ns().to_owned()));
+                out.app_condition =
+                    Some(Box::new((child.name().to_owned(), child.ns().to_owned())));
             }
         }
         out
@@ -102,7 +104,7 @@ impl StanzaError {
     pub fn has_app_condition(&self, name: &str, ns: &str) -> bool {
         self.app_condition
             .as_ref()
-            .is_some_and(|(n, s)| n == name && s == ns)
+            .is_some_and(|app| app.0 == name && app.1 == ns)
     }
 
     fn to_element(&self) -> Element {
@@ -112,8 +114,8 @@ impl StanzaError {
         if let Some(text) = &self.text {
             error.push_child(Element::new("text", STANZAS_NS).text(text.as_str()));
         }
-        if let Some((name, ns)) = &self.app_condition {
-            error.push_child(Element::new(name.as_str(), ns.as_str()));
+        if let Some(app) = &self.app_condition {
+            error.push_child(Element::new(app.0.as_str(), app.1.as_str()));
         }
         error
     }
@@ -122,8 +124,8 @@ impl StanzaError {
 impl fmt::Display for StanzaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.condition)?;
-        if let Some((name, _)) = &self.app_condition {
-            write!(f, " ({name})")?;
+        if let Some(app) = &self.app_condition {
+            write!(f, " ({})", app.0)?;
         }
         if let Some(text) = &self.text {
             write!(f, ": {text}")?;

@@ -77,10 +77,30 @@ pub struct GlobalArgs {
     /// No progress and no notices on stderr; errors only.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Progress display: a bar when stderr is a terminal (auto), NDJSON events on
+    /// stderr for scripts (json), or none.
+    #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Bar,
+    Json,
+    None,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Send files to JID (SI file transfer, XEP-0096).
+    Send(SendArgs),
+    /// Stay online and receive files (one, unless --count says otherwise).
+    Recv(RecvArgs),
+    /// Manage contacts (a sender sees a contact's resources only with a subscription).
+    #[command(subcommand)]
+    Contact(ContactCommand),
     /// Read or publish vCards (XEP-0054).
     #[command(subcommand)]
     Vcard(VcardCommand),
@@ -138,4 +158,129 @@ pub enum Shell {
     Fish,
     Elvish,
     Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Files to send, one offer each; '-' reads stdin (spooled to a temporary file first,
+    /// because the offer needs the size).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Recipient: a full JID (as `xft recv` prints it), or a contact's bare JID.
+    #[arg(value_name = "JID")]
+    pub to: Jid,
+    /// Stream method: auto tries the best the recipient accepts.
+    #[arg(long, value_enum, default_value_t = MethodChoice::Auto)]
+    pub method: MethodChoice,
+    /// Offer the file under this name (one FILE only; the default for '-' is "stdin").
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// A description sent with the offer.
+    #[arg(long, value_name = "TEXT")]
+    pub desc: Option<String>,
+    /// In-band bytestream block size in bytes (1-65535; the recipient may ask for less).
+    #[arg(long, value_name = "N", default_value_t = crate::cli::DEFAULT_BLOCK_SIZE,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub block_size: u16,
+    /// In-band blocks sent before waiting for acknowledgements.
+    #[arg(long, value_name = "N", default_value_t = crate::cli::DEFAULT_WINDOW,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub window: u16,
+    /// Seconds to wait for a bare JID's resources to show up.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub presence_wait: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodChoice {
+    Auto,
+    Ibb,
+}
+
+#[derive(Debug, Args)]
+pub struct RecvArgs {
+    /// Directory to store files in (default: the current directory).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub dir: Option<PathBuf>,
+    /// Write the file to exactly PATH, or to stdout with '-' (one file only). On stdout
+    /// a failure is known only at the end: check the exit code.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Accept files only from JID (repeatable; a bare JID allows all its resources).
+    /// Default: your contacts and your own other resources.
+    #[arg(long = "from", value_name = "JID")]
+    pub from: Vec<Jid>,
+    /// Accept files from anybody.
+    #[arg(long, conflicts_with = "from")]
+    pub accept_any: bool,
+    /// Number of files to receive before exiting; 0 = until interrupted.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u64,
+    /// Decline files larger than this (bytes; K, M, G, T suffixes are powers of 1024).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+    /// Replace existing files instead of picking "name (1).ext".
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Approve presence subscription requests from JID while running (repeatable).
+    #[arg(long, value_name = "JID")]
+    pub approve: Vec<Jid>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Ask to see JID's presence, and pre-approve theirs.
+    Add {
+        #[arg(value_name = "JID")]
+        contact: Jid,
+    },
+    /// Approve JID's subscription request (and ask for theirs in return).
+    Approve {
+        #[arg(value_name = "JID")]
+        contact: Jid,
+    },
+    /// Remove JID from your contacts (cancels both subscriptions).
+    Remove {
+        #[arg(value_name = "JID")]
+        contact: Jid,
+    },
+    /// List your contacts and subscription states.
+    List,
+}
+
+/// `1024`, `10K`, `5M`, `2G`, `1T` (optionally with "iB" or "B"): powers of 1024.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 30),
+        Some('T' | 't') => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size like 500M"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("10K"), Ok(10 * 1024));
+        assert_eq!(parse_size("5MiB"), Ok(5 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
 }

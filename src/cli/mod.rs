@@ -2,8 +2,15 @@
 //! outcome into output and an exit code.
 
 pub mod args;
+mod contact_cmd;
 mod settings;
+mod transfer_cmd;
 mod vcard_cmd;
+
+/// Default IBB block size (XEP-0047 §2.1 allows up to 65535; see the benchmark).
+pub const DEFAULT_BLOCK_SIZE: u16 = 16384;
+/// Default number of IBB blocks in flight (see the benchmark).
+pub const DEFAULT_WINDOW: u16 = 8;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -60,6 +67,9 @@ async fn run_until_interrupted(cli: Cli) -> Result<(), Error> {
 async fn run(cli: Cli) -> Result<(), Error> {
     let global = cli.global;
     match cli.command {
+        Command::Send(args) => transfer_cmd::send(&global, args).await,
+        Command::Recv(args) => transfer_cmd::recv(&global, args).await,
+        Command::Contact(cmd) => contact_cmd::run(&global, cmd).await,
         Command::Vcard(cmd) => vcard_cmd::run(&global, cmd).await,
         Command::Completions { shell } => {
             print_completions(shell);

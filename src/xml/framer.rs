@@ -464,6 +464,12 @@ mod tests {
                 matches!(e, XmlError::Malformed(_))
             }),
             ("<x:message/>", |e| matches!(e, XmlError::UnknownPrefix(_))),
+            ("<message><body>&#0;</body></message>", |e| {
+                matches!(e, XmlError::Malformed(_))
+            }),
+            ("<message><body>&#x1;</body></message>", |e| {
+                matches!(e, XmlError::Malformed(_))
+            }),
         ];
         for (input, is_expected) in cases {
             let text = format!("{HEADER}{input}");

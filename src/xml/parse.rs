@@ -134,7 +134,8 @@ fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<char, XmlErr
             .resolve_char_ref()
             .ok()
             .flatten()
-            .ok_or_else(|| malformed("invalid character reference"));
+            .filter(|c| super::writer::is_xml_char(*c))
+            .ok_or_else(|| malformed("character reference to a character XML forbids"));
     }
     let name = r.xml10_content();
     match &*name {

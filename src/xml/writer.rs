@@ -61,7 +61,10 @@ pub fn stream_header(to: &str, from: Option<&str>) -> String {
     out
 }
 
-/// Escapes character data or an attribute value.
+/// Escapes character data or an attribute value. Characters XML 1.0 cannot carry
+/// (most C0 controls) become U+FFFD: a peer would close the stream over them
+/// (RFC 6120 §11.1, `not-well-formed`). In attributes, tab and line breaks are written
+/// as character references so attribute-value normalisation keeps them.
 pub fn escape_into(out: &mut String, s: &str, attribute: bool) {
     for c in s.chars() {
         match c {
@@ -70,9 +73,18 @@ pub fn escape_into(out: &mut String, s: &str, attribute: bool) {
             '&' => out.push_str("&amp;"),
             '\'' if attribute => out.push_str("&apos;"),
             '"' if attribute => out.push_str("&quot;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if !is_xml_char(c) => out.push('\u{FFFD}'),
             _ => out.push(c),
         }
     }
+}
+
+/// XML 1.0 `Char` production (§2.2).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
 #[cfg(test)]
@@ -87,6 +99,17 @@ mod tests {
         assert_eq!(
             stanza_to_string(&iq, "jabber:client"),
             "<iq id='a&apos;b'><ping xmlns='urn:xmpp:ping'/></iq>"
+        );
+    }
+
+    #[test]
+    fn never_writes_invalid_xml_characters() {
+        let m = Element::new("file", "x")
+            .attr("name", "a\u{1}b\tc\nd")
+            .text("e\u{0}f");
+        assert_eq!(
+            stanza_to_string(&m, "x"),
+            "<file name='a\u{FFFD}b&#9;c&#10;d'>e\u{FFFD}f</file>"
         );
     }
 

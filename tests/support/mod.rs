@@ -306,3 +306,134 @@ pub fn assert_exit(o: &Output, code: i32) {
         stderr(o)
     );
 }
+
+/// A background `xft recv` (started with `--progress json`), its full JID, and its
+/// output collected as it comes.
+pub struct Receiver {
+    child: Child,
+    pub jid: String,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+}
+
+/// The result of a finished receiver.
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Receiver {
+    /// Starts `cmd` (an `xft ... recv` command) and waits for its "ready" event.
+    pub fn spawn(mut cmd: Command) -> Receiver {
+        use std::io::{BufRead, BufReader, Read};
+        cmd.arg("--progress")
+            .arg("json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn xft recv");
+        let mut out = child.stdout.take().expect("stdout");
+        let stdout = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.read_to_end(&mut buf);
+            buf
+        });
+        let err = child.stderr.take().expect("stderr");
+        let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = collected.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["event"] == "ready" {
+                        let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
+                    }
+                }
+                if let Ok(mut s) = sink.lock() {
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            }
+        });
+        let jid = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(jid) => jid,
+            Err(_) => {
+                let _ = child.kill();
+                let text = collected.lock().map(|s| s.clone()).unwrap_or_default();
+                panic!("xft recv did not become ready:\n{text}");
+            }
+        };
+        Receiver {
+            child,
+            jid,
+            stderr: collected,
+            stdout,
+        }
+    }
+
+    /// Waits up to `limit` for the receiver to exit (killing it after that).
+    pub fn finish(mut self, limit: Duration) -> Finished {
+        let deadline = Instant::now() + limit;
+        let code = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status.code(),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break None;
+                }
+            }
+        };
+        let stdout = self.stdout.join().unwrap_or_default();
+        std::thread::sleep(Duration::from_millis(50));
+        let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        Finished {
+            code,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn kill(mut self) -> Finished {
+        let _ = self.child.kill();
+        self.finish(Duration::from_secs(5))
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures are reproducible.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A fresh empty directory under the server's temp dir.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = server().dir.join("scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Names of the files in `dir`, sorted.
+pub fn list_dir(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}

@@ -1,0 +1,518 @@
+//! In-Band Bytestreams (XEP-0047): base64 blocks in iq stanzas through the server.
+//!
+//! Knows a peer JID and a session id, nothing about SI or Jingle.
+//!
+//! * [`IbbSender`] opens with the largest block size the peer accepts (§2.1: a
+//!   `resource-constraint` answer means "smaller"), then keeps a bounded window of data
+//!   iqs in flight (§2.2: the sender "need not wait for the acknowledgement") and stops
+//!   at the first error.
+//! * [`IbbReceiver`] checks every block: the sid and sender (by its route), the `seq`
+//!   (a wrapping u16, §2.2), strict base64 (§6), the block size, and the byte budget.
+//!   It returns the `<close/>` request unanswered, so the caller can verify the file
+//!   first and answer with an error if it is not whole.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::disco::IBB_NS;
+use crate::jid::Jid;
+use crate::session::{IqError, PendingResult, Route, Session};
+use crate::stanza::{self, ErrorType, StanzaError, CLIENT_NS};
+use crate::xml::Element;
+
+/// §2.1: "MUST NOT be greater than 65535".
+pub const MAX_BLOCK_SIZE: usize = 65535;
+/// Sizes tried after a `resource-constraint` answer (QXmpp takes 4096, slixmpp 8192).
+const STEP_DOWN: [usize; 3] = [16384, 8192, 4096];
+
+#[derive(Debug, thiserror::Error)]
+pub enum IbbError {
+    #[error("the peer refused to open the in-band bytestream: {0}")]
+    OpenRefused(StanzaError),
+    #[error("the peer refused block {seq}: {error}")]
+    DataRefused { seq: u16, error: StanzaError },
+    /// The peer answered our `<close/>` with an error: it did not get the whole file.
+    #[error("the receiver reported a problem when the stream closed: {0}")]
+    CloseRefused(StanzaError),
+    #[error("{0}")]
+    Iq(IqError),
+    /// §2.2: out-of-sequence data "MUST NOT" be processed; the stream is closed.
+    #[error("block {got} arrived where block {expected} was due (XEP-0047 §2.2)")]
+    SeqGap { expected: u16, got: u16 },
+    #[error("block {seq} holds {got} bytes, more than the negotiated block size {limit}")]
+    BlockTooLarge { seq: u16, got: usize, limit: usize },
+    /// §6: "MUST reject (not ignore) any characters not explicitly allowed".
+    #[error("block {seq} is not valid base64")]
+    BadBase64 { seq: u16 },
+    #[error("the peer sent more than the {limit} bytes it offered")]
+    TooMuchData { limit: u64 },
+    #[error("the peer asked for block size '{0}', which is not in 1..=65535")]
+    BadBlockSize(String),
+    #[error("the peer wants to send data in message stanzas; xft accepts iq stanzas only")]
+    MessageMode,
+    #[error("the peer did not open the in-band bytestream within {} s", .0.as_secs())]
+    NoOpen(Duration),
+    #[error("no data from the peer for {} s", .0.as_secs())]
+    Stalled(Duration),
+    #[error("the peer closed the bytestream")]
+    PeerClosed,
+    #[error("the peer went offline")]
+    PeerGone,
+    #[error("the file ended after {read} of {expected} bytes (did it shrink while being sent?)")]
+    SourceShort { read: u64, expected: u64 },
+    #[error("reading the file: {0}")]
+    Read(std::io::Error),
+    #[error("writing the file: {0}")]
+    Write(std::io::Error),
+    #[error("the connection to the server was lost")]
+    Disconnected,
+}
+
+fn iq_error(e: IqError, on_stanza: impl FnOnce(StanzaError) -> IbbError) -> IbbError {
+    match e {
+        IqError::Stanza(se) => on_stanza(se),
+        other => IbbError::Iq(other),
+    }
+}
+
+/// The sending side of one bytestream.
+pub struct IbbSender {
+    session: Session,
+    peer: String,
+    sid: String,
+    block_size: usize,
+    seq: u16,
+    timeout: Duration,
+}
+
+impl IbbSender {
+    /// §2.1: opens the bytestream, stepping down the block size while the peer answers
+    /// `resource-constraint`.
+    pub async fn open(
+        session: &Session,
+        peer: &Jid,
+        sid: &str,
+        block_size: usize,
+        timeout: Duration,
+    ) -> Result<IbbSender, IbbError> {
+        let mut size = block_size.clamp(1, MAX_BLOCK_SIZE);
+        loop {
+            let open = Element::new("open", IBB_NS)
+                .attr("block-size", size.to_string())
+                .attr("sid", sid)
+                .attr("stanza", "iq");
+            let peer_text = peer.to_string();
+            match session
+                .iq_timeout(stanza::iq("set", Some(&peer_text), open), timeout)
+                .await
+            {
+                Ok(_) => {
+                    tracing::debug!("IBB {sid} open with block size {size}");
+                    return Ok(IbbSender {
+                        session: session.clone(),
+                        peer: peer_text,
+                        sid: sid.to_owned(),
+                        block_size: size,
+                        seq: 0,
+                        timeout,
+                    });
+                }
+                Err(IqError::Stanza(e)) if e.is("resource-constraint") => {
+                    match STEP_DOWN.iter().find(|s| **s < size) {
+                        Some(smaller) => {
+                            tracing::debug!(
+                                "IBB: peer wants blocks smaller than {size}; trying {smaller}"
+                            );
+                            size = *smaller;
+                        }
+                        None => return Err(IbbError::OpenRefused(e)),
+                    }
+                }
+                Err(e) => return Err(iq_error(e, IbbError::OpenRefused)),
+            }
+        }
+    }
+
+    pub fn block_size(&self) -> usize {
+        self.block_size
+    }
+
+    /// §2.2: sends exactly `len` bytes from `reader`, with up to `window` blocks awaiting
+    /// acknowledgement. Returns when every block is acknowledged.
+    pub async fn send<R: AsyncRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+        len: u64,
+        window: usize,
+    ) -> Result<u64, IbbError> {
+        let mut in_flight: VecDeque<(u16, PendingResult)> = VecDeque::new();
+        let mut buf = vec![0u8; self.block_size];
+        let mut sent = 0u64;
+        while sent < len {
+            let want = (len - sent).min(self.block_size as u64) as usize;
+            let n = read_full(reader, &mut buf[..want])
+                .await
+                .map_err(IbbError::Read)?;
+            if n < want {
+                return Err(IbbError::SourceShort {
+                    read: sent + n as u64,
+                    expected: len,
+                });
+            }
+            let seq = self.seq;
+            let pending = self
+                .session
+                .iq_start(self.data_iq(seq, &buf[..n]), self.timeout)
+                .await
+                .map_err(IbbError::Iq)?;
+            self.seq = self.seq.wrapping_add(1);
+            sent += n as u64;
+            in_flight.push_back((seq, pending));
+            if in_flight.len() >= window.max(1) {
+                await_ack(in_flight.pop_front()).await?;
+            }
+        }
+        while let Some(front) = in_flight.pop_front() {
+            await_ack(Some(front)).await?;
+        }
+        Ok(sent)
+    }
+
+    fn data_iq(&self, seq: u16, chunk: &[u8]) -> Element {
+        let data = Element::new("data", IBB_NS)
+            .attr("seq", seq.to_string())
+            .attr("sid", self.sid.as_str())
+            .text(B64.encode(chunk));
+        stanza::iq("set", Some(&self.peer), data)
+    }
+
+    /// §2.3: closes the bytestream; an error answer means the receiver is unhappy.
+    pub async fn close(self) -> Result<(), IbbError> {
+        let close = Element::new("close", IBB_NS).attr("sid", self.sid.as_str());
+        self.session
+            .iq_timeout(stanza::iq("set", Some(&self.peer), close), self.timeout)
+            .await
+            .map_err(|e| iq_error(e, IbbError::CloseRefused))?;
+        Ok(())
+    }
+
+    /// Best-effort close after a failure; errors are ignored.
+    pub async fn abort(self) {
+        let close = Element::new("close", IBB_NS).attr("sid", self.sid.as_str());
+        let _ = self
+            .session
+            .send(stanza::iq("set", Some(&self.peer), close))
+            .await;
+    }
+}
+
+async fn await_ack(entry: Option<(u16, PendingResult)>) -> Result<(), IbbError> {
+    let Some((seq, pending)) = entry else {
+        return Ok(());
+    };
+    pending
+        .wait()
+        .await
+        .map(|_| ())
+        .map_err(|e| iq_error(e, |error| IbbError::DataRefused { seq, error }))
+}
+
+/// Reads until `buf` is full or the reader ends.
+async fn read_full<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = reader.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// The `<close/>` that ended a bytestream, still to be answered.
+pub struct CloseRequest {
+    session: Session,
+    request: Element,
+}
+
+impl CloseRequest {
+    /// Everything arrived and checks out: acknowledge.
+    pub async fn acknowledge(self) {
+        let _ = self.session.reply_result(&self.request).await;
+    }
+
+    /// The data is not acceptable (short, wrong hash): tell the sender.
+    pub async fn refuse(self, text: &str) {
+        let error = StanzaError::new(ErrorType::Cancel, "not-acceptable").with_text(text);
+        let _ = self.session.reply_error(&self.request, &error).await;
+    }
+}
+
+/// The receiving side of one bytestream.
+pub struct IbbReceiver {
+    session: Session,
+    route: Route,
+    peer: Jid,
+    sid: String,
+    block_size: usize,
+    next_seq: u16,
+}
+
+impl IbbReceiver {
+    /// Claims every IBB request for `sid` from `peer`, and `peer` going offline. Call it
+    /// before telling the peer to open, so nothing slips past the route.
+    pub fn listen(session: &Session, peer: &Jid, sid: &str) -> IbbReceiver {
+        let (peer_match, sid_match) = (peer.clone(), sid.to_owned());
+        let route = session.route(move |el| is_for_session(el, &peer_match, &sid_match));
+        IbbReceiver {
+            session: session.clone(),
+            route,
+            peer: peer.clone(),
+            sid: sid.to_owned(),
+            block_size: 0,
+            next_seq: 0,
+        }
+    }
+
+    /// §2.1: waits for `<open/>` and accepts it.
+    pub async fn accept_open(&mut self, timeout: Duration) -> Result<usize, IbbError> {
+        let request = match tokio::time::timeout(timeout, self.next_request()).await {
+            Err(_) => return Err(IbbError::NoOpen(timeout)),
+            Ok(r) => r?,
+        };
+        let Some(open) = request.get_child("open", IBB_NS) else {
+            self.refuse(&request, "unexpected-request", ErrorType::Cancel)
+                .await;
+            return Err(IbbError::PeerClosed);
+        };
+        if open.get_attr("stanza").is_some_and(|s| s != "iq") {
+            self.refuse(&request, "not-acceptable", ErrorType::Cancel)
+                .await;
+            return Err(IbbError::MessageMode);
+        }
+        let raw = open.get_attr("block-size").unwrap_or_default();
+        let block_size = match raw.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_BLOCK_SIZE).contains(&n) => n,
+            _ => {
+                self.refuse(&request, "bad-request", ErrorType::Modify)
+                    .await;
+                return Err(IbbError::BadBlockSize(raw.chars().take(20).collect()));
+            }
+        };
+        self.block_size = block_size;
+        let _ = self.session.reply_result(&request).await;
+        Ok(block_size)
+    }
+
+    /// §2.2: writes blocks to `sink` until the peer closes, at most `limit` bytes.
+    /// Returns the byte count and the close request to answer.
+    pub async fn receive<W: AsyncWrite + Unpin>(
+        &mut self,
+        sink: &mut W,
+        limit: u64,
+        stall: Duration,
+    ) -> Result<(u64, CloseRequest), IbbError> {
+        let mut received = 0u64;
+        loop {
+            let request = match tokio::time::timeout(stall, self.next_request()).await {
+                Err(_) => return Err(IbbError::Stalled(stall)),
+                Ok(r) => r?,
+            };
+            if request.get_child("close", IBB_NS).is_some() {
+                let close = CloseRequest {
+                    session: self.session.clone(),
+                    request,
+                };
+                return Ok((received, close));
+            }
+            let chunk = match self.check_block(&request, received, limit) {
+                Ok(chunk) => chunk,
+                Err((e, condition, kind)) => {
+                    self.refuse(&request, condition, kind).await;
+                    self.abort().await;
+                    return Err(e);
+                }
+            };
+            sink.write_all(&chunk).await.map_err(IbbError::Write)?;
+            received += chunk.len() as u64;
+            self.next_seq = self.next_seq.wrapping_add(1);
+            let _ = self.session.reply_result(&request).await;
+        }
+    }
+
+    /// Validates one `<data/>`; on failure returns the error and the stanza error to send.
+    fn check_block(
+        &self,
+        request: &Element,
+        received: u64,
+        limit: u64,
+    ) -> Result<Vec<u8>, (IbbError, &'static str, ErrorType)> {
+        let Some(data) = request.get_child("data", IBB_NS) else {
+            return Err((
+                IbbError::PeerClosed,
+                "unexpected-request",
+                ErrorType::Cancel,
+            ));
+        };
+        let seq = data
+            .get_attr("seq")
+            .and_then(|s| s.trim().parse::<u16>().ok());
+        let Some(seq) = seq else {
+            let e = IbbError::SeqGap {
+                expected: self.next_seq,
+                got: 0,
+            };
+            return Err((e, "bad-request", ErrorType::Modify));
+        };
+        if seq != self.next_seq {
+            let e = IbbError::SeqGap {
+                expected: self.next_seq,
+                got: seq,
+            };
+            return Err((e, "unexpected-request", ErrorType::Cancel));
+        }
+        let chunk = decode_block(&data.text_content()).ok_or((
+            IbbError::BadBase64 { seq },
+            "bad-request",
+            ErrorType::Modify,
+        ))?;
+        if chunk.len() > self.block_size {
+            let e = IbbError::BlockTooLarge {
+                seq,
+                got: chunk.len(),
+                limit: self.block_size,
+            };
+            return Err((e, "bad-request", ErrorType::Modify));
+        }
+        if received + chunk.len() as u64 > limit {
+            return Err((
+                IbbError::TooMuchData { limit },
+                "not-acceptable",
+                ErrorType::Cancel,
+            ));
+        }
+        Ok(chunk)
+    }
+
+    async fn next_request(&mut self) -> Result<Element, IbbError> {
+        let el = self.route.next().await.ok_or(IbbError::Disconnected)?;
+        if el.name() == "presence" {
+            return Err(IbbError::PeerGone);
+        }
+        Ok(el)
+    }
+
+    async fn refuse(&self, request: &Element, condition: &str, kind: ErrorType) {
+        let _ = self
+            .session
+            .reply_error(request, &StanzaError::new(kind, condition))
+            .await;
+    }
+
+    /// Closes the bytestream from our side after an error (§2.3), without waiting.
+    pub async fn abort(&self) {
+        let close = Element::new("close", IBB_NS).attr("sid", self.sid.as_str());
+        let _ = self
+            .session
+            .send(stanza::iq("set", Some(&self.peer.to_string()), close))
+            .await;
+    }
+}
+
+/// IBB requests for this session from this peer, or the peer's unavailable presence.
+fn is_for_session(el: &Element, peer: &Jid, sid: &str) -> bool {
+    if el.ns() != CLIENT_NS {
+        return false;
+    }
+    let from_peer = el
+        .get_attr("from")
+        .and_then(|f| Jid::parse(f).ok())
+        .is_some_and(|f| f == *peer);
+    if !from_peer {
+        return false;
+    }
+    if el.name() == "presence" {
+        return el.get_attr("type") == Some("unavailable");
+    }
+    el.name() == "iq"
+        && el.get_attr("type") == Some("set")
+        && el
+            .children()
+            .next()
+            .is_some_and(|c| c.ns() == IBB_NS && c.get_attr("sid") == Some(sid))
+}
+
+/// §6: RFC 4648 base64 with padding; XML whitespace (line wrapping, as in the XEP's own
+/// Example 7) is allowed, any other character is an error.
+pub fn decode_block(text: &str) -> Option<Vec<u8>> {
+    let compact: Vec<u8> = text
+        .bytes()
+        .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .collect();
+    B64.decode(compact).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_wrapped_base64_and_refuses_junk() {
+        // XEP-0047 §2.2 Example 7 wraps its base64 over lines.
+        assert_eq!(
+            decode_block("aGVs\n  bG8=\n").as_deref(),
+            Some(&b"hello"[..])
+        );
+        assert_eq!(decode_block("").as_deref(), Some(&b""[..]));
+        assert!(decode_block("aGVsbG8").is_none(), "missing padding");
+        assert!(decode_block("aGVs*bG8=").is_none());
+        assert!(decode_block("aGVsbG8=aGVs").is_none(), "data after padding");
+    }
+
+    #[test]
+    fn route_filter_matches_sid_and_peer_only() {
+        let peer = Jid::parse("romeo@montague.example/orchard").unwrap();
+        // XEP-0047 §2.2 Example 5, with `from` as the server stamps it.
+        let data = |from: &str, sid: &str| {
+            Element::new("iq", CLIENT_NS)
+                .attr("from", from)
+                .attr("type", "set")
+                .attr("id", "kr91n475")
+                .child(
+                    Element::new("data", IBB_NS)
+                        .attr("seq", "0")
+                        .attr("sid", sid)
+                        .text("qANQ"),
+                )
+        };
+        assert!(is_for_session(
+            &data("romeo@montague.example/orchard", "i781hf64"),
+            &peer,
+            "i781hf64"
+        ));
+        assert!(!is_for_session(
+            &data("romeo@montague.example/other", "i781hf64"),
+            &peer,
+            "i781hf64"
+        ));
+        assert!(!is_for_session(
+            &data("romeo@montague.example/orchard", "zzz"),
+            &peer,
+            "i781hf64"
+        ));
+        let gone = Element::new("presence", CLIENT_NS)
+            .attr("from", "romeo@montague.example/orchard")
+            .attr("type", "unavailable");
+        assert!(is_for_session(&gone, &peer, "i781hf64"));
+    }
+
+    #[test]
+    fn seq_wraps() {
+        assert_eq!(65535u16.wrapping_add(1), 0);
+    }
+}

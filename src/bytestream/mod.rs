@@ -1,0 +1,5 @@
+//! Bytestreams: ways to move bytes between two XMPP entities, negotiated by SI today and
+//! by Jingle later. Nothing here depends on SI: a bytestream needs a peer JID and a
+//! session id, and offers "send these bytes" / "receive into this writer".
+
+pub mod ibb;

@@ -1,0 +1,163 @@
+//! `xft send` and `xft recv`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::args::{GlobalArgs, MethodChoice, ProgressMode, RecvArgs, SendArgs};
+use super::vcard_cmd::write_stdout;
+use crate::disco;
+use crate::error::Error;
+use crate::si::StreamMethod;
+use crate::transfer::progress::{Bar, JsonEvents, Progress, Silent};
+use crate::transfer::recv::{self, RecvOptions};
+use crate::transfer::send::{self, SendOptions};
+use crate::transfer::sink::Destination;
+use crate::transfer::{recipient, source, Report};
+
+pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
+    if args.name.is_some() && args.files.len() > 1 {
+        return Err(Error::Usage("--name applies to a single FILE".into()));
+    }
+    if args.files.iter().filter(|f| *f == "-").count() > 1 {
+        return Err(Error::Usage("stdin ('-') can be sent only once".into()));
+    }
+    // Read and hash local files before logging in: a typo should not cost a login.
+    let mut sources = Vec::new();
+    for file in &args.files {
+        let (file, name) = (file.clone(), args.name.clone());
+        let prepared = tokio::task::spawn_blocking(move || source::prepare(&file, name.as_deref()))
+            .await
+            .map_err(|e| Error::Config(format!("internal: {e}")))?;
+        sources.push(prepared.map_err(|e| Error::Transfer(e.into()))?);
+    }
+    let (session, mut incoming) = super::login(global, disco::client_features()).await?;
+    let result = async {
+        let wait = Duration::from_secs(args.presence_wait);
+        let to = recipient::resolve(&session, &mut incoming, &args.to, wait).await?;
+        let options = send_options(global, &args);
+        let progress = make_progress(global);
+        for source in &sources {
+            let report = send::send_file(&session, &to, source, &options, progress.clone()).await?;
+            print_report(global, &report, "Sent")?;
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    session.close().await;
+    result
+}
+
+fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
+    let methods = match args.method {
+        MethodChoice::Auto | MethodChoice::Ibb => vec![StreamMethod::Ibb],
+    };
+    SendOptions {
+        methods,
+        desc: args.desc.clone(),
+        block_size: usize::from(args.block_size),
+        window: usize::from(args.window),
+        offer_timeout: Duration::from_secs(global.timeout.max(1)),
+        timeout: Duration::from_secs(global.timeout.max(1)),
+    }
+}
+
+pub async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Error> {
+    let destination = match (&args.output, &args.dir) {
+        (Some(p), _) if p.as_os_str() == "-" => Destination::Stdout,
+        (Some(p), _) => Destination::Path(p.clone()),
+        (None, Some(d)) => Destination::Dir(d.clone()),
+        (None, None) => Destination::Dir(".".into()),
+    };
+    check_destination(&destination, &args)?;
+    let options = RecvOptions {
+        destination,
+        allowed: args.from.clone(),
+        accept_any: args.accept_any,
+        count: args.count,
+        max_size: args.max_size,
+        overwrite: args.overwrite,
+        approve: args.approve.clone(),
+        timeout: Duration::from_secs(global.timeout.max(1)),
+    };
+    let (session, mut incoming) = super::login(global, disco::client_features()).await?;
+    announce(global, &session.jid().to_string());
+    let progress = make_progress(global);
+    let mut report_error = None;
+    let result = recv::run(&session, &mut incoming, &options, progress, |report| {
+        if let Err(e) = print_report(global, report, "Received") {
+            report_error.get_or_insert(e);
+        }
+    })
+    .await;
+    session.close().await;
+    result?;
+    report_error.map_or(Ok(()), Err)
+}
+
+fn check_destination(destination: &Destination, args: &RecvArgs) -> Result<(), Error> {
+    match destination {
+        Destination::Dir(dir) if !dir.is_dir() => Err(Error::Config(format!(
+            "{} is not a directory",
+            dir.display()
+        ))),
+        Destination::Path(_) | Destination::Stdout if args.count != 1 => Err(Error::Usage(
+            "-o receives exactly one file: use --dir with --count".into(),
+        )),
+        Destination::Path(p) if !args.overwrite && p.exists() => Err(Error::Config(format!(
+            "{} exists (use --overwrite)",
+            p.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Tells the user (or a script) which full JID to send to.
+fn announce(global: &GlobalArgs, jid: &str) {
+    if global.progress == ProgressMode::Json {
+        eprintln!("{}", serde_json::json!({"event": "ready", "jid": jid}));
+    } else if !global.quiet {
+        eprintln!("Receiving as {jid} (Ctrl-C to stop); send with: xft send FILE {jid}");
+    }
+}
+
+fn make_progress(global: &GlobalArgs) -> Arc<dyn Progress> {
+    match global.progress {
+        ProgressMode::Json => Arc::new(JsonEvents::new()),
+        ProgressMode::None => Arc::new(Silent),
+        _ if global.quiet => Arc::new(Silent),
+        ProgressMode::Bar => Arc::new(Bar::new()),
+        ProgressMode::Auto if std::io::stderr().is_terminal() => Arc::new(Bar::new()),
+        ProgressMode::Auto => Arc::new(Silent),
+    }
+}
+
+/// One JSON object per file on stdout with --json; a line on stderr otherwise (stdout
+/// may be carrying the file itself).
+fn print_report(global: &GlobalArgs, report: &Report, verb: &str) -> Result<(), Error> {
+    if global.json {
+        let line = serde_json::to_string(report).unwrap_or_default();
+        return write_stdout(&mut std::io::stdout().lock(), &format!("{line}\n"));
+    }
+    if !global.quiet {
+        let peer = report
+            .to
+            .as_deref()
+            .map(|t| format!("to {t}"))
+            .or_else(|| report.from.as_deref().map(|f| format!("from {f}")))
+            .unwrap_or_default();
+        let path = report
+            .path
+            .as_deref()
+            .map(|p| format!(" -> {p}"))
+            .unwrap_or_default();
+        eprintln!(
+            "{verb} {} ({} bytes, {}, {:.1} MB/s) {peer}{path}",
+            report.name,
+            report.size,
+            report.method,
+            report.bytes_per_sec / 1e6
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Service discovery (XEP-0030): asking what an entity supports, and the feature list
+//! xft itself advertises (answered by the session layer, XEP-0030 §3.1).
+
+use crate::jid::Jid;
+use crate::session::{IqError, Session, DISCO_INFO_NS, PING_NS};
+use crate::stanza;
+use crate::xml::Element;
+
+pub const DISCO_ITEMS_NS: &str = "http://jabber.org/protocol/disco#items";
+pub const SI_NS: &str = "http://jabber.org/protocol/si";
+pub const SI_FILE_TRANSFER_NS: &str = "http://jabber.org/protocol/si/profile/file-transfer";
+pub const BYTESTREAMS_NS: &str = "http://jabber.org/protocol/bytestreams";
+pub const IBB_NS: &str = "http://jabber.org/protocol/ibb";
+
+/// What `xft` advertises: peers such as Smack and Pidgin check these before offering
+/// (PROTOCOL-NOTES §2.1), so a receiver must list SI, its profile and both streams.
+pub fn client_features() -> Vec<String> {
+    [
+        DISCO_INFO_NS,
+        PING_NS,
+        SI_NS,
+        SI_FILE_TRANSFER_NS,
+        BYTESTREAMS_NS,
+        IBB_NS,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// An entity's identities and features (XEP-0030 §3.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Info {
+    /// `(category, type)` pairs.
+    pub identities: Vec<(String, String)>,
+    pub features: Vec<String>,
+}
+
+impl Info {
+    pub fn has_feature(&self, var: &str) -> bool {
+        self.features.iter().any(|f| f == var)
+    }
+
+    pub fn has_identity(&self, category: &str, kind: &str) -> bool {
+        self.identities
+            .iter()
+            .any(|(c, t)| c == category && t == kind)
+    }
+
+    pub fn from_query(query: &Element) -> Info {
+        let mut info = Info::default();
+        for child in query.children() {
+            if child.is("identity", DISCO_INFO_NS) {
+                let category = child.get_attr("category").unwrap_or_default().to_owned();
+                let kind = child.get_attr("type").unwrap_or_default().to_owned();
+                info.identities.push((category, kind));
+            } else if child.is("feature", DISCO_INFO_NS) {
+                if let Some(var) = child.get_attr("var") {
+                    info.features.push(var.to_owned());
+                }
+            }
+        }
+        info
+    }
+}
+
+/// XEP-0030 §3.1: disco#info of `jid`.
+pub async fn info(session: &Session, jid: &Jid) -> Result<Info, IqError> {
+    let request = stanza::iq(
+        "get",
+        Some(&jid.to_string()),
+        Element::new("query", DISCO_INFO_NS),
+    );
+    let answer = session.iq(request).await?;
+    Ok(answer
+        .get_child("query", DISCO_INFO_NS)
+        .map(Info::from_query)
+        .unwrap_or_default())
+}
+
+/// XEP-0030 §4.1: the JIDs of `jid`'s items.
+pub async fn items(session: &Session, jid: &Jid) -> Result<Vec<Jid>, IqError> {
+    let request = stanza::iq(
+        "get",
+        Some(&jid.to_string()),
+        Element::new("query", DISCO_ITEMS_NS),
+    );
+    let answer = session.iq(request).await?;
+    let Some(query) = answer.get_child("query", DISCO_ITEMS_NS) else {
+        return Ok(Vec::new());
+    };
+    Ok(query
+        .children()
+        .filter(|c| c.is("item", DISCO_ITEMS_NS))
+        .filter_map(|c| c.get_attr("jid").and_then(|j| Jid::parse(j).ok()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// XEP-0030 §3.1 Example 2, abridged.
+    #[test]
+    fn reads_identities_and_features() {
+        let query = Element::new("query", DISCO_INFO_NS)
+            .child(
+                Element::new("identity", DISCO_INFO_NS)
+                    .attr("category", "proxy")
+                    .attr("type", "bytestreams")
+                    .attr("name", "SOCKS5 Bytestreams Service"),
+            )
+            .child(Element::new("feature", DISCO_INFO_NS).attr("var", BYTESTREAMS_NS));
+        let info = Info::from_query(&query);
+        assert!(info.has_identity("proxy", "bytestreams"));
+        assert!(info.has_feature(BYTESTREAMS_NS));
+        assert!(!info.has_feature(IBB_NS));
+    }
+}

@@ -1,0 +1,147 @@
+//! One file's life: offer, choose a bytestream, move the bytes, verify, rename.
+//!
+//! This is the only layer that knows both SI (the offer) and the bytestreams; it wires
+//! them to files, progress and the receiver's policy (who may send, how much).
+
+pub mod progress;
+pub mod recipient;
+pub mod recv;
+pub mod send;
+pub mod sink;
+pub mod source;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::bytestream::ibb::IbbError;
+use crate::error::{iq_status, session_status, ExitStatus};
+use crate::session::{IqError, SessionError};
+use crate::si::SiError;
+use crate::stanza::StanzaError;
+
+/// What a finished transfer reports (`--json` prints it as one object per file).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub size: u64,
+    pub method: &'static str,
+    pub seconds: f64,
+    pub bytes_per_sec: f64,
+    pub md5: String,
+    /// Sender: the full JID the file went to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Receiver: where the file was written ("-" for stdout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Receiver: the sender's full JID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+impl Report {
+    fn timing(size: u64, elapsed: Duration) -> (f64, f64) {
+        let seconds = elapsed.as_secs_f64();
+        let rate = if seconds > 0.0 {
+            size as f64 / seconds
+        } else {
+            0.0
+        };
+        ((seconds * 1000.0).round() / 1000.0, rate.round())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error(transparent)]
+    Source(#[from] source::SourceError),
+    #[error("writing {path}: {source}")]
+    Sink {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(
+        "{jid} is not in your contacts, so xft cannot see which resource to send to: \
+         run `xft contact add {jid}` (and `xft contact approve YOUR-JID` on their side), \
+         or give the full JID that `xft recv` prints"
+    )]
+    NotAContact { jid: String },
+    #[error(
+        "{jid} is offline (no available resource); start `xft recv` there, or give a full JID"
+    )]
+    Offline { jid: String },
+    #[error("{jid} does not support SI file transfer (XEP-0096)")]
+    NoFileTransfer { jid: String },
+    #[error("{jid} declined the file{}", text.as_deref().map(|t| format!(": {t}")).unwrap_or_default())]
+    Declined { jid: String, text: Option<String> },
+    /// XEP-0095 §4.2: `<no-valid-streams/>`.
+    #[error("{jid} supports none of the offered stream methods ({offered})")]
+    NoValidStreams { jid: String, offered: String },
+    #[error("{jid} is not available: {error}")]
+    RecipientUnavailable { jid: String, error: StanzaError },
+    #[error("the offer was refused: {0}")]
+    OfferRefused(StanzaError),
+    #[error("no answer to the offer within {} s", .0.as_secs())]
+    OfferTimeout(Duration),
+    #[error("offer: {0}")]
+    OfferIq(IqError),
+    #[error("the recipient's answer is invalid: {0}")]
+    BadAnswer(SiError),
+    #[error("in-band bytestream: {0}")]
+    Ibb(#[from] IbbError),
+    #[error("received {received} of {expected} bytes: the sender closed the stream early")]
+    Incomplete { received: u64, expected: u64 },
+    #[error("MD5 mismatch: the offer said {expected}, the data hashes to {actual}")]
+    Md5Mismatch { expected: String, actual: String },
+    #[error("roster: {0}")]
+    Roster(IqError),
+}
+
+impl TransferError {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            TransferError::Source(_) | TransferError::Sink { .. } => ExitStatus::LocalIo,
+            TransferError::Session(e) => session_status(e),
+            TransferError::NotAContact { .. }
+            | TransferError::Offline { .. }
+            | TransferError::RecipientUnavailable { .. } => ExitStatus::Unavailable,
+            TransferError::NoFileTransfer { .. } | TransferError::NoValidStreams { .. } => {
+                ExitStatus::Unsupported
+            }
+            TransferError::Declined { .. } => ExitStatus::Declined,
+            TransferError::OfferRefused(_) => ExitStatus::Remote,
+            TransferError::OfferTimeout(_) => ExitStatus::Timeout,
+            TransferError::OfferIq(e) | TransferError::Roster(e) => iq_status(e),
+            TransferError::BadAnswer(_) => ExitStatus::Protocol,
+            TransferError::Ibb(e) => ibb_status(e),
+            TransferError::Incomplete { .. } | TransferError::Md5Mismatch { .. } => {
+                ExitStatus::Integrity
+            }
+        }
+    }
+}
+
+fn ibb_status(e: &IbbError) -> ExitStatus {
+    match e {
+        IbbError::OpenRefused(_)
+        | IbbError::DataRefused { .. }
+        | IbbError::PeerClosed
+        | IbbError::PeerGone => ExitStatus::TransferFailed,
+        IbbError::CloseRefused(_) | IbbError::TooMuchData { .. } => ExitStatus::Integrity,
+        IbbError::Iq(e) => iq_status(e),
+        IbbError::SeqGap { .. }
+        | IbbError::BlockTooLarge { .. }
+        | IbbError::BadBase64 { .. }
+        | IbbError::BadBlockSize(_)
+        | IbbError::MessageMode => ExitStatus::Protocol,
+        IbbError::NoOpen(_) | IbbError::Stalled(_) => ExitStatus::Timeout,
+        IbbError::SourceShort { .. } | IbbError::Read(_) | IbbError::Write(_) => {
+            ExitStatus::LocalIo
+        }
+        IbbError::Disconnected => ExitStatus::Connection,
+    }
+}

@@ -1,0 +1,366 @@
+//! The receiving side: stay online, judge each offer (XEP-0095 §3.2, §4.2), receive
+//! over the chosen bytestream, verify size and MD5, and only then rename into place.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+
+use super::progress::{Metered, Progress};
+use super::sink::{self, Destination, PartFile};
+use super::{Report, TransferError};
+use crate::bytestream::ibb::{IbbError, IbbReceiver};
+use crate::disco::{IBB_NS, SI_NS};
+use crate::jid::{FullJid, Jid};
+use crate::roster::{self, Item, Subscription, ROSTER_NS};
+use crate::session::{Incoming, Session};
+use crate::si::{self, FileOffer, SiError, StreamMethod};
+use crate::stanza::{self, ErrorType, StanzaError};
+use crate::xml::Element;
+
+/// The receiver's policy.
+#[derive(Debug, Clone)]
+pub struct RecvOptions {
+    pub destination: Destination,
+    /// `--from`: only these senders (a bare JID allows all its resources).
+    pub allowed: Vec<Jid>,
+    /// `--accept-any`: everybody may send.
+    pub accept_any: bool,
+    /// Files to receive before returning; 0 = until interrupted.
+    pub count: u64,
+    pub max_size: Option<u64>,
+    pub overwrite: bool,
+    /// `--approve`: accept presence subscription requests from these JIDs.
+    pub approve: Vec<Jid>,
+    /// How long each protocol step may take.
+    pub timeout: Duration,
+}
+
+/// Stream methods this receiver can use, best first.
+const SUPPORTED: [StreamMethod; 1] = [StreamMethod::Ibb];
+
+/// Receives files until `options.count` have arrived. `on_report` is called for each.
+pub async fn run(
+    session: &Session,
+    incoming: &mut Incoming,
+    options: &RecvOptions,
+    progress: Arc<dyn Progress>,
+    mut on_report: impl FnMut(&Report),
+) -> Result<(), TransferError> {
+    let mut contacts: HashSet<Jid> = roster::fetch(session)
+        .await
+        .map_err(TransferError::Roster)?
+        .into_iter()
+        .filter(|i| i.subscription != Subscription::None)
+        .map(|i| i.jid)
+        .collect();
+    session.send(roster::initial_presence()).await?;
+    let mut received = 0u64;
+    while options.count == 0 || received < options.count {
+        let stanza = incoming
+            .next()
+            .await
+            .ok_or(crate::session::SessionError::Disconnected)?;
+        if stanza::is_iq_request(&stanza, "set", "si", SI_NS) {
+            match handle_offer(session, &stanza, options, &contacts, progress.clone()).await {
+                Ok(Some(report)) => {
+                    received += 1;
+                    on_report(&report);
+                }
+                Ok(None) => {}
+                Err(e) if options.count == 0 => tracing::error!("{e}"),
+                Err(e) => return Err(e),
+            }
+        } else {
+            handle_other(session, &stanza, options, &mut contacts).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Roster pushes, subscription requests, and polite refusals for everything else.
+async fn handle_other(
+    session: &Session,
+    stanza: &Element,
+    options: &RecvOptions,
+    contacts: &mut HashSet<Jid>,
+) -> Result<(), TransferError> {
+    if roster::is_roster_push(stanza, &session.jid().bare()) {
+        update_contacts(stanza, contacts);
+        session.reply_result(stanza).await?;
+        return Ok(());
+    }
+    if stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe") {
+        let from = stanza.get_attr("from").and_then(|f| Jid::parse(f).ok());
+        if let Some(from) = from.filter(|f| options.approve.iter().any(|a| a.bare() == f.bare())) {
+            tracing::info!("approving the subscription request of {from}");
+            roster::approve(session, &from).await?;
+        }
+        return Ok(());
+    }
+    if stanza.name() == "iq" && matches!(stanza.get_attr("type"), Some("get" | "set")) {
+        // XEP-0047 §2.2: data for a session we do not know is item-not-found.
+        let unknown_ibb = stanza.children().next().is_some_and(|c| c.ns() == IBB_NS);
+        let condition = if unknown_ibb {
+            "item-not-found"
+        } else {
+            "service-unavailable"
+        };
+        session
+            .reply_error(stanza, &StanzaError::new(ErrorType::Cancel, condition))
+            .await?;
+    }
+    Ok(())
+}
+
+fn update_contacts(push: &Element, contacts: &mut HashSet<Jid>) {
+    let Some(query) = push.get_child("query", ROSTER_NS) else {
+        return;
+    };
+    for el in query.children() {
+        let Some(item) = Item::from_element(el) else {
+            continue;
+        };
+        if Item::is_removal(el) || item.subscription == Subscription::None {
+            contacts.remove(&item.jid);
+        } else {
+            contacts.insert(item.jid);
+        }
+    }
+}
+
+/// Judges one offer; `Ok(None)` when it was declined by policy.
+async fn handle_offer(
+    session: &Session,
+    request: &Element,
+    options: &RecvOptions,
+    contacts: &HashSet<Jid>,
+    progress: Arc<dyn Progress>,
+) -> Result<Option<Report>, TransferError> {
+    let Some(from) = request
+        .get_attr("from")
+        .and_then(|f| Jid::parse(f).ok())
+        .and_then(|j| j.to_full())
+    else {
+        let error = StanzaError::new(ErrorType::Modify, "bad-request");
+        session.reply_error(request, &error).await?;
+        return Ok(None);
+    };
+    let offer = match request.get_child("si", SI_NS).map(FileOffer::from_element) {
+        Some(Ok(offer)) => offer,
+        Some(Err(e)) => {
+            tracing::warn!("refusing a malformed offer from {from}: {e}");
+            session.reply_error(request, &offer_error(&e)).await?;
+            return Ok(None);
+        }
+        None => return Ok(None),
+    };
+    if let Some(reason) = decline_reason(&from, &offer, options, contacts, session.jid()) {
+        tracing::warn!(
+            "declined '{}' ({} bytes) from {from}: {reason}",
+            offer.name,
+            offer.size
+        );
+        let error = StanzaError::new(ErrorType::Cancel, "forbidden").with_text(reason);
+        session.reply_error(request, &error).await?;
+        return Ok(None);
+    }
+    let Some(method) = SUPPORTED.into_iter().find(|m| offer.methods.contains(m)) else {
+        let error = StanzaError::new(ErrorType::Cancel, "bad-request")
+            .with_app_condition("no-valid-streams", SI_NS);
+        session.reply_error(request, &error).await?;
+        return Ok(None);
+    };
+    receive(session, request, &from, &offer, method, options, progress)
+        .await
+        .map(Some)
+}
+
+/// XEP-0095 §4.2 errors for offers that cannot be parsed.
+fn offer_error(e: &SiError) -> StanzaError {
+    let bad_request = StanzaError::new(ErrorType::Cancel, "bad-request");
+    match e {
+        SiError::BadProfile(_) => bad_request.with_app_condition("bad-profile", SI_NS),
+        SiError::NoValidStreams => bad_request.with_app_condition("no-valid-streams", SI_NS),
+        SiError::Malformed(_) | SiError::BadAnswer => bad_request.with_text(e.to_string()),
+    }
+}
+
+/// Why an offer is refused, or `None` to accept it.
+fn decline_reason(
+    from: &FullJid,
+    offer: &FileOffer,
+    options: &RecvOptions,
+    contacts: &HashSet<Jid>,
+    own: &FullJid,
+) -> Option<String> {
+    let allowed = if options.accept_any {
+        true
+    } else if !options.allowed.is_empty() {
+        options.allowed.iter().any(|a| match a.resource() {
+            Some(_) => a == from.as_jid(),
+            None => *a == from.bare(),
+        })
+    } else {
+        contacts.contains(&from.bare()) || from.bare() == own.bare()
+    };
+    if !allowed {
+        return Some("Offer Declined: sender not allowed".into());
+    }
+    match options.max_size {
+        Some(max) if offer.size > max => Some(format!(
+            "Offer Declined: file too large ({} bytes, the limit is {max})",
+            offer.size
+        )),
+        _ => None,
+    }
+}
+
+/// Where the bytes of one file go.
+enum Target {
+    Part(PartFile),
+    Stdout,
+}
+
+/// Accepts the offer and receives the file.
+async fn receive(
+    session: &Session,
+    request: &Element,
+    from: &FullJid,
+    offer: &FileOffer,
+    method: StreamMethod,
+    options: &RecvOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Report, TransferError> {
+    let (target, writer) = match open_target(&options.destination, &offer.name, options.overwrite) {
+        Ok(opened) => opened,
+        Err(e) => {
+            let error = StanzaError::new(ErrorType::Cancel, "internal-server-error")
+                .with_text("cannot store the file");
+            session.reply_error(request, &error).await?;
+            return Err(e);
+        }
+    };
+    let mut writer = Metered::new(writer, progress.clone(), true);
+    // Route the bytestream before accepting, so its first stanza cannot slip past.
+    let mut ibb = IbbReceiver::listen(session, from.as_jid(), &offer.sid);
+    session
+        .send(stanza::iq_result(request).child(si::answer_element(method)))
+        .await?;
+    let started = Instant::now();
+    progress.start(&offer.name, offer.size, method.short_name());
+    let outcome = receive_ibb(&mut ibb, &mut writer, offer, options.timeout).await;
+    progress.finish(outcome.is_ok());
+    let (bytes, close) = outcome?;
+    let md5 = writer.md5_hex().unwrap_or_default();
+    let verdict = verify(offer, bytes, &md5);
+    let verdict = match verdict {
+        Ok(()) => finish_target(target),
+        Err(e) => Err(e),
+    };
+    let path = match verdict {
+        Ok(path) => {
+            close.acknowledge().await;
+            path
+        }
+        Err(e) => {
+            close.refuse(&e.to_string()).await;
+            return Err(e);
+        }
+    };
+    let (seconds, bytes_per_sec) = Report::timing(bytes, started.elapsed());
+    Ok(Report {
+        name: offer.name.clone(),
+        size: bytes,
+        method: method.short_name(),
+        seconds,
+        bytes_per_sec,
+        md5,
+        to: None,
+        path: Some(path),
+        from: Some(from.to_string()),
+    })
+}
+
+async fn receive_ibb<W: AsyncWrite + Unpin>(
+    ibb: &mut IbbReceiver,
+    writer: &mut W,
+    offer: &FileOffer,
+    timeout: Duration,
+) -> Result<(u64, crate::bytestream::ibb::CloseRequest), TransferError> {
+    ibb.accept_open(timeout).await?;
+    let (bytes, close) = ibb.receive(writer, offer.size, timeout).await?;
+    writer
+        .flush()
+        .await
+        .map_err(|e| TransferError::Ibb(IbbError::Write(e)))?;
+    Ok((bytes, close))
+}
+
+/// The file is whole only if the byte count and (when offered) the MD5 match.
+fn verify(offer: &FileOffer, bytes: u64, md5: &str) -> Result<(), TransferError> {
+    if bytes != offer.size {
+        return Err(TransferError::Incomplete {
+            received: bytes,
+            expected: offer.size,
+        });
+    }
+    match &offer.md5 {
+        Some(expected) if expected != md5 => Err(TransferError::Md5Mismatch {
+            expected: expected.clone(),
+            actual: md5.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+type Writer = Box<dyn AsyncWrite + Unpin + Send>;
+
+fn open_target(
+    destination: &Destination,
+    offered: &str,
+    overwrite: bool,
+) -> Result<(Target, Writer), TransferError> {
+    let created = match destination {
+        Destination::Stdout => {
+            let out: Writer = Box::new(BufWriter::with_capacity(256 * 1024, tokio::io::stdout()));
+            return Ok((Target::Stdout, out));
+        }
+        Destination::Dir(dir) => {
+            sink::create_in_dir(dir, &sink::sanitize_file_name(offered), overwrite)
+        }
+        Destination::Path(path) => sink::create_at(path, overwrite),
+    };
+    let (part, file) = created.map_err(|source| TransferError::Sink {
+        path: destination_text(destination),
+        source,
+    })?;
+    let out: Writer = Box::new(BufWriter::with_capacity(
+        256 * 1024,
+        tokio::fs::File::from_std(file),
+    ));
+    Ok((Target::Part(part), out))
+}
+
+fn finish_target(target: Target) -> Result<String, TransferError> {
+    match target {
+        Target::Stdout => Ok("-".into()),
+        Target::Part(part) => {
+            let shown = part.part.display().to_string();
+            part.finish()
+                .map(|p| p.display().to_string())
+                .map_err(|source| TransferError::Sink {
+                    path: shown,
+                    source,
+                })
+        }
+    }
+}
+
+fn destination_text(d: &Destination) -> String {
+    match d {
+        Destination::Dir(p) | Destination::Path(p) => p.display().to_string(),
+        Destination::Stdout => "-".into(),
+    }
+}

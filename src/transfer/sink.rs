@@ -1,0 +1,281 @@
+//! Where received bytes go: a `.part` file renamed into place only once verified, or
+//! stdout. The file name from the wire is untrusted (XEP-0096 has no security section;
+//! XEP-0234 §Security and PROTOCOL-NOTES §2.1 list what peers send).
+
+use std::path::{Path, PathBuf};
+
+/// Where `xft recv` puts files.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// Into this directory, under the sanitised offered name.
+    Dir(PathBuf),
+    /// Exactly this path (`-o PATH`).
+    Path(PathBuf),
+    /// To stdout (`-o -`): no `.part`, failures are known only after the fact.
+    Stdout,
+}
+
+/// Longest file name xft writes, in bytes (ext4 allows 255; leave room for " (NN)" and ".part").
+const MAX_NAME_BYTES: usize = 200;
+
+/// Turns an offered file name into one safe to create inside the target directory:
+/// no directories, no `..`, no control or bidi-override characters, no leading dots,
+/// no Windows device names, at most 200 bytes. Never empty.
+pub fn sanitize_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !is_unsafe_char(*c)).collect();
+    let trimmed = cleaned
+        .trim()
+        .trim_start_matches('.')
+        .trim_end_matches([' ', '.'])
+        .trim();
+    let mut name = truncate_keeping_extension(trimmed, MAX_NAME_BYTES);
+    if is_reserved(&name) {
+        name.insert(0, '_');
+    }
+    if name.is_empty() {
+        return "received-file".into();
+    }
+    name
+}
+
+/// Control characters, and the invisible direction marks that make `exe.txt` look like
+/// `txt.exe` (U+202E and friends; Gajim strips them for that reason).
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Windows device names are harmless on Linux but dangerous on a shared disk.
+fn is_reserved(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit())
+}
+
+fn truncate_keeping_extension(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let (stem, ext) = split_extension(name);
+    let ext = if ext.len() <= 16 { ext } else { "" };
+    let mut end = max - ext.len();
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{ext}", &stem[..end])
+}
+
+/// `("report", ".pdf")`; a leading dot alone is not an extension.
+fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    }
+}
+
+/// `name (n).ext` for n > 0.
+fn numbered(name: &str, n: u32) -> String {
+    if n == 0 {
+        return name.to_owned();
+    }
+    let (stem, ext) = split_extension(name);
+    format!("{stem} ({n}){ext}")
+}
+
+fn part_path(path: &Path) -> PathBuf {
+    let mut os = path.as_os_str().to_owned();
+    os.push(".part");
+    PathBuf::from(os)
+}
+
+/// A file being received: bytes go to `part`; `finish` moves it to `target`.
+#[derive(Debug)]
+pub struct PartFile {
+    pub part: PathBuf,
+    pub target: PathBuf,
+    overwrite: bool,
+    /// For `--dir`: the name to number from ("a.txt" for "a (1).txt") if the target is
+    /// taken by the time the file is complete. `None` for an exact `-o PATH`.
+    base_name: Option<String>,
+}
+
+/// Creates the `.part` file for `name` in `dir`, picking `name (1).ext` and so on when
+/// the name (or its `.part`) is taken and `overwrite` is off.
+pub fn create_in_dir(
+    dir: &Path,
+    name: &str,
+    overwrite: bool,
+) -> std::io::Result<(PartFile, std::fs::File)> {
+    for n in 0..10_000 {
+        let target = dir.join(numbered(name, n));
+        if !overwrite && target.symlink_metadata().is_ok() {
+            continue;
+        }
+        match create_part(&target, overwrite) {
+            Ok((mut part, file)) => {
+                part.base_name = Some(name.to_owned());
+                return Ok((part, file));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free file name",
+    ))
+}
+
+/// Creates the `.part` file for an exact target path (`-o PATH`).
+pub fn create_at(target: &Path, overwrite: bool) -> std::io::Result<(PartFile, std::fs::File)> {
+    if !overwrite && target.symlink_metadata().is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} exists (use --overwrite)", target.display()),
+        ));
+    }
+    create_part(target, overwrite)
+}
+
+fn create_part(target: &Path, overwrite: bool) -> std::io::Result<(PartFile, std::fs::File)> {
+    let part = part_path(target);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let file = options.open(&part)?;
+    Ok((
+        PartFile {
+            part,
+            target: target.to_owned(),
+            overwrite,
+            base_name: None,
+        },
+        file,
+    ))
+}
+
+impl PartFile {
+    /// Moves the verified `.part` into place without replacing a file that appeared in
+    /// the meantime (unless overwriting): a hard link fails if the name is taken.
+    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+        if self.overwrite {
+            std::fs::rename(&self.part, &self.target)?;
+            return Ok(self.target);
+        }
+        let Some(name) = self.base_name.take() else {
+            return link_into_place(&self.part, &self.target).map(|()| self.target);
+        };
+        let dir = self.target.parent().map(Path::to_owned).unwrap_or_default();
+        for n in 0..10_000 {
+            let candidate = dir.join(numbered(&name, n));
+            match std::fs::hard_link(&self.part, &candidate) {
+                Ok(()) => {
+                    std::fs::remove_file(&self.part)?;
+                    self.target = candidate;
+                    return Ok(self.target);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                // No hard links on this filesystem: check, then rename.
+                Err(_) if candidate.symlink_metadata().is_err() => {
+                    std::fs::rename(&self.part, &candidate)?;
+                    self.target = candidate;
+                    return Ok(self.target);
+                }
+                Err(_) => continue,
+            }
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "no free file name",
+        ))
+    }
+}
+
+/// Moves `part` to exactly `target`, failing if `target` exists.
+fn link_into_place(part: &Path, target: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(part, target) {
+        Ok(()) => std::fs::remove_file(part),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if target.symlink_metadata().is_err() => std::fs::rename(part, target),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_names_become_safe() {
+        let long = "a".repeat(300) + ".txt";
+        let cases: &[(&str, &str)] = &[
+            ("report.pdf", "report.pdf"),
+            ("../../x", "x"),
+            ("/etc/passwd", "passwd"),
+            (".bashrc", "bashrc"),
+            ("a/b", "b"),
+            ("..\\..\\win.ini", "win.ini"),
+            ("nul\u{0}byte\u{7}.txt", "nulbyte.txt"),
+            ("evil\u{202E}txt.exe", "eviltxt.exe"),
+            ("..", "received-file"),
+            ("", "received-file"),
+            ("   ", "received-file"),
+            ("CON", "_CON"),
+            ("lpt1.txt", "_lpt1.txt"),
+            ("résumé ☃.odt", "résumé ☃.odt"),
+            ("with space.txt", "with space.txt"),
+            ("dir/", "received-file"),
+        ];
+        for (raw, safe) in cases {
+            assert_eq!(sanitize_file_name(raw), *safe, "{raw:?}");
+        }
+        let cut = sanitize_file_name(&long);
+        assert!(
+            cut.len() <= MAX_NAME_BYTES && cut.ends_with(".txt"),
+            "{cut}"
+        );
+        let multibyte = "é".repeat(150);
+        assert!(sanitize_file_name(&multibyte).len() <= MAX_NAME_BYTES);
+    }
+
+    #[test]
+    fn never_clobbers_and_numbers_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "old").unwrap();
+        let (part, _f) = create_in_dir(dir.path(), "a.txt", false).unwrap();
+        assert_eq!(part.target, dir.path().join("a (1).txt"));
+        assert!(part.part.ends_with("a (1).txt.part"));
+        // The name is taken while we receive: finish picks the next one.
+        std::fs::write(dir.path().join("a (1).txt"), "raced").unwrap();
+        let done = part.finish().unwrap();
+        assert_eq!(done, dir.path().join("a (2).txt"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+            "old"
+        );
+        assert!(!dir.path().join("a (1).txt.part").exists());
+    }
+
+    #[test]
+    fn overwrite_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("f");
+        std::fs::write(&target, "old").unwrap();
+        assert!(create_at(&target, false).is_err());
+        let (part, _f) = create_at(&target, true).unwrap();
+        std::fs::write(&part.part, "new").unwrap();
+        assert_eq!(part.finish().unwrap(), target);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+}
