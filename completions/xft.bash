@@ -819,14 +819,14 @@ _xft() {
             return 0
             ;;
         xft__subcmd__send)
-            opts="-v -q -h --method --name --desc --block-size --window --presence-wait --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --method --name --desc --block-size --window --presence-wait --s5b-address --s5b-port --proxy --no-proxy --no-direct --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --method)
-                    COMPREPLY=($(compgen -W "auto ibb" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto s5b ibb" -- "${cur}"))
                     return 0
                     ;;
                 --name)
@@ -846,6 +846,18 @@ _xft() {
                     return 0
                     ;;
                 --presence-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s5b-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s5b-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

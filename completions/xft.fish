@@ -49,13 +49,17 @@ complete -c xft -n "__fish_xft_needs_command" -f -a "contact" -d 'Manage contact
 complete -c xft -n "__fish_xft_needs_command" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c xft -n "__fish_xft_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'Stream method: auto tries the best the recipient accepts' -r -f -a "auto\t''
-ibb\t''"
+complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'Stream method: auto tries the best the recipient accepts' -r -f -a "auto\t'SOCKS5 first, in-band as the fallback'
+s5b\t'SOCKS5 bytestreams only (XEP-0065)'
+ibb\t'In-band bytestreams only (XEP-0047)'"
 complete -c xft -n "__fish_xft_using_subcommand send" -l name -d 'Offer the file under this name (one FILE only; the default for \'-\' is "stdin")' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l desc -d 'A description sent with the offer' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l block-size -d 'In-band bytestream block size in bytes (1-65535; the recipient may ask for less)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l window -d 'In-band blocks sent before waiting for acknowledgements' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l presence-wait -d 'Seconds to wait for a bare JID\'s resources to show up' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-address -d 'Offer exactly this address for direct SOCKS5 connections (repeatable, or comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public address with a forwarded port, or 127.0.0.1' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-port -d 'Port for direct SOCKS5 connections (default: any free port)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l proxy -d 'Use this SOCKS5 proxy (XEP-0065) instead of discovering the server\'s' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
@@ -68,12 +72,14 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'Progress d
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand send" -l no-proxy -d 'Offer no proxy'
+complete -c xft -n "__fish_xft_using_subcommand send" -l no-direct -d 'Offer no direct connection (only proxies)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand send" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l json -d 'Machine-readable output: JSON on stdout'
 complete -c xft -n "__fish_xft_using_subcommand send" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand send" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
-complete -c xft -n "__fish_xft_using_subcommand send" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l dir -d 'Directory to store files in (default: the current directory)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand recv" -s o -l output -d 'Write the file to exactly PATH, or to stdout with \'-\' (one file only). On stdout a failure is known only at the end: check the exit code' -r -F
 complete -c xft -n "__fish_xft_using_subcommand recv" -l from -d 'Accept files only from JID (repeatable; a bare JID allows all its resources). Default: your contacts and your own other resources' -r

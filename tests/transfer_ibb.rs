@@ -48,9 +48,16 @@ fn boundary_sizes_arrive_whole() {
     let receiver = Receiver::spawn(recv);
 
     let mut send = s.xft(&alice);
-    send.args(["send", "--json", "--block-size", &block.to_string()])
-        .args(&files)
-        .arg(&receiver.jid);
+    send.args([
+        "send",
+        "--method",
+        "ibb",
+        "--json",
+        "--block-size",
+        &block.to_string(),
+    ])
+    .args(&files)
+    .arg(&receiver.jid);
     let out = run(send);
     assert_exit(&out, 0);
     let sent = json_lines(&stdout(&out));
@@ -93,7 +100,7 @@ fn ten_mib_to_a_contact_by_bare_jid_with_utf8_name() {
     recv.args(["recv", "--json", "--dir"]).arg(&dir);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
-    send.args(["send", "--json"])
+    send.args(["send", "--method", "ibb", "--json"])
         .arg(src.join(name))
         .arg(&bob.jid);
     let out = run(send);
@@ -128,9 +135,17 @@ fn seq_wraps_past_65535() {
     recv.args(["recv", "--accept-any", "--dir"]).arg(&dir);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
-    send.args(["send", "--block-size", "16", "--window", "64"])
-        .arg(src.join("wrap.bin"))
-        .arg(&receiver.jid);
+    send.args([
+        "send",
+        "--method",
+        "ibb",
+        "--block-size",
+        "16",
+        "--window",
+        "64",
+    ])
+    .arg(src.join("wrap.bin"))
+    .arg(&receiver.jid);
     assert_exit(&run(send), 0);
     let done = receiver.finish(LONG);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
@@ -146,7 +161,15 @@ fn stdin_to_stdout() {
     recv.args(["recv", "--accept-any", "-o", "-"]);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
-    send.args(["send", "-", &receiver.jid, "--name", "piped.txt"]);
+    send.args([
+        "send",
+        "--method",
+        "ibb",
+        "-",
+        &receiver.jid,
+        "--name",
+        "piped.txt",
+    ]);
     let out = run_with_stdin(send, &data);
     assert_exit(&out, 0);
     let done = receiver.finish(LONG);

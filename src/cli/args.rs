@@ -189,11 +189,37 @@ pub struct SendArgs {
     /// Seconds to wait for a bare JID's resources to show up.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub presence_wait: u64,
+    /// Offer exactly this address for direct SOCKS5 connections (repeatable, or
+    /// comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public
+    /// address with a forwarded port, or 127.0.0.1.
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "XFT_S5B_ADDRESS",
+        value_delimiter = ','
+    )]
+    pub s5b_address: Vec<String>,
+    /// Port for direct SOCKS5 connections (default: any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub s5b_port: u16,
+    /// Use this SOCKS5 proxy (XEP-0065) instead of discovering the server's.
+    #[arg(long, value_name = "JID", conflicts_with = "no_proxy")]
+    pub proxy: Option<Jid>,
+    /// Offer no proxy.
+    #[arg(long)]
+    pub no_proxy: bool,
+    /// Offer no direct connection (only proxies).
+    #[arg(long)]
+    pub no_direct: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodChoice {
+    /// SOCKS5 first, in-band as the fallback.
     Auto,
+    /// SOCKS5 bytestreams only (XEP-0065).
+    S5b,
+    /// In-band bytestreams only (XEP-0047).
     Ibb,
 }
 

@@ -6,14 +6,18 @@ use std::time::Duration;
 
 use super::args::{GlobalArgs, MethodChoice, ProgressMode, RecvArgs, SendArgs};
 use super::vcard_cmd::write_stdout;
+use crate::bytestream::s5b::candidates::Pinned;
 use crate::disco;
 use crate::error::Error;
 use crate::si::StreamMethod;
 use crate::transfer::progress::{Bar, JsonEvents, Progress, Silent};
 use crate::transfer::recv::{self, RecvOptions};
-use crate::transfer::send::{self, SendOptions};
+use crate::transfer::send::{self, ProxyChoice, S5bOptions, SendOptions};
 use crate::transfer::sink::Destination;
 use crate::transfer::{recipient, source, Report};
+
+/// How long a SOCKS5 target may take to try the streamhosts and answer.
+const S5B_ANSWER_WAIT: Duration = Duration::from_secs(45);
 
 pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     if args.name.is_some() && args.files.len() > 1 {
@@ -50,15 +54,31 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
 
 fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
     let methods = match args.method {
-        MethodChoice::Auto | MethodChoice::Ibb => vec![StreamMethod::Ibb],
+        MethodChoice::Auto => vec![StreamMethod::Socks5, StreamMethod::Ibb],
+        MethodChoice::S5b => vec![StreamMethod::Socks5],
+        MethodChoice::Ibb => vec![StreamMethod::Ibb],
+    };
+    let timeout = Duration::from_secs(global.timeout.max(1));
+    let proxy = match (&args.proxy, args.no_proxy) {
+        (_, true) => ProxyChoice::None,
+        (Some(jid), false) => ProxyChoice::Named(jid.clone()),
+        (None, false) => ProxyChoice::Discover,
     };
     SendOptions {
         methods,
         desc: args.desc.clone(),
         block_size: usize::from(args.block_size),
         window: usize::from(args.window),
-        offer_timeout: Duration::from_secs(global.timeout.max(1)),
-        timeout: Duration::from_secs(global.timeout.max(1)),
+        offer_timeout: timeout,
+        timeout,
+        s5b: S5bOptions {
+            direct: !args.no_direct,
+            addresses: args.s5b_address.iter().map(|a| Pinned::parse(a)).collect(),
+            port: args.s5b_port,
+            proxy,
+            // PROTOCOL-NOTES §2.3: a Pidgin target may take 45 s over three hosts.
+            wait: timeout.min(S5B_ANSWER_WAIT),
+        },
     }
 }
 

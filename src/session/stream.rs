@@ -125,7 +125,7 @@ pub fn stream_error(el: &Element) -> SessionError {
 const LOG_LIMIT: usize = 1200;
 
 fn log_incoming(frame: &Frame) {
-    if !tracing::enabled!(tracing::Level::TRACE) {
+    if !tracing::enabled!(target: "xft::xml", tracing::Level::TRACE) {
         return;
     }
     let text = match frame {
@@ -140,7 +140,7 @@ fn log_incoming(frame: &Frame) {
 }
 
 pub fn log_outgoing(text: &str) {
-    if !tracing::enabled!(tracing::Level::TRACE) {
+    if !tracing::enabled!(target: "xft::xml", tracing::Level::TRACE) {
         return;
     }
     let redacted;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::bytestream::ibb::IbbError;
+use crate::bytestream::s5b::S5bError;
 use crate::error::{iq_status, session_status, ExitStatus};
 use crate::session::{IqError, SessionError};
 use crate::si::SiError;
@@ -93,6 +94,21 @@ pub enum TransferError {
     BadAnswer(SiError),
     #[error("in-band bytestream: {0}")]
     Ibb(#[from] IbbError),
+    #[error("SOCKS5 bytestream: {0}")]
+    S5b(#[from] S5bError),
+    /// S5B failed, and so did the IBB fallback; the exit code is the fallback's.
+    #[error("SOCKS5 bytestream failed ({s5b}), and the in-band fallback too: {ibb}")]
+    FallbackFailed {
+        s5b: S5bError,
+        ibb: Box<TransferError>,
+    },
+    #[error("the SOCKS5 connection broke after {sent} of {size} bytes: {source}")]
+    StreamBroken {
+        sent: u64,
+        size: u64,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("received {received} of {expected} bytes: the sender closed the stream early")]
     Incomplete { received: u64, expected: u64 },
     #[error("MD5 mismatch: the offer said {expected}, the data hashes to {actual}")]
@@ -118,12 +134,62 @@ impl TransferError {
             TransferError::OfferIq(e) | TransferError::Roster(e) => iq_status(e),
             TransferError::BadAnswer(_) => ExitStatus::Protocol,
             TransferError::Ibb(e) => ibb_status(e),
+            TransferError::S5b(e) => s5b_status(e),
+            TransferError::FallbackFailed { ibb, .. } => ibb.exit_status(),
+            TransferError::StreamBroken { .. } => ExitStatus::TransferFailed,
             TransferError::Incomplete { .. } | TransferError::Md5Mismatch { .. } => {
                 ExitStatus::Integrity
             }
         }
     }
 }
+
+fn s5b_status(e: &S5bError) -> ExitStatus {
+    match e {
+        S5bError::NoAnswer(e) => iq_status(e),
+        S5bError::NoOffer(_) => ExitStatus::Timeout,
+        S5bError::UnknownStreamHost(_) | S5bError::BadOffer => ExitStatus::Protocol,
+        S5bError::Listen(_) => ExitStatus::Config,
+        S5bError::Disconnected => ExitStatus::Connection,
+        S5bError::TargetFailed(_)
+        | S5bError::DirectNotConnected
+        | S5bError::Proxy { .. }
+        | S5bError::ActivationRefused(_)
+        | S5bError::NothingToOffer
+        | S5bError::NoStreamHost(_)
+        | S5bError::PeerGone
+        | S5bError::Socks5(_) => ExitStatus::TransferFailed,
+    }
+}
+
+/// Copies exactly `len` bytes (or until `reader` ends) with a large buffer; returns the
+/// count. The one byte loop of both S5B directions.
+pub(crate) async fn copy_exact<R, W>(
+    reader: &mut R,
+    writer: &mut W,
+    len: u64,
+) -> std::io::Result<u64>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; COPY_BUFFER.min(len.max(1) as usize)];
+    let mut done = 0u64;
+    while done < len {
+        let want = (len - done).min(buf.len() as u64) as usize;
+        let n = reader.read(&mut buf[..want]).await?;
+        if n == 0 {
+            break;
+        }
+        writer.write_all(&buf[..n]).await?;
+        done += n as u64;
+    }
+    Ok(done)
+}
+
+/// Buffer of the S5B copy loops: large, so each syscall moves a lot.
+const COPY_BUFFER: usize = 1 << 20;
 
 fn ibb_status(e: &IbbError) -> ExitStatus {
     match e {

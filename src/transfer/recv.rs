@@ -9,8 +9,9 @@ use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 use super::progress::{Metered, Progress};
 use super::sink::{self, Destination, PartFile};
-use super::{Report, TransferError};
-use crate::bytestream::ibb::{IbbError, IbbReceiver};
+use super::{copy_exact, Report, TransferError};
+use crate::bytestream::ibb::{CloseRequest, IbbReceiver};
+use crate::bytestream::s5b::target::S5bTarget;
 use crate::disco::{IBB_NS, SI_NS};
 use crate::jid::{FullJid, Jid};
 use crate::roster::{self, Item, Subscription, ROSTER_NS};
@@ -38,7 +39,10 @@ pub struct RecvOptions {
 }
 
 /// Stream methods this receiver can use, best first.
-const SUPPORTED: [StreamMethod; 1] = [StreamMethod::Ibb];
+const SUPPORTED: [StreamMethod; 2] = [StreamMethod::Socks5, StreamMethod::Ibb];
+
+/// After S5B failed, how long to wait for the sender's IBB fallback (Pidgin: 30 s).
+const FALLBACK_WAIT: Duration = Duration::from_secs(30);
 
 /// Receives files until `options.count` have arrived. `on_report` is called for each.
 pub async fn run(
@@ -243,29 +247,48 @@ async fn receive(
         }
     };
     let mut writer = Metered::new(writer, progress.clone(), true);
-    // Route the bytestream before accepting, so its first stanza cannot slip past.
+    // Route the bytestreams before accepting, so their first stanza cannot slip past.
+    // The IBB route also catches the fallback after a failed S5B attempt.
     let mut ibb = IbbReceiver::listen(session, from.as_jid(), &offer.sid);
+    let mut s5b =
+        (method == StreamMethod::Socks5).then(|| S5bTarget::listen(session, from, &offer.sid));
     session
         .send(stanza::iq_result(request).child(si::answer_element(method)))
         .await?;
     let started = Instant::now();
     progress.start(&offer.name, offer.size, method.short_name());
-    let outcome = receive_ibb(&mut ibb, &mut writer, offer, options.timeout).await;
-    progress.finish(outcome.is_ok());
-    let (bytes, close) = outcome?;
-    let md5 = writer.md5_hex().unwrap_or_default();
-    let verdict = verify(offer, bytes, &md5);
-    let verdict = match verdict {
-        Ok(()) => finish_target(target),
-        Err(e) => Err(e),
+    let outcome = match s5b.as_mut() {
+        Some(target) => {
+            receive_s5b_or_fallback(
+                target,
+                &mut ibb,
+                &mut writer,
+                offer,
+                options.timeout,
+                &*progress,
+            )
+            .await
+        }
+        None => receive_ibb(&mut ibb, &mut writer, offer, options.timeout)
+            .await
+            .map(|(bytes, close)| (bytes, Some(close), StreamMethod::Ibb)),
     };
+    progress.finish(outcome.is_ok());
+    let (bytes, close, used) = outcome?;
+    writer.flush().await.map_err(|e| sink_error(&target, e))?;
+    let md5 = writer.md5_hex().unwrap_or_default();
+    let verdict = verify(offer, bytes, &md5).and_then(|()| finish_target(target));
     let path = match verdict {
         Ok(path) => {
-            close.acknowledge().await;
+            if let Some(close) = close {
+                close.acknowledge().await;
+            }
             path
         }
         Err(e) => {
-            close.refuse(&e.to_string()).await;
+            if let Some(close) = close {
+                close.refuse(&e.to_string()).await;
+            }
             return Err(e);
         }
     };
@@ -273,7 +296,7 @@ async fn receive(
     Ok(Report {
         name: offer.name.clone(),
         size: bytes,
-        method: method.short_name(),
+        method: used.short_name(),
         seconds,
         bytes_per_sec,
         md5,
@@ -283,19 +306,64 @@ async fn receive(
     })
 }
 
+/// XEP-0065 as target. The sender may open IBB on the same sid instead: after we
+/// answered `item-not-found`, or at any moment if it had nothing to offer, so the IBB
+/// open is awaited alongside the streamhost offer. Returns the byte count, the IBB
+/// close to answer (if IBB carried the file), and the method used.
+async fn receive_s5b_or_fallback<W: AsyncWrite + Unpin>(
+    target: &mut S5bTarget,
+    ibb: &mut IbbReceiver,
+    writer: &mut W,
+    offer: &FileOffer,
+    timeout: Duration,
+    progress: &dyn Progress,
+) -> Result<(u64, Option<CloseRequest>, StreamMethod), TransferError> {
+    let s5b_error = tokio::select! {
+        accepted = target.accept(timeout) => match accepted {
+            Ok((mut socket, host)) => {
+                tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
+                let bytes = copy_exact(&mut socket, writer, offer.size)
+                    .await
+                    .map_err(|e| TransferError::StreamBroken { sent: 0, size: offer.size, source: e })?;
+                return Ok((bytes, None, StreamMethod::Socks5));
+            }
+            Err(e) => e,
+        },
+        opened = ibb.accept_open(timeout) => {
+            opened?;
+            tracing::warn!("the sender skipped SOCKS5 and opened an in-band bytestream");
+            progress.switch_method(StreamMethod::Ibb.short_name());
+            let (bytes, close) = ibb.receive(writer, offer.size, timeout).await?;
+            return Ok((bytes, Some(close), StreamMethod::Ibb));
+        }
+    };
+    tracing::warn!("SOCKS5 bytestream failed ({s5b_error}); waiting for an in-band fallback");
+    progress.switch_method(StreamMethod::Ibb.short_name());
+    match receive_ibb(ibb, writer, offer, FALLBACK_WAIT.min(timeout)).await {
+        Ok((bytes, close)) => Ok((bytes, Some(close), StreamMethod::Ibb)),
+        Err(ibb_error) => Err(TransferError::FallbackFailed {
+            s5b: s5b_error,
+            ibb: Box::new(ibb_error),
+        }),
+    }
+}
+
 async fn receive_ibb<W: AsyncWrite + Unpin>(
     ibb: &mut IbbReceiver,
     writer: &mut W,
     offer: &FileOffer,
     timeout: Duration,
-) -> Result<(u64, crate::bytestream::ibb::CloseRequest), TransferError> {
+) -> Result<(u64, CloseRequest), TransferError> {
     ibb.accept_open(timeout).await?;
-    let (bytes, close) = ibb.receive(writer, offer.size, timeout).await?;
-    writer
-        .flush()
-        .await
-        .map_err(|e| TransferError::Ibb(IbbError::Write(e)))?;
-    Ok((bytes, close))
+    Ok(ibb.receive(writer, offer.size, timeout).await?)
+}
+
+fn sink_error(target: &Target, source: std::io::Error) -> TransferError {
+    let path = match target {
+        Target::Part(p) => p.part.display().to_string(),
+        Target::Stdout => "-".into(),
+    };
+    TransferError::Sink { path, source }
 }
 
 /// The file is whole only if the byte count and (when offered) the MD5 match.

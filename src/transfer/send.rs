@@ -3,10 +3,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use super::progress::{Metered, Progress};
 use super::source::Source;
-use super::{Report, TransferError};
+use super::{copy_exact, Report, TransferError};
 use crate::bytestream::ibb::IbbSender;
+use crate::bytestream::s5b::{candidates, proxy, requester, S5bError, StreamHost};
 use crate::disco::{self, SI_FILE_TRANSFER_NS, SI_NS};
 use crate::jid::FullJid;
 use crate::session::{IqError, Session};
@@ -27,6 +30,31 @@ pub struct SendOptions {
     pub offer_timeout: Duration,
     /// How long any single protocol step may take.
     pub timeout: Duration,
+    pub s5b: S5bOptions,
+}
+
+/// Which SOCKS5 streamhosts to offer (XEP-0065 §5, §6).
+#[derive(Debug, Clone)]
+pub struct S5bOptions {
+    /// Offer our own listeners (`--no-direct` turns this off).
+    pub direct: bool,
+    /// `--s5b-address`: exactly these addresses; empty = scan the interfaces.
+    pub addresses: Vec<candidates::Pinned>,
+    /// `--s5b-port`; 0 = any free port.
+    pub port: u16,
+    pub proxy: ProxyChoice,
+    /// How long the target may take to try the streamhosts and answer.
+    pub wait: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyChoice {
+    /// Find the server's proxy65 by service discovery.
+    Discover,
+    /// `--proxy JID`.
+    Named(crate::jid::Jid),
+    /// `--no-proxy`.
+    None,
 }
 
 /// Offers `source` to `to` and sends it over the method the recipient picks.
@@ -50,19 +78,19 @@ pub async fn send_file(
     let chosen = offer_file(session, to, &offer, options.offer_timeout).await?;
     tracing::debug!("{to} chose {:?}", chosen);
     let started = Instant::now();
-    let method = chosen[0];
-    progress.start(&source.name, source.size, method.short_name());
-    let result = match method {
-        StreamMethod::Ibb => {
-            send_ibb(session, to, &offer.sid, source, options, progress.clone()).await
-        }
-        StreamMethod::Socks5 => Err(TransferError::NoValidStreams {
-            jid: to.to_string(),
-            offered: "SOCKS5 bytestreams are not implemented yet".into(),
-        }),
-    };
+    progress.start(&source.name, source.size, chosen[0].short_name());
+    let result = send_over(
+        session,
+        to,
+        &offer,
+        &chosen,
+        source,
+        options,
+        progress.clone(),
+    )
+    .await;
     progress.finish(result.is_ok());
-    result?;
+    let method = result?;
     let (seconds, bytes_per_sec) = Report::timing(source.size, started.elapsed());
     Ok(Report {
         name: source.name.clone(),
@@ -131,6 +159,115 @@ async fn refusal(
         return TransferError::RecipientUnavailable { jid, error: e };
     }
     TransferError::OfferRefused(e)
+}
+
+/// Sends over the chosen method; when S5B fails before the first byte and IBB was
+/// offered, falls back to IBB under the same sid (PROTOCOL-NOTES §2.2, mechanism B).
+/// Returns the method that carried the file.
+async fn send_over(
+    session: &Session,
+    to: &FullJid,
+    offer: &FileOffer,
+    chosen: &[StreamMethod],
+    source: &Source,
+    options: &SendOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<StreamMethod, TransferError> {
+    if chosen[0] == StreamMethod::Ibb {
+        send_ibb(session, to, &offer.sid, source, options, progress).await?;
+        return Ok(StreamMethod::Ibb);
+    }
+    let s5b_error = match send_s5b(session, to, &offer.sid, source, options, progress.clone()).await
+    {
+        Ok(()) => return Ok(StreamMethod::Socks5),
+        Err(SendS5bError::Negotiation(e)) => e,
+        Err(SendS5bError::Transfer(e)) => return Err(e),
+    };
+    if !offer.methods.contains(&StreamMethod::Ibb) {
+        return Err(TransferError::S5b(s5b_error));
+    }
+    tracing::warn!("SOCKS5 bytestream failed ({s5b_error}); falling back to in-band bytestream");
+    progress.switch_method(StreamMethod::Ibb.short_name());
+    match send_ibb(session, to, &offer.sid, source, options, progress).await {
+        Ok(()) => Ok(StreamMethod::Ibb),
+        Err(ibb) => Err(TransferError::FallbackFailed {
+            s5b: s5b_error,
+            ibb: Box::new(ibb),
+        }),
+    }
+}
+
+/// An S5B failure before any byte moved (fall back), or after (do not).
+enum SendS5bError {
+    Negotiation(S5bError),
+    Transfer(TransferError),
+}
+
+/// XEP-0065: negotiate a connection, then copy the file into it.
+async fn send_s5b(
+    session: &Session,
+    to: &FullJid,
+    sid: &str,
+    source: &Source,
+    options: &SendOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<(), SendS5bError> {
+    let s5b = &options.s5b;
+    let listeners = if s5b.direct {
+        candidates::bind(session.jid(), &s5b.addresses, s5b.port)
+            .map_err(SendS5bError::Negotiation)?
+    } else {
+        Vec::new()
+    };
+    let proxies = proxies(session, &s5b.proxy).await;
+    let (mut socket, host) = requester::connect(session, to, sid, listeners, &proxies, s5b.wait)
+        .await
+        .map_err(SendS5bError::Negotiation)?;
+    tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
+    let file = open_source(source).await.map_err(SendS5bError::Transfer)?;
+    let mut reader = Metered::new(file, progress, false);
+    let broken = |sent, e| {
+        SendS5bError::Transfer(TransferError::StreamBroken {
+            sent,
+            size: source.size,
+            source: e,
+        })
+    };
+    let sent = copy_exact(&mut reader, &mut socket, source.size)
+        .await
+        .map_err(|e| broken(reader.bytes(), e))?;
+    if sent < source.size {
+        let e = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file shrank while being sent",
+        );
+        return Err(SendS5bError::Transfer(TransferError::Source(
+            super::source::SourceError::Io {
+                path: source.path.clone(),
+                source: e,
+            },
+        )));
+    }
+    socket.shutdown().await.map_err(|e| broken(sent, e))?;
+    // The receiver closes once it has every byte; a reset here means it did not.
+    let mut probe = [0u8; 1];
+    match tokio::time::timeout(Duration::from_secs(10), socket.read(&mut probe)).await {
+        Ok(Err(e)) => Err(broken(sent, e)),
+        _ => Ok(()),
+    }
+}
+
+async fn proxies(session: &Session, choice: &ProxyChoice) -> Vec<StreamHost> {
+    match choice {
+        ProxyChoice::None => Vec::new(),
+        ProxyChoice::Discover => proxy::discover(session).await,
+        ProxyChoice::Named(jid) => proxy::streamhost_of(session, jid)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("proxy {jid} gave no address: {e}");
+                Vec::new()
+            }),
+    }
 }
 
 /// XEP-0047 over the whole file.

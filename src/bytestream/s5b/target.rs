@@ -1,0 +1,250 @@
+//! The target's side of XEP-0065 (§5.3.2, §5.3.3, §6.3.2, §6.3.3).
+//!
+//! Waits for the requester's streamhosts, tries them (staggered in the offered order,
+//! several at once, first finished handshake wins: a Smack requester gives up after
+//! 10 s, so everything must be over in about 8), and answers `streamhost-used` or
+//! `item-not-found`.
+
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+
+use super::{S5bError, StreamHost};
+use crate::bytestream::socks5;
+use crate::disco::BYTESTREAMS_NS;
+use crate::jid::{FullJid, Jid};
+use crate::session::{Route, Session};
+use crate::stanza::{self, ErrorType, StanzaError, CLIENT_NS};
+use crate::xml::Element;
+
+/// Each attempt: TCP connect plus SOCKS5 handshake.
+const ATTEMPT: Duration = Duration::from_secs(5);
+/// All attempts together.
+const ALL_ATTEMPTS: Duration = Duration::from_secs(8);
+/// Delay before starting the next streamhost while earlier ones are still trying.
+const STAGGER: Duration = Duration::from_millis(250);
+/// A hostile requester could list thousands of hosts; try the first few.
+const MAX_HOSTS: usize = 8;
+
+/// Waits for the streamhost offer of one session.
+pub struct S5bTarget {
+    session: Session,
+    route: Route,
+    requester: FullJid,
+    sid: String,
+}
+
+impl S5bTarget {
+    /// Claims the bytestreams offer for `sid` from `requester` (and its going offline).
+    /// Call before accepting the SI offer, so nothing slips past.
+    pub fn listen(session: &Session, requester: &FullJid, sid: &str) -> S5bTarget {
+        let (peer, sid_match) = (requester.as_jid().clone(), sid.to_owned());
+        let route = session.route(move |el| is_for_session(el, &peer, &sid_match));
+        S5bTarget {
+            session: session.clone(),
+            route,
+            requester: requester.clone(),
+            sid: sid.to_owned(),
+        }
+    }
+
+    /// Receives the offer, connects, answers; returns the socket to read from.
+    pub async fn accept(&mut self, wait: Duration) -> Result<(TcpStream, StreamHost), S5bError> {
+        let request = match tokio::time::timeout(wait, self.route.next()).await {
+            Err(_) => return Err(S5bError::NoOffer(wait)),
+            Ok(None) => return Err(S5bError::Disconnected),
+            Ok(Some(el)) if el.name() == "presence" => return Err(S5bError::PeerGone),
+            Ok(Some(el)) => el,
+        };
+        let hosts: Vec<StreamHost> = request
+            .get_child("query", BYTESTREAMS_NS)
+            .map(|q| {
+                q.children()
+                    .filter_map(StreamHost::from_element)
+                    .take(MAX_HOSTS)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if hosts.is_empty() {
+            let error = StanzaError::new(ErrorType::Modify, "bad-request");
+            let _ = self.session.reply_error(&request, &error).await;
+            return Err(S5bError::BadOffer);
+        }
+        let hash = super::dst_addr(&self.sid, &self.requester, self.session.jid());
+        match try_hosts(&hosts, &hash).await {
+            Ok((socket, host)) => {
+                let used = Element::new("query", BYTESTREAMS_NS)
+                    .attr("sid", self.sid.as_str())
+                    .child(
+                        Element::new("streamhost-used", BYTESTREAMS_NS)
+                            .attr("jid", host.jid.to_string()),
+                    );
+                let _ = self
+                    .session
+                    .send(stanza::iq_result(&request).child(used))
+                    .await;
+                Ok((socket, host))
+            }
+            Err(report) => {
+                // §5.3.2: none reachable is item-not-found; the text says why.
+                let error =
+                    StanzaError::new(ErrorType::Cancel, "item-not-found").with_text(report.clone());
+                let _ = self.session.reply_error(&request, &error).await;
+                Err(S5bError::NoStreamHost(report))
+            }
+        }
+    }
+}
+
+/// Tries `hosts`, starting one every `STAGGER` (or at once after a failure); the first
+/// finished SOCKS5 handshake wins and the rest are dropped.
+async fn try_hosts(hosts: &[StreamHost], hash: &str) -> Result<(TcpStream, StreamHost), String> {
+    let deadline = tokio::time::Instant::now() + ALL_ATTEMPTS;
+    let mut attempts = JoinSet::new();
+    let mut next = 0;
+    let mut failures = Vec::new();
+    loop {
+        if next < hosts.len() {
+            let host = hosts[next].clone();
+            let hash = hash.to_owned();
+            attempts.spawn(async move {
+                let result = try_one(&host, &hash).await;
+                (host, result)
+            });
+            next += 1;
+        }
+        let wait = if next < hosts.len() {
+            STAGGER
+        } else {
+            ALL_ATTEMPTS
+        };
+        let outcome = tokio::time::timeout_at(
+            deadline.min(tokio::time::Instant::now() + wait),
+            attempts.join_next(),
+        )
+        .await;
+        match outcome {
+            Ok(Some(Ok((host, Ok(socket))))) => return Ok((socket, host)),
+            Ok(Some(Ok((host, Err(e))))) => {
+                failures.push(format!("{}:{}: {e}", host.host, host.port))
+            }
+            Ok(Some(Err(_))) => {}
+            Ok(None) if next >= hosts.len() => break,
+            Ok(None) => {}
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                failures.push("out of time".into());
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    Err(failures.join("; "))
+}
+
+async fn try_one(host: &StreamHost, hash: &str) -> Result<TcpStream, String> {
+    let connect = TcpStream::connect((host.host.as_str(), host.port));
+    let mut socket = tokio::time::timeout(ATTEMPT, connect)
+        .await
+        .map_err(|_| "connect timed out".to_owned())?
+        .map_err(|e| e.to_string())?;
+    let _ = socket.set_nodelay(true);
+    socks5::connect(&mut socket, hash, ATTEMPT)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(socket)
+}
+
+/// The bytestreams offer for this session from this requester, or its unavailability.
+fn is_for_session(el: &Element, requester: &Jid, sid: &str) -> bool {
+    if el.ns() != CLIENT_NS {
+        return false;
+    }
+    let from_requester = el
+        .get_attr("from")
+        .and_then(|f| Jid::parse(f).ok())
+        .is_some_and(|f| f == *requester);
+    if !from_requester {
+        return false;
+    }
+    if el.name() == "presence" {
+        return el.get_attr("type") == Some("unavailable");
+    }
+    stanza::is_iq_request(el, "set", "query", BYTESTREAMS_NS)
+        && el
+            .get_child("query", BYTESTREAMS_NS)
+            .and_then(|q| q.get_attr("sid"))
+            == Some(sid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stalling_streamhost_loses_to_a_working_one() {
+        let hash = "a".repeat(40);
+        // Host 1 accepts TCP and never answers; host 2 is a real SOCKS5 streamhost.
+        let stalling = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let working = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = |l: &tokio::net::TcpListener, jid: &str| StreamHost {
+            jid: Jid::parse(jid).unwrap(),
+            host: "127.0.0.1".into(),
+            port: l.local_addr().unwrap().port(),
+        };
+        let hosts = [
+            host(&stalling, "stall.example"),
+            host(&working, "ok.example"),
+        ];
+        let expected = hash.clone();
+        tokio::spawn(async move {
+            let _held = stalling.accept().await;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        });
+        tokio::spawn(async move {
+            let (mut s, _) = working.accept().await.unwrap();
+            socks5::accept(&mut s, &expected, Duration::from_secs(5))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let started = std::time::Instant::now();
+        let (_, used) = try_hosts(&hosts, &hash).await.unwrap();
+        assert_eq!(used.jid.to_string(), "ok.example");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "did not wait for the stalling host"
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_hash_and_refused_ports_fail_with_a_report() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let _ = socks5::accept(&mut s, &"b".repeat(40), Duration::from_secs(5)).await;
+        });
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let closed_port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let hosts = [
+            StreamHost {
+                jid: Jid::parse("a.example").unwrap(),
+                host: "127.0.0.1".into(),
+                port,
+            },
+            StreamHost {
+                jid: Jid::parse("b.example").unwrap(),
+                host: "127.0.0.1".into(),
+                port: closed_port,
+            },
+        ];
+        let report = try_hosts(&hosts, &"a".repeat(40)).await.unwrap_err();
+        assert!(
+            report.contains("refused the connection (reply code 2)"),
+            "{report}"
+        );
+        assert!(report.matches("127.0.0.1").count() == 2, "{report}");
+    }
+}

@@ -1,0 +1,438 @@
+//! SOCKS5 Bytestreams (XEP-0065) through a real Prosody and its proxy65: xft to xft,
+//! and against scripted peers for what a well-behaved xft never does.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{
+    assert_exit, pattern, peer_login, run, scratch_dir, server, stderr, stdout, Receiver,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use xft::bytestream::ibb::{IbbReceiver, IbbSender};
+use xft::bytestream::s5b::{self, proxy, requester, StreamHost};
+use xft::bytestream::socks5;
+use xft::disco::{BYTESTREAMS_NS, SI_NS};
+use xft::jid::Jid;
+use xft::si::{self, FileOffer, StreamMethod};
+use xft::stanza::{self, ErrorType, StanzaError};
+
+const LONG: Duration = Duration::from_secs(120);
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON: {text}: {e}"))
+}
+
+/// Runs xft recv -v, sends `data` with `send_args`, returns (sender JSON, receiver stderr).
+fn xft_to_xft(tag: &str, data: &[u8], send_args: &[&str]) -> (serde_json::Value, String) {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let dir = scratch_dir(tag);
+    let file = scratch_dir(&format!("{tag}-src")).join("payload.bin");
+    std::fs::write(&file, data).unwrap();
+    let mut recv = s.xft(&bob);
+    recv.args(["-v", "recv", "--accept-any", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let mut send = s.xft(&alice);
+    send.args(["send", "--json"])
+        .args(send_args)
+        .arg(&file)
+        .arg(&receiver.jid);
+    let out = run(send);
+    assert_exit(&out, 0);
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        std::fs::read(dir.join("payload.bin")).unwrap() == data,
+        "content differs"
+    );
+    (json(&stdout(&out)), done.stderr)
+}
+
+#[test]
+fn direct_over_ipv4_loopback() {
+    let data = pattern(5 << 20, 1);
+    let (report, recv_log) = xft_to_xft(
+        "s5b-direct",
+        &data,
+        &["--s5b-address", "127.0.0.1", "--no-proxy"],
+    );
+    assert_eq!(report["method"], "s5b");
+    assert!(
+        recv_log.contains("S5B via alice") && recv_log.contains("127.0.0.1"),
+        "{recv_log}"
+    );
+}
+
+#[test]
+fn direct_over_ipv6_loopback() {
+    let data = pattern(1 << 20, 2);
+    let (report, recv_log) = xft_to_xft("s5b-v6", &data, &["--s5b-address", "::1", "--no-proxy"]);
+    assert_eq!(report["method"], "s5b");
+    assert!(recv_log.contains("(::1:"), "{recv_log}");
+}
+
+#[test]
+fn proxy_only() {
+    let data = pattern(3 << 20, 3);
+    let (report, recv_log) = xft_to_xft("s5b-proxy", &data, &["--no-direct"]);
+    assert_eq!(report["method"], "s5b");
+    assert!(
+        recv_log.contains(&format!("S5B via {}", support::PROXY)),
+        "{recv_log}"
+    );
+}
+
+#[test]
+fn nothing_to_offer_falls_back_to_ibb() {
+    let data = pattern(200_000, 4);
+    let (report, recv_log) = xft_to_xft("s5b-none", &data, &["--no-direct", "--no-proxy"]);
+    assert_eq!(report["method"], "ibb");
+    assert!(
+        recv_log.contains("\"event\":\"method\""),
+        "the switch is visible: {recv_log}"
+    );
+}
+
+#[test]
+fn unusable_direct_address_falls_back_to_ibb() {
+    // The pinned port is taken, so no direct candidate can be offered.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let data = pattern(100_000, 5);
+    let args = [
+        "--s5b-address",
+        "127.0.0.1",
+        "--s5b-port",
+        &port,
+        "--no-proxy",
+    ];
+    let (report, _) = xft_to_xft("s5b-taken", &data, &args);
+    assert_eq!(report["method"], "ibb");
+}
+
+#[test]
+fn method_s5b_does_not_fall_back() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any"]);
+    let receiver = Receiver::spawn(recv);
+    let file = scratch_dir("s5b-only-src").join("x.bin");
+    std::fs::write(&file, b"hello").unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--method", "s5b", "--no-direct", "--no-proxy"])
+        .arg(&file)
+        .arg(&receiver.jid);
+    let out = run(send);
+    assert_exit(&out, 9);
+    assert!(
+        stderr(&out).contains("no streamhost to offer"),
+        "{}",
+        stderr(&out)
+    );
+    receiver.kill();
+}
+
+/// A scripted target answers xft send's streamhosts with item-not-found; xft must open
+/// IBB on the same sid (PROTOCOL-NOTES §2.2 mechanism B).
+#[test]
+fn sender_falls_back_when_the_target_reaches_no_streamhost() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let data = pattern(150_000, 6);
+    let file = scratch_dir("fallback-src").join("f.bin");
+    std::fs::write(&file, &data).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.args(["send", "--json", "--s5b-address", "127.0.0.1", "--no-proxy"])
+            .arg(&file)
+            .arg(peer.jid().to_string());
+        let child = tokio::process::Command::from(send).output();
+        let peer_side = async {
+            let offer_iq = next_si_offer(&mut incoming).await;
+            let from: Jid = offer_iq.get_attr("from").unwrap().parse().unwrap();
+            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            assert_eq!(offer.methods, [StreamMethod::Socks5, StreamMethod::Ibb]);
+            let mut s5b_route = route_bytestreams(&peer, &offer.sid);
+            let mut ibb = IbbReceiver::listen(&peer, &from, &offer.sid);
+            peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
+                .await
+                .unwrap();
+            let hosts_iq = s5b_route.next().await.unwrap();
+            let error = StanzaError::new(ErrorType::Cancel, "item-not-found");
+            peer.reply_error(&hosts_iq, &error).await.unwrap();
+            ibb.accept_open(Duration::from_secs(20)).await.unwrap();
+            let mut got = Vec::new();
+            let (n, close) = ibb
+                .receive(&mut got, offer.size, Duration::from_secs(20))
+                .await
+                .unwrap();
+            close.acknowledge().await;
+            assert_eq!(n, data.len() as u64);
+            got
+        };
+        let (out, got) = tokio::join!(child, peer_side);
+        let out = out.unwrap();
+        assert_exit(&out, 0);
+        assert_eq!(json(&stdout(&out))["method"], "ibb");
+        assert!(got == data);
+        peer.close().await;
+    });
+}
+
+/// A scripted target connects to xft send's own streamhost with a wrong hash first:
+/// refused. Then with the right one: accepted, and the file arrives.
+#[test]
+fn wrong_dst_addr_is_refused_by_our_streamhost() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let data = pattern(1 << 20, 7);
+    let file = scratch_dir("hash-src").join("f.bin");
+    std::fs::write(&file, &data).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.args(["send", "--json", "--s5b-address", "127.0.0.1", "--no-proxy"])
+            .arg(&file)
+            .arg(peer.jid().to_string());
+        let child = tokio::process::Command::from(send).output();
+        let peer_side = async {
+            let offer_iq = next_si_offer(&mut incoming).await;
+            let from = Jid::parse(offer_iq.get_attr("from").unwrap())
+                .unwrap()
+                .to_full()
+                .unwrap();
+            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            let mut s5b_route = route_bytestreams(&peer, &offer.sid);
+            peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
+                .await
+                .unwrap();
+            let hosts_iq = s5b_route.next().await.unwrap();
+            let query = hosts_iq.get_child("query", BYTESTREAMS_NS).unwrap();
+            let hosts: Vec<StreamHost> = query
+                .children()
+                .filter_map(StreamHost::from_element)
+                .collect();
+            assert_eq!(hosts.len(), 1, "exactly the pinned address: {hosts:?}");
+            assert_eq!(hosts[0].host, "127.0.0.1");
+            let addr = (hosts[0].host.as_str(), hosts[0].port);
+            let mut wrong = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let refused =
+                socks5::connect(&mut wrong, &"0".repeat(40), Duration::from_secs(5)).await;
+            assert!(
+                matches!(refused, Err(socks5::Socks5Error::Refused(2))),
+                "{refused:?}"
+            );
+            let hash = s5b::dst_addr(&offer.sid, &from, peer.jid());
+            let mut right = tokio::net::TcpStream::connect(addr).await.unwrap();
+            socks5::connect(&mut right, &hash, Duration::from_secs(5))
+                .await
+                .unwrap();
+            let used = xft::xml::Element::new("query", BYTESTREAMS_NS)
+                .attr("sid", offer.sid.as_str())
+                .child(
+                    xft::xml::Element::new("streamhost-used", BYTESTREAMS_NS)
+                        .attr("jid", hosts[0].jid.to_string()),
+                );
+            peer.send(stanza::iq_result(&hosts_iq).child(used))
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            right.read_to_end(&mut got).await.unwrap();
+            got
+        };
+        let (out, got) = tokio::join!(child, peer_side);
+        let out = out.unwrap();
+        assert_exit(&out, 0);
+        assert_eq!(json(&stdout(&out))["method"], "s5b");
+        assert!(got == data);
+        peer.close().await;
+    });
+}
+
+/// A scripted requester offers xft recv a streamhost that accepts TCP but never speaks
+/// SOCKS5, then the real proxy: xft must move on and use the proxy.
+#[test]
+fn stalling_streamhost_is_skipped_for_the_next() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let dir = scratch_dir("stall");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let data = pattern(500_000, 8);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let elapsed = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stall_host = StreamHost {
+            jid: "stall.xft.test".parse().unwrap(),
+            host: "127.0.0.1".into(),
+            port: stall.local_addr().unwrap().port(),
+        };
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = stall.accept().await {
+                held.push(sock);
+            }
+        });
+        let mut hosts = vec![stall_host];
+        hosts.extend(proxy::discover(&peer).await);
+        assert_eq!(
+            hosts.len(),
+            2,
+            "the server's proxy65 is discovered: {hosts:?}"
+        );
+        let target = Jid::parse(&receiver.jid).unwrap().to_full().unwrap();
+        let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;
+        let started = Instant::now();
+        let (mut socket, used) = requester::connect(
+            &peer,
+            &target,
+            &sid,
+            Vec::new(),
+            &hosts,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(used.jid.to_string(), support::PROXY);
+        socket.write_all(&data).await.unwrap();
+        socket.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        let _ = socket.read_to_end(&mut rest).await;
+        peer.close().await;
+        elapsed
+    });
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(std::fs::read(dir.join("s.bin")).unwrap() == data);
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "waited {elapsed:?} on the stalling host"
+    );
+}
+
+/// A scripted requester offers only a dead streamhost; xft recv answers item-not-found
+/// and accepts the IBB fallback on the same sid.
+#[test]
+fn receiver_accepts_ibb_after_item_not_found() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let dir = scratch_dir("recv-fallback");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let data = pattern(70_000, 9);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead_host = StreamHost {
+            jid: "dead.xft.test".parse().unwrap(),
+            host: "127.0.0.1".into(),
+            port: dead.local_addr().unwrap().port(),
+        };
+        drop(dead);
+        let target = Jid::parse(&receiver.jid).unwrap().to_full().unwrap();
+        let sid = offer_to(
+            &peer,
+            &target,
+            &data,
+            &[StreamMethod::Socks5, StreamMethod::Ibb],
+        )
+        .await;
+        let failed = requester::connect(
+            &peer,
+            &target,
+            &sid,
+            Vec::new(),
+            &[dead_host],
+            Duration::from_secs(30),
+        )
+        .await;
+        match failed {
+            Err(s5b::S5bError::TargetFailed(e)) => assert!(e.is("item-not-found"), "{e}"),
+            other => panic!("expected item-not-found, got {:?}", other.map(|_| ())),
+        }
+        let mut ibb = IbbSender::open(&peer, target.as_jid(), &sid, 4096, Duration::from_secs(20))
+            .await
+            .unwrap();
+        ibb.send(&mut &data[..], data.len() as u64, 8)
+            .await
+            .unwrap();
+        ibb.close().await.unwrap();
+        peer.close().await;
+    });
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(
+        json(&String::from_utf8_lossy(&done.stdout))["method"],
+        "ibb"
+    );
+    assert!(std::fs::read(dir.join("s.bin")).unwrap() == data);
+}
+
+/// Offers `data` as "s.bin" to `target` with `methods`; returns the sid once accepted.
+async fn offer_to(
+    peer: &xft::session::Session,
+    target: &xft::jid::FullJid,
+    data: &[u8],
+    methods: &[StreamMethod],
+) -> String {
+    use md5::{Digest, Md5};
+    let md5: String = Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let offer = FileOffer {
+        sid: stanza::new_id(),
+        mime_type: None,
+        name: "s.bin".into(),
+        size: data.len() as u64,
+        md5: Some(md5),
+        date: None,
+        desc: None,
+        methods: methods.to_vec(),
+    };
+    let answer = peer
+        .iq(stanza::iq(
+            "set",
+            Some(&target.to_string()),
+            offer.to_element(),
+        ))
+        .await
+        .expect("offer accepted");
+    let chosen = si::parse_answer(answer.get_child("si", SI_NS).unwrap(), methods).unwrap();
+    assert_eq!(chosen[0], StreamMethod::Socks5, "xft prefers SOCKS5");
+    offer.sid
+}
+
+async fn next_si_offer(incoming: &mut xft::session::Incoming) -> xft::xml::Element {
+    loop {
+        let el = tokio::time::timeout(Duration::from_secs(30), incoming.next())
+            .await
+            .expect("an SI offer in time")
+            .expect("session open");
+        if stanza::is_iq_request(&el, "set", "si", SI_NS) {
+            return el;
+        }
+    }
+}
+
+fn route_bytestreams(peer: &xft::session::Session, sid: &str) -> xft::session::Route {
+    let sid = sid.to_owned();
+    peer.route(move |el| {
+        stanza::is_iq_request(el, "set", "query", BYTESTREAMS_NS)
+            && el
+                .get_child("query", BYTESTREAMS_NS)
+                .and_then(|q| q.get_attr("sid"))
+                == Some(sid.as_str())
+    })
+}
