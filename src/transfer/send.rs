@@ -75,6 +75,7 @@ pub async fn send_file(
         desc: options.desc.clone(),
         methods: options.methods.clone(),
     };
+    announce_presence_to(session, to).await?;
     let chosen = offer_file(session, to, &offer, options.offer_timeout).await?;
     tracing::debug!("{to} chose {:?}", chosen);
     let started = Instant::now();
@@ -103,6 +104,15 @@ pub async fn send_file(
         path: None,
         from: None,
     })
+}
+
+/// Directed presence (RFC 6121 §4.6): the server then tells the recipient when our
+/// session ends, so a receiver is not left waiting for bytes from a sender that is gone.
+async fn announce_presence_to(session: &Session, to: &FullJid) -> Result<(), TransferError> {
+    let presence = crate::xml::Element::new("presence", stanza::CLIENT_NS)
+        .attr("to", to.to_string())
+        .child(crate::xml::Element::new("priority", stanza::CLIENT_NS).text("-1"));
+    Ok(session.send(presence).await?)
 }
 
 /// XEP-0095 §3.2: sends the offer and returns the chosen method(s), mapping each kind
