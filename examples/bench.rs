@@ -2,8 +2,9 @@
 //! as ratios to a plain TCP copy over loopback measured in the same run.
 //!
 //! Environment:
+//! * `XFT_BENCH_SECTIONS` (default "s5b,latency,ibb"): comma-separated sections.
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
-//! * `XFT_BENCH_SECTIONS` (default "ibb"): comma-separated sections to run.
+//! * `XFT_BENCH_S5B_MIB` (default 1024): file size for the S5B table.
 //!
 //! Everything stays on 127.0.0.1. Files are written to /dev/shm (tmpfs) when it exists.
 
@@ -164,7 +165,7 @@ fn ibb_matrix(work: &Path, baseline: f64) {
 
 fn main() {
     let work = work_dir();
-    let sections = std::env::var("XFT_BENCH_SECTIONS").unwrap_or_else(|_| "ibb".into());
+    let sections = std::env::var("XFT_BENCH_SECTIONS").unwrap_or_else(|_| "s5b,latency,ibb".into());
     let baseline_file = work.join("baseline.bin");
     make_file(&baseline_file, 256);
     let baseline = tcp_copy(&baseline_file, &work);
@@ -184,6 +185,8 @@ fn main() {
     for section in sections.split(',') {
         match section.trim() {
             "ibb" => ibb_matrix(&work, baseline),
+            "s5b" => s5b_table(&work),
+            "latency" => latency_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -194,4 +197,331 @@ fn chrono_free_now() -> String {
     let out = std::process::Command::new("date").arg("-u").output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default()
+}
+
+/// Exit code and peak resident set size (KiB) of a child, reaped with wait4(2).
+fn wait_with_rusage(child: std::process::Child) -> (i32, i64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: plain syscall on our own child's pid with valid out-pointers.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    std::mem::forget(child);
+    if r != pid {
+        return (-1, 0);
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss)
+}
+
+/// A transfer measured on both sides.
+struct Measured {
+    sender_rate: f64,
+    receiver_rate: f64,
+    sender_rss_kib: i64,
+    receiver_rss_kib: i64,
+}
+
+/// Sends `file` to a receiver writing to `dest` (a directory, or "/dev/null").
+fn measured_transfer(
+    server: &Prosody,
+    alice: &Account,
+    bob: &Account,
+    file: &Path,
+    dest: &Path,
+    send_args: &[&str],
+) -> Measured {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut recv = server.xft(bob);
+    recv.args(["recv", "--accept-any", "--json", "--progress", "json"]);
+    if dest == Path::new("/dev/null") {
+        recv.args(["-o", "/dev/null"]);
+    } else {
+        let _ = std::fs::remove_dir_all(dest);
+        std::fs::create_dir_all(dest).expect("dest");
+        recv.arg("--dir").arg(dest);
+    }
+    recv.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut receiver = recv.spawn().expect("spawn recv");
+    let mut out = receiver.stdout.take().expect("stdout");
+    let stdout = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = receiver.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["event"] == "ready" {
+                    let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+    });
+    let jid = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receiver ready");
+    let mut send = server.xft(alice);
+    send.args(["send", "--json"])
+        .args(send_args)
+        .arg(file)
+        .arg(&jid)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut sender = send.spawn().expect("spawn send");
+    let mut sout = sender.stdout.take().expect("stdout");
+    let sender_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = sout.read_to_string(&mut s);
+        s
+    });
+    let (scode, srss) = wait_with_rusage(sender);
+    let (rcode, rrss) = wait_with_rusage(receiver);
+    assert!(
+        scode == 0 && rcode == 0,
+        "transfer failed: send {scode}, recv {rcode}"
+    );
+    let rate = |text: String| -> f64 {
+        serde_json::from_str::<serde_json::Value>(text.trim())
+            .ok()
+            .and_then(|v| v["bytes_per_sec"].as_f64())
+            .unwrap_or(0.0)
+    };
+    let measured = Measured {
+        sender_rate: rate(sender_out.join().unwrap_or_default()),
+        receiver_rate: rate(stdout.join().unwrap_or_default()),
+        sender_rss_kib: srss,
+        receiver_rss_kib: rrss,
+    };
+    if dest != Path::new("/dev/null") {
+        let _ = std::fs::remove_dir_all(dest);
+    }
+    measured
+}
+
+/// The same bytes through a plain TCP copy into /dev/null (the second baseline).
+fn tcp_copy_to_null(file: &Path) -> f64 {
+    let null_dir = PathBuf::from("/dev");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let reader = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().expect("accept");
+        let mut sink = std::fs::OpenOptions::new()
+            .write(true)
+            .open(null_dir.join("null"))
+            .expect("null");
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = sock.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            sink.write_all(&buf[..n]).expect("write");
+        }
+    });
+    let started = Instant::now();
+    let mut sock = std::net::TcpStream::connect(addr).expect("connect");
+    let mut src = std::fs::File::open(file).expect("open");
+    let total = std::io::copy(&mut src, &mut sock).expect("copy");
+    drop(sock);
+    reader.join().expect("reader");
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn s5b_table(work: &Path) {
+    let mib = env_usize("XFT_BENCH_S5B_MIB", 1024);
+    let file = work.join("s5b.bin");
+    make_file(&file, mib);
+    let to_file = tcp_copy(&file, work);
+    let to_null = tcp_copy_to_null(&file);
+    let server = support::server();
+    let (alice, bob) = (server.account("alice"), server.account("bob"));
+    let dest = work.join("in");
+    println!("\n## SOCKS5 bytestreams ({mib} MiB file on tmpfs)");
+    println!(
+        "Baselines (same run): TCP copy file->file {} MB/s, file->/dev/null {} MB/s.",
+        mb(to_file),
+        mb(to_null)
+    );
+    println!(
+        "'wire' = sender's rate (until the receiver has every byte); 'verified' = receiver's rate"
+    );
+    println!("including its MD5 check. The sender's MD5 pre-pass is not in either (see latency).");
+    println!("| path | into | wire MB/s | wire ratio | verified MB/s | verified ratio |");
+    println!("|---|---|---|---|---|---|");
+    let cases: [(&str, &[&str]); 2] = [
+        ("direct", &["--method", "s5b", "--no-proxy"]),
+        ("proxy65", &["--method", "s5b", "--no-direct"]),
+    ];
+    for (label, args) in cases {
+        for (into, target, base) in [
+            ("tmpfs file", dest.as_path(), to_file),
+            ("/dev/null", Path::new("/dev/null"), to_null),
+        ] {
+            let m = measured_transfer(server, &alice, &bob, &file, target, args);
+            println!(
+                "| S5B {label} | {into} | {} | {:.2} | {} | {:.2} |",
+                mb(m.sender_rate),
+                m.sender_rate / base,
+                mb(m.receiver_rate),
+                m.receiver_rate / base
+            );
+        }
+    }
+    let ibb_mib = 64.min(mib);
+    let ibb_file = work.join("ibb-row.bin");
+    make_file(&ibb_file, ibb_mib);
+    let m = measured_transfer(
+        server,
+        &alice,
+        &bob,
+        &ibb_file,
+        Path::new("/dev/null"),
+        &["--method", "ibb"],
+    );
+    println!(
+        "| IBB (defaults, {ibb_mib} MiB) | /dev/null | {} | {:.4} | {} | {:.4} |",
+        mb(m.sender_rate),
+        m.sender_rate / to_null,
+        mb(m.receiver_rate),
+        m.receiver_rate / to_null
+    );
+    let _ = std::fs::remove_file(&ibb_file);
+
+    println!("\n## Peak RSS (S5B direct into tmpfs)");
+    println!("| file | sender RSS | receiver RSS |");
+    println!("|---|---|---|");
+    for size in [64usize, mib] {
+        let f = if size == mib {
+            file.clone()
+        } else {
+            work.join("rss.bin")
+        };
+        if size != mib {
+            make_file(&f, size);
+        }
+        let m = measured_transfer(
+            server,
+            &alice,
+            &bob,
+            &f,
+            &dest,
+            &["--method", "s5b", "--no-proxy"],
+        );
+        println!(
+            "| {size} MiB | {:.1} MiB | {:.1} MiB |",
+            m.sender_rss_kib as f64 / 1024.0,
+            m.receiver_rss_kib as f64 / 1024.0
+        );
+        if size != mib {
+            let _ = std::fs::remove_file(&f);
+        }
+    }
+    let _ = std::fs::remove_file(file);
+}
+
+/// Phases of `xft -v send` of 1 KiB, from its debug log (uptime stamps), and wall time
+/// against `xft vcard get` (a bare login and one query) in the same run.
+fn latency_table(work: &Path) {
+    let server = support::server();
+    let (alice, bob) = (server.account("alice"), server.account("bob"));
+    let file = work.join("one-kib.bin");
+    std::fs::write(&file, support::pattern(1024, 1)).expect("write");
+    let inbox = work.join("latency-in");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    let mut recv = server.xft(&bob);
+    recv.args([
+        "recv",
+        "--accept-any",
+        "--count",
+        "0",
+        "-q",
+        "--overwrite",
+        "--dir",
+    ])
+    .arg(&inbox);
+    let receiver = Receiver::spawn(recv);
+    let runs = 5;
+    let mut walls = Vec::new();
+    let mut last_log = String::new();
+    for _ in 0..runs {
+        let mut send = server.xft(&alice);
+        send.args(["-v", "send", "--method", "s5b", "--no-proxy"])
+            .arg(&file)
+            .arg(&receiver.jid);
+        let started = Instant::now();
+        let out = send.output().expect("send");
+        walls.push(started.elapsed().as_secs_f64());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        last_log = String::from_utf8_lossy(&out.stderr).into_owned();
+    }
+    let mut logins = Vec::new();
+    for _ in 0..runs {
+        let mut get = server.xft(&alice);
+        get.args(["vcard", "get", "-q"]);
+        let started = Instant::now();
+        let _ = get.output();
+        logins.push(started.elapsed().as_secs_f64());
+    }
+    receiver.kill();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        v[v.len() / 2]
+    };
+    let (send_wall, login_wall) = (median(&mut walls), median(&mut logins));
+    println!("\n## 1 KiB transfer, command start to exit (median of {runs}, S5B direct)");
+    println!(
+        "Baseline: `xft vcard get` (login, one query, logout) {:.0} ms.",
+        login_wall * 1000.0
+    );
+    println!(
+        "xft send: {:.0} ms, ratio {:.2} to the baseline.",
+        send_wall * 1000.0,
+        send_wall / login_wall
+    );
+    println!("| phase (from the last run's -v log) | ends at ms | takes ms |");
+    println!("|---|---|---|");
+    let marks = [
+        ("start, read and hash the file", "hashed "),
+        ("TCP connect", "connected to"),
+        ("STARTTLS and TLS handshake", "TLS established"),
+        ("SASL (SCRAM)", "authenticated after"),
+        ("resource binding", "bound "),
+        ("SI offer until accepted", "offer accepted"),
+        ("S5B negotiation", "S5B via"),
+        ("bytes, until the receiver closed", "transfer complete"),
+    ];
+    let mut previous = 0.0;
+    for (label, needle) in marks {
+        let stamp = last_log
+            .lines()
+            .find(|l| l.contains(needle))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|t| t.trim_end_matches('s').parse::<f64>().ok());
+        if let Some(t) = stamp {
+            println!(
+                "| {label} | {:.1} | {:.1} |",
+                t * 1000.0,
+                (t - previous) * 1000.0
+            );
+            previous = t;
+        }
+    }
+    println!(
+        "| logout and exit | {:.1} | {:.1} |",
+        send_wall * 1000.0,
+        send_wall * 1000.0 - previous * 1000.0
+    );
+    let _ = std::fs::remove_file(file);
 }

@@ -436,3 +436,29 @@ fn route_bytestreams(peer: &xft::session::Session, sid: &str) -> xft::session::R
                 == Some(sid.as_str())
     })
 }
+
+#[test]
+fn receiving_to_dev_null_writes_through_and_keeps_the_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--json", "-o", "/dev/null"]);
+    let receiver = Receiver::spawn(recv);
+    let file = scratch_dir("devnull-src").join("x.bin");
+    std::fs::write(&file, pattern(300_000, 11)).unwrap();
+    let mut send = s.xft(&alice);
+    send.arg("send").arg(&file).arg(&receiver.jid);
+    assert_exit(&run(send), 0);
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(
+        json(&String::from_utf8_lossy(&done.stdout))["path"],
+        "/dev/null"
+    );
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert!(!std::path::Path::new("/dev/null.part").exists());
+}

@@ -13,7 +13,7 @@ use crate::si::StreamMethod;
 use crate::transfer::progress::{Bar, JsonEvents, Progress, Silent};
 use crate::transfer::recv::{self, RecvOptions};
 use crate::transfer::send::{self, ProxyChoice, S5bOptions, SendOptions};
-use crate::transfer::sink::Destination;
+use crate::transfer::sink::{is_special_file, Destination};
 use crate::transfer::{recipient, source, Report};
 
 /// How long a SOCKS5 target may take to try the streamhosts and answer.
@@ -124,10 +124,9 @@ fn check_destination(destination: &Destination, args: &RecvArgs) -> Result<(), E
         Destination::Path(_) | Destination::Stdout if args.count != 1 => Err(Error::Usage(
             "-o receives exactly one file: use --dir with --count".into(),
         )),
-        Destination::Path(p) if !args.overwrite && p.exists() => Err(Error::Config(format!(
-            "{} exists (use --overwrite)",
-            p.display()
-        ))),
+        Destination::Path(p) if !args.overwrite && p.exists() && !is_special_file(p) => Err(
+            Error::Config(format!("{} exists (use --overwrite)", p.display())),
+        ),
         _ => Ok(()),
     }
 }

@@ -113,6 +113,8 @@ struct Shared {
     features: Vec<String>,
     iq_timeout: Duration,
     closed: AtomicBool,
+    /// Woken when the reader ends (the server closed or the connection broke).
+    closed_notify: tokio::sync::Notify,
     stream_error: Mutex<Option<SessionError>>,
 }
 
@@ -195,6 +197,7 @@ impl Session {
             features: settings.features.clone(),
             iq_timeout: settings.iq_timeout,
             closed: AtomicBool::new(false),
+            closed_notify: tokio::sync::Notify::new(),
             stream_error: Mutex::new(None),
         });
         tokio::spawn(write_loop(write_half, out_rx));
@@ -276,14 +279,15 @@ impl Session {
 
     /// Ends the stream after everything queued so far has been written (RFC 6120 §4.4).
     pub async fn close(&self) {
+        // Register for the wake-up before anything can trigger it.
+        let closed = self.shared.closed_notify.notified();
+        tokio::pin!(closed);
+        closed.as_mut().enable();
         let _ = self.shared.out.send(Outgoing::Close).await;
-        // Give the server a moment to close its side, so stanzas sent just before are
-        // processed rather than dropped with the TCP connection.
-        for _ in 0..50 {
-            if self.is_closed() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        // Wait (briefly) for the server to close its side, so stanzas sent just before
+        // are processed rather than dropped with the TCP connection.
+        if !self.is_closed() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), closed).await;
         }
     }
 
@@ -357,6 +361,7 @@ async fn read_loop(
         dispatch(&shared, &incoming, el).await;
     }
     shared.closed.store(true, Ordering::SeqCst);
+    shared.closed_notify.notify_waiters();
     // Waiters see their sender dropped: Disconnected.
     if let Ok(mut pending) = shared.pending.lock() {
         pending.clear();

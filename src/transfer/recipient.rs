@@ -30,6 +30,7 @@ pub async fn resolve(
     if let Some(full) = jid.to_full() {
         return Ok(full);
     }
+    tracing::debug!("looking for the resources of {jid}");
     let bare = jid.bare();
     let shown = bare.to_string();
     let items = roster::fetch(session)

@@ -224,6 +224,8 @@ fn decline_reason(
 /// Where the bytes of one file go.
 enum Target {
     Part(PartFile),
+    /// A device or FIFO given with `-o`, written in place.
+    Special(std::path::PathBuf),
     Stdout,
 }
 
@@ -361,6 +363,7 @@ async fn receive_ibb<W: AsyncWrite + Unpin>(
 fn sink_error(target: &Target, source: std::io::Error) -> TransferError {
     let path = match target {
         Target::Part(p) => p.part.display().to_string(),
+        Target::Special(p) => p.display().to_string(),
         Target::Stdout => "-".into(),
     };
     TransferError::Sink { path, source }
@@ -398,6 +401,17 @@ fn open_target(
         Destination::Dir(dir) => {
             sink::create_in_dir(dir, &sink::sanitize_file_name(offered), overwrite)
         }
+        Destination::Path(path) if sink::is_special_file(path) => {
+            let file = sink::open_special(path).map_err(|source| TransferError::Sink {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let out: Writer = Box::new(BufWriter::with_capacity(
+                256 * 1024,
+                tokio::fs::File::from_std(file),
+            ));
+            return Ok((Target::Special(path.clone()), out));
+        }
         Destination::Path(path) => sink::create_at(path, overwrite),
     };
     let (part, file) = created.map_err(|source| TransferError::Sink {
@@ -414,6 +428,7 @@ fn open_target(
 fn finish_target(target: Target) -> Result<String, TransferError> {
     match target {
         Target::Stdout => Ok("-".into()),
+        Target::Special(path) => Ok(path.display().to_string()),
         Target::Part(part) => {
             let shown = part.part.display().to_string();
             part.finish()

@@ -76,8 +76,9 @@ pub async fn send_file(
         methods: options.methods.clone(),
     };
     announce_presence_to(session, to).await?;
+    tracing::debug!("offering {} ({} bytes) to {to}", source.name, source.size);
     let chosen = offer_file(session, to, &offer, options.offer_timeout).await?;
-    tracing::debug!("{to} chose {:?}", chosen);
+    tracing::debug!("offer accepted: {to} chose {:?}", chosen);
     let started = Instant::now();
     progress.start(&source.name, source.size, chosen[0].short_name());
     let result = send_over(
@@ -92,6 +93,7 @@ pub async fn send_file(
     .await;
     progress.finish(result.is_ok());
     let method = result?;
+    tracing::debug!("transfer complete over {}", method.short_name());
     let (seconds, bytes_per_sec) = Report::timing(source.size, started.elapsed());
     Ok(Report {
         name: source.name.clone(),

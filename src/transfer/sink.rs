@@ -133,6 +133,18 @@ pub fn create_in_dir(
     ))
 }
 
+/// True when `path` exists and is not a regular file or a symlink to one: a device such
+/// as /dev/null, a FIFO, a terminal. Such a target is written directly: a `.part` next
+/// to it and a rename over it would replace the device node.
+pub fn is_special_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Opens a special file (see [`is_special_file`]) for writing.
+pub fn open_special(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).open(path)
+}
+
 /// Creates the `.part` file for an exact target path (`-o PATH`).
 pub fn create_at(target: &Path, overwrite: bool) -> std::io::Result<(PartFile, std::fs::File)> {
     if !overwrite && target.symlink_metadata().is_ok() {
@@ -265,6 +277,14 @@ mod tests {
             "old"
         );
         assert!(!dir.path().join("a (1).txt.part").exists());
+    }
+
+    #[test]
+    fn devices_are_special() {
+        assert!(is_special_file(Path::new("/dev/null")));
+        assert!(!is_special_file(Path::new("/etc/hostname")));
+        assert!(!is_special_file(Path::new("/nonexistent")));
+        assert!(!is_special_file(Path::new("/tmp")));
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub fn prepare(arg: &str, name: Option<&str>) -> Result<Source, SourceError> {
     }
     let file = std::fs::File::open(&path).map_err(io)?;
     let (size, md5) = hash_copy(file, std::io::sink()).map_err(io)?;
+    tracing::debug!("hashed {} ({size} bytes)", path.display());
     let offered = name.map(str::to_owned).unwrap_or_else(|| file_name(&path));
     Ok(Source {
         name: offered,

@@ -65,8 +65,10 @@ pub fn client_config(
 /// The system's trust store plus the `--ca` certificates (those that can be anchors).
 fn root_store(extra: &[CertificateDer<'static>]) -> RootCertStore {
     let mut roots = RootCertStore::empty();
+    let started = std::time::Instant::now();
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
+    tracing::debug!("loaded the system trust store in {:?}", started.elapsed());
     roots.add_parsable_certificates(extra.iter().cloned());
     roots
 }
