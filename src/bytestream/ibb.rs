@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::disco::IBB_NS;
 use crate::jid::Jid;
 use crate::session::{IqError, PendingResult, Route, Session};
-use crate::stanza::{self, ErrorType, StanzaError, CLIENT_NS};
+use crate::stanza::{self, ErrorType, StanzaError};
 use crate::xml::Element;
 
 /// §2.1: "MUST NOT be greater than 65535".
@@ -426,25 +426,14 @@ impl IbbReceiver {
 
 /// IBB requests for this session from this peer, or the peer's unavailable presence.
 fn is_for_session(el: &Element, peer: &Jid, sid: &str) -> bool {
-    if el.ns() != CLIENT_NS {
-        return false;
-    }
-    let from_peer = el
-        .get_attr("from")
-        .and_then(|f| Jid::parse(f).ok())
-        .is_some_and(|f| f == *peer);
-    if !from_peer {
-        return false;
-    }
-    if el.name() == "presence" {
-        return el.get_attr("type") == Some("unavailable");
-    }
-    el.name() == "iq"
-        && el.get_attr("type") == Some("set")
-        && el
-            .children()
-            .next()
-            .is_some_and(|c| c.ns() == IBB_NS && c.get_attr("sid") == Some(sid))
+    super::claims(el, peer, |el| {
+        el.name() == "iq"
+            && el.get_attr("type") == Some("set")
+            && el
+                .children()
+                .next()
+                .is_some_and(|c| c.ns() == IBB_NS && c.get_attr("sid") == Some(sid))
+    })
 }
 
 /// §6: RFC 4648 base64 with padding; XML whitespace (line wrapping, as in the XEP's own
@@ -460,6 +449,7 @@ pub fn decode_block(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stanza::CLIENT_NS;
 
     #[test]
     fn decodes_wrapped_base64_and_refuses_junk() {

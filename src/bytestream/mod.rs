@@ -6,3 +6,27 @@
 pub mod ibb;
 pub mod s5b;
 pub mod socks5;
+
+use crate::jid::Jid;
+use crate::stanza::CLIENT_NS;
+use crate::xml::Element;
+
+/// The route filter of one bytestream session: stanzas from `peer` that `is_request`
+/// accepts, and `peer`'s unavailable presence (so a vanished peer ends the wait at
+/// once, RFC 6121 §4.6.3).
+pub(crate) fn claims(el: &Element, peer: &Jid, is_request: impl Fn(&Element) -> bool) -> bool {
+    if el.ns() != CLIENT_NS {
+        return false;
+    }
+    let from_peer = el
+        .get_attr("from")
+        .and_then(|f| Jid::parse(f).ok())
+        .is_some_and(|f| f == *peer);
+    if !from_peer {
+        return false;
+    }
+    if el.name() == "presence" {
+        return el.get_attr("type") == Some("unavailable");
+    }
+    is_request(el)
+}

@@ -418,6 +418,10 @@ impl Receiver {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn kill(mut self) -> Finished {
         let _ = self.child.kill();
         self.finish(Duration::from_secs(5))

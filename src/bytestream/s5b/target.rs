@@ -15,7 +15,7 @@ use crate::bytestream::socks5;
 use crate::disco::BYTESTREAMS_NS;
 use crate::jid::{FullJid, Jid};
 use crate::session::{Route, Session};
-use crate::stanza::{self, ErrorType, StanzaError, CLIENT_NS};
+use crate::stanza::{self, ErrorType, StanzaError};
 use crate::xml::Element;
 
 /// Each attempt: TCP connect plus SOCKS5 handshake.
@@ -157,24 +157,13 @@ async fn try_one(host: &StreamHost, hash: &str) -> Result<TcpStream, String> {
 
 /// The bytestreams offer for this session from this requester, or its unavailability.
 fn is_for_session(el: &Element, requester: &Jid, sid: &str) -> bool {
-    if el.ns() != CLIENT_NS {
-        return false;
-    }
-    let from_requester = el
-        .get_attr("from")
-        .and_then(|f| Jid::parse(f).ok())
-        .is_some_and(|f| f == *requester);
-    if !from_requester {
-        return false;
-    }
-    if el.name() == "presence" {
-        return el.get_attr("type") == Some("unavailable");
-    }
-    stanza::is_iq_request(el, "set", "query", BYTESTREAMS_NS)
-        && el
-            .get_child("query", BYTESTREAMS_NS)
-            .and_then(|q| q.get_attr("sid"))
-            == Some(sid)
+    crate::bytestream::claims(el, requester, |el| {
+        stanza::is_iq_request(el, "set", "query", BYTESTREAMS_NS)
+            && el
+                .get_child("query", BYTESTREAMS_NS)
+                .and_then(|q| q.get_attr("sid"))
+                == Some(sid)
+    })
 }
 
 #[cfg(test)]

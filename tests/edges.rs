@@ -1,0 +1,143 @@
+//! Smaller behaviours with their own exit codes or side effects: pings, an offer nobody
+//! answers, a named proxy, subscription approval while receiving, Ctrl-C.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{
+    assert_exit, pattern, peer_login, run, scratch_dir, server, stderr, stdout, Receiver,
+};
+use xft::session::PING_NS;
+use xft::stanza;
+use xft::xml::Element;
+
+#[test]
+fn recv_answers_pings() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any"]);
+    let receiver = Receiver::spawn(recv);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answer = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let ping = stanza::iq("get", Some(&receiver.jid), Element::new("ping", PING_NS));
+        let answer = peer.iq(ping).await;
+        peer.close().await;
+        answer
+    });
+    receiver.kill();
+    assert_eq!(
+        answer.expect("XEP-0199 result").get_attr("type"),
+        Some("result")
+    );
+}
+
+#[test]
+fn an_offer_nobody_answers_times_out_with_10() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let file = scratch_dir("timeout-src").join("x.bin");
+    std::fs::write(&file, b"hello").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // A peer that is online but never answers the offer.
+        let (peer, _incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.args(["--timeout", "2", "send"])
+            .arg(&file)
+            .arg(peer.jid().to_string());
+        let started = Instant::now();
+        let out = tokio::process::Command::from(send).output().await.unwrap();
+        assert_exit(&out, 10);
+        assert!(
+            stderr(&out).contains("no answer to the offer within 2 s"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        peer.close().await;
+    });
+}
+
+#[test]
+fn a_named_proxy_is_used() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let dir = scratch_dir("named-proxy");
+    let mut recv = s.xft(&bob);
+    recv.args(["-v", "recv", "--accept-any", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let file = scratch_dir("named-proxy-src").join("p.bin");
+    let data = pattern(200_000, 3);
+    std::fs::write(&file, &data).unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--json", "--no-direct", "--proxy", support::PROXY])
+        .arg(&file)
+        .arg(&receiver.jid);
+    let out = run(send);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("\"method\":\"s5b\""),
+        "{}",
+        stdout(&out)
+    );
+    let done = receiver.finish(Duration::from_secs(60));
+    assert!(
+        done.stderr.contains(&format!("S5B via {}", support::PROXY)),
+        "{}",
+        done.stderr
+    );
+    assert!(std::fs::read(dir.join("p.bin")).unwrap() == data);
+}
+
+#[test]
+fn recv_approve_completes_a_contact_request() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--approve", &alice.jid]);
+    let receiver = Receiver::spawn(recv);
+    let mut add = s.xft(&alice);
+    add.args(["contact", "add", &bob.jid]);
+    assert_exit(&run(add), 0);
+    // The approval is asynchronous; poll alice's roster for a while.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut subscription = serde_json::Value::Null;
+    while Instant::now() < deadline {
+        let mut list = s.xft(&alice);
+        list.args(["contact", "list", "--json"]);
+        let items: serde_json::Value =
+            serde_json::from_str(stdout(&run(list)).trim()).unwrap_or_default();
+        if let Some(item) = items
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["jid"] == bob.jid.as_str()))
+        {
+            subscription = item["subscription"].clone();
+            if subscription == "both" {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    receiver.kill();
+    assert_eq!(subscription, "both");
+}
+
+#[test]
+fn interrupt_exits_130() {
+    let s = server();
+    let bob = s.account("bob");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any"]);
+    let receiver = Receiver::spawn(recv);
+    let pid = receiver.pid();
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGINT);
+    }
+    let done = receiver.finish(Duration::from_secs(10));
+    assert_eq!(done.code, Some(130), "{}", done.stderr);
+    assert!(done.stderr.contains("interrupted"), "{}", done.stderr);
+}
