@@ -75,6 +75,7 @@ fn run_script(
             Script::Blocks(b) => (b, false),
             Script::BlocksThenVanish(b) => (b, true),
         };
+        let mut refused = false;
         for (seq, payload) in blocks {
             let data = Element::new("data", IBB_NS)
                 .attr("seq", seq.to_string())
@@ -85,10 +86,13 @@ fn run_script(
                 .await
                 .is_err()
             {
+                refused = true;
                 break;
             }
         }
-        if vanish {
+        // After a refused block the receiver closes the stream itself (XEP-0047 §2.2);
+        // a close of ours would race with its logout and could go unanswered.
+        if vanish || refused {
             peer.close().await;
             return None;
         }

@@ -48,6 +48,7 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
         Ok::<(), Error>(())
     }
     .await;
+    drop(incoming);
     session.close().await;
     result
 }
@@ -110,6 +111,7 @@ pub async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Error> {
         }
     })
     .await;
+    drop(incoming);
     session.close().await;
     result?;
     report_error.map_or(Ok(()), Err)

@@ -132,6 +132,7 @@ pub struct Session {
 /// Stanzas nobody else claimed: presence, messages, iq requests for the command.
 pub struct Incoming {
     rx: mpsc::Receiver<Element>,
+    out: mpsc::Sender<Outgoing>,
 }
 
 impl Incoming {
@@ -139,6 +140,29 @@ impl Incoming {
     pub async fn next(&mut self) -> Option<Element> {
         self.rx.recv().await
     }
+}
+
+/// RFC 6120 §8.4: no iq request may go unanswered. Requests still queued when the
+/// command stops listening get `service-unavailable`; later ones get it from the
+/// reader (the queue is closed).
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        self.rx.close();
+        while let Ok(el) = self.rx.try_recv() {
+            if let Some(reply) = refusal_of_request(&el) {
+                let _ = self.out.try_send(Outgoing::Stanza(reply));
+            }
+        }
+    }
+}
+
+/// The serialized `service-unavailable` answer to an iq request; None for other stanzas.
+fn refusal_of_request(el: &Element) -> Option<String> {
+    let is_request = el.name() == "iq" && matches!(el.get_attr("type"), Some("get" | "set"));
+    is_request.then(|| {
+        let error = StanzaError::new(ErrorType::Cancel, "service-unavailable");
+        xml::stanza_to_string(&stanza::error_reply(el, &error), CLIENT_NS)
+    })
 }
 
 /// Stanzas claimed by a filter; dropping the route releases them.
@@ -203,7 +227,11 @@ impl Session {
         tokio::spawn(write_loop(write_half, out_rx));
         let reader = framer.with_io(read_half);
         tokio::spawn(read_loop(reader, shared.clone(), in_tx));
-        Ok((Session { shared }, Incoming { rx: in_rx }))
+        let incoming = Incoming {
+            rx: in_rx,
+            out: shared.out.clone(),
+        };
+        Ok((Session { shared }, incoming))
     }
 
     /// Our bound full JID.
@@ -394,18 +422,12 @@ async fn dispatch(shared: &Shared, incoming: &mpsc::Sender<Element>, el: Element
         let _ = tx.send(el).await;
         return;
     }
-    let is_request = el.name() == "iq";
     match incoming.try_send(el) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(el) | mpsc::error::TrySendError::Closed(el)) => {
             // RFC 6120 §8.4: an iq request nobody handles gets service-unavailable.
-            if is_request {
-                let error = StanzaError::new(ErrorType::Cancel, "service-unavailable");
-                let reply = stanza::error_reply(&el, &error);
-                let _ = shared
-                    .out
-                    .send(Outgoing::Stanza(xml::stanza_to_string(&reply, CLIENT_NS)))
-                    .await;
+            if let Some(reply) = refusal_of_request(&el) {
+                let _ = shared.out.send(Outgoing::Stanza(reply)).await;
             }
         }
     }

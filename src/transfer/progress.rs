@@ -95,14 +95,11 @@ impl Progress for Bar {
         }
     }
 
-    fn finish(&self, ok: bool) {
+    /// The bar gives way to the summary or error line that follows.
+    fn finish(&self, _ok: bool) {
         if let Ok(mut slot) = self.bar.lock() {
             if let Some(bar) = slot.take() {
-                if ok {
-                    bar.finish();
-                } else {
-                    bar.abandon();
-                }
+                bar.finish_and_clear();
             }
         }
     }
