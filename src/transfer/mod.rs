@@ -163,12 +163,13 @@ fn s5b_status(e: &S5bError) -> ExitStatus {
 }
 
 /// Copies exactly `len` bytes (or until `reader` ends) with a large buffer; returns the
-/// count. The one byte loop of both S5B directions.
+/// count, or the error with the count moved before it. The one byte loop of both S5B
+/// directions.
 pub(crate) async fn copy_exact<R, W>(
     reader: &mut R,
     writer: &mut W,
     len: u64,
-) -> std::io::Result<u64>
+) -> Result<u64, (u64, std::io::Error)>
 where
     R: tokio::io::AsyncRead + Unpin,
     W: tokio::io::AsyncWrite + Unpin,
@@ -178,11 +179,11 @@ where
     let mut done = 0u64;
     while done < len {
         let want = (len - done).min(buf.len() as u64) as usize;
-        let n = reader.read(&mut buf[..want]).await?;
+        let n = reader.read(&mut buf[..want]).await.map_err(|e| (done, e))?;
         if n == 0 {
             break;
         }
-        writer.write_all(&buf[..n]).await?;
+        writer.write_all(&buf[..n]).await.map_err(|e| (done, e))?;
         done += n as u64;
     }
     Ok(done)

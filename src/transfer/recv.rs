@@ -326,7 +326,7 @@ async fn receive_s5b_or_fallback<W: AsyncWrite + Unpin>(
                 tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
                 let bytes = copy_exact(&mut socket, writer, offer.size)
                     .await
-                    .map_err(|e| TransferError::StreamBroken { sent: 0, size: offer.size, source: e })?;
+                    .map_err(|(done, e)| TransferError::StreamBroken { sent: done, size: offer.size, source: e })?;
                 return Ok((bytes, None, StreamMethod::Socks5));
             }
             Err(e) => e,

@@ -247,7 +247,7 @@ async fn send_s5b(
     };
     let sent = copy_exact(&mut reader, &mut socket, source.size)
         .await
-        .map_err(|e| broken(reader.bytes(), e))?;
+        .map_err(|(done, e)| broken(done, e))?;
     if sent < source.size {
         let e = std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
