@@ -72,6 +72,7 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'Progress d
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand send" -l no-hash -d 'Do not compute and offer the file\'s MD5: saves reading the file once before sending; the receiver then checks only the size'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-proxy -d 'Offer no proxy'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-direct -d 'Offer no direct connection (only proxies)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'

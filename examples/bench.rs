@@ -220,6 +220,8 @@ fn wait_with_rusage(child: std::process::Child) -> (i32, i64) {
 
 /// A transfer measured on both sides.
 struct Measured {
+    /// From starting `xft send` to its exit (includes login and the MD5 pre-pass).
+    sender_wall: f64,
     sender_rate: f64,
     receiver_rate: f64,
     sender_rss_kib: i64,
@@ -275,6 +277,7 @@ fn measured_transfer(
         .arg(&jid)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+    let started = Instant::now();
     let mut sender = send.spawn().expect("spawn send");
     let mut sout = sender.stdout.take().expect("stdout");
     let sender_out = std::thread::spawn(move || {
@@ -283,6 +286,7 @@ fn measured_transfer(
         s
     });
     let (scode, srss) = wait_with_rusage(sender);
+    let sender_wall = started.elapsed().as_secs_f64();
     let (rcode, rrss) = wait_with_rusage(receiver);
     assert!(
         scode == 0 && rcode == 0,
@@ -295,6 +299,7 @@ fn measured_transfer(
             .unwrap_or(0.0)
     };
     let measured = Measured {
+        sender_wall,
         sender_rate: rate(sender_out.join().unwrap_or_default()),
         receiver_rate: rate(stdout.join().unwrap_or_default()),
         sender_rss_kib: srss,
@@ -306,7 +311,8 @@ fn measured_transfer(
     measured
 }
 
-/// The same bytes through a plain TCP copy into /dev/null (the second baseline).
+/// The same bytes through a plain TCP copy into /dev/null (the second baseline), with
+/// the same 1 MiB buffers.
 fn tcp_copy_to_null(file: &Path) -> f64 {
     let null_dir = PathBuf::from("/dev");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -329,7 +335,16 @@ fn tcp_copy_to_null(file: &Path) -> f64 {
     let started = Instant::now();
     let mut sock = std::net::TcpStream::connect(addr).expect("connect");
     let mut src = std::fs::File::open(file).expect("open");
-    let total = std::io::copy(&mut src, &mut sock).expect("copy");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = src.read(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        sock.write_all(&buf[..n]).expect("send");
+        total += n as u64;
+    }
     drop(sock);
     reader.join().expect("reader");
     total as f64 / started.elapsed().as_secs_f64()
@@ -375,6 +390,29 @@ fn s5b_table(work: &Path) {
             );
         }
     }
+    let hashed = measured_transfer(
+        server,
+        &alice,
+        &bob,
+        &file,
+        Path::new("/dev/null"),
+        &["--method", "s5b", "--no-proxy"],
+    );
+    let unhashed = measured_transfer(
+        server,
+        &alice,
+        &bob,
+        &file,
+        Path::new("/dev/null"),
+        &["--method", "s5b", "--no-proxy", "--no-hash"],
+    );
+    println!(
+        "| S5B direct, --no-hash | /dev/null | {} | {:.2} | {} | {:.2} |",
+        mb(unhashed.sender_rate),
+        unhashed.sender_rate / to_null,
+        mb(unhashed.receiver_rate),
+        unhashed.receiver_rate / to_null
+    );
     let ibb_mib = 64.min(mib);
     let ibb_file = work.join("ibb-row.bin");
     make_file(&ibb_file, ibb_mib);
@@ -395,6 +433,12 @@ fn s5b_table(work: &Path) {
     );
     let _ = std::fs::remove_file(&ibb_file);
 
+    println!(
+        "\nSender wall time for the {mib} MiB file into /dev/null, command start to exit: {:.2} s with MD5 (pre-pass plus verified transfer), {:.2} s with --no-hash (ratio {:.2}).",
+        hashed.sender_wall,
+        unhashed.sender_wall,
+        unhashed.sender_wall / hashed.sender_wall
+    );
     println!("\n## Peak RSS (S5B direct into tmpfs)");
     println!("| file | sender RSS | receiver RSS |");
     println!("|---|---|---|");

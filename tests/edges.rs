@@ -141,3 +141,84 @@ fn interrupt_exits_130() {
     assert_eq!(done.code, Some(130), "{}", done.stderr);
     assert!(done.stderr.contains("interrupted"), "{}", done.stderr);
 }
+
+/// XEP-0095 §4.2: an offer with no usable stream method gets bad-request with
+/// <no-valid-streams/>, and xft recv keeps waiting for a good one.
+#[test]
+fn recv_answers_no_valid_streams_and_keeps_waiting() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any"]);
+    let receiver = Receiver::spawn(recv);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let error = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let offer = xft::xml::parse_document(
+            "<si xmlns='http://jabber.org/protocol/si' id='oob1' profile='http://jabber.org/protocol/si/profile/file-transfer'>
+               <file xmlns='http://jabber.org/protocol/si/profile/file-transfer' name='a' size='1'/>
+               <feature xmlns='http://jabber.org/protocol/feature-neg'><x xmlns='jabber:x:data' type='form'>
+                 <field var='stream-method' type='list-single'><option><value>jabber:iq:oob</value></option></field>
+               </x></feature></si>",
+        )
+        .unwrap();
+        let answer = peer.iq(stanza::iq("set", Some(&receiver.jid), offer)).await;
+        peer.close().await;
+        answer
+    });
+    match error {
+        Err(xft::session::IqError::Stanza(e)) => {
+            assert!(e.is("bad-request"), "{e}");
+            assert!(
+                e.has_app_condition("no-valid-streams", xft::disco::SI_NS),
+                "{e:?}"
+            );
+        }
+        other => panic!("expected no-valid-streams, got {other:?}"),
+    }
+    let done = receiver.kill();
+    assert_eq!(
+        done.code, None,
+        "still running until killed: {}",
+        done.stderr
+    );
+}
+
+/// The sender's side of the same: exit 7, peer lacks support.
+#[test]
+fn send_exits_7_on_no_valid_streams() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let file = scratch_dir("nvs-src").join("x.bin");
+    std::fs::write(&file, b"x").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.arg("send").arg(&file).arg(peer.jid().to_string());
+        let child = tokio::process::Command::from(send).output();
+        let refuse = async {
+            loop {
+                let el = incoming.next().await.expect("session");
+                if stanza::is_iq_request(&el, "set", "si", xft::disco::SI_NS) {
+                    let error = xft::stanza::StanzaError::new(
+                        xft::stanza::ErrorType::Cancel,
+                        "bad-request",
+                    )
+                    .with_app_condition("no-valid-streams", xft::disco::SI_NS);
+                    peer.reply_error(&el, &error).await.unwrap();
+                    return;
+                }
+            }
+        };
+        let (out, ()) = tokio::join!(child, refuse);
+        let out = out.unwrap();
+        assert_exit(&out, 7);
+        assert!(
+            stderr(&out).contains("supports none of the offered stream methods (s5b, ibb)"),
+            "{}",
+            stderr(&out)
+        );
+        peer.close().await;
+    });
+}

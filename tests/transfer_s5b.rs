@@ -462,3 +462,30 @@ fn receiving_to_dev_null_writes_through_and_keeps_the_device() {
         .is_char_device());
     assert!(!std::path::Path::new("/dev/null.part").exists());
 }
+
+#[test]
+fn no_hash_sends_without_md5_and_the_receiver_checks_the_size() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let dir = scratch_dir("nohash");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let file = scratch_dir("nohash-src").join("n.bin");
+    let data = pattern(2 << 20, 12);
+    std::fs::write(&file, &data).unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--json", "--no-hash", "--no-proxy"])
+        .arg(&file)
+        .arg(&receiver.jid);
+    let out = run(send);
+    assert_exit(&out, 0);
+    assert_eq!(json(&stdout(&out))["md5"], serde_json::Value::Null);
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let report = json(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(report["md5"], serde_json::Value::Null);
+    assert_eq!(report["size"], 2 << 20);
+    assert!(std::fs::read(dir.join("n.bin")).unwrap() == data);
+}

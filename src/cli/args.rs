@@ -186,6 +186,10 @@ pub struct SendArgs {
     #[arg(long, value_name = "N", default_value_t = crate::cli::DEFAULT_WINDOW,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub window: u16,
+    /// Do not compute and offer the file's MD5: saves reading the file once before
+    /// sending; the receiver then checks only the size.
+    #[arg(long)]
+    pub no_hash: bool,
     /// Seconds to wait for a bare JID's resources to show up.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub presence_wait: u64,

@@ -29,10 +29,11 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     // Read and hash local files before logging in: a typo should not cost a login.
     let mut sources = Vec::new();
     for file in &args.files {
-        let (file, name) = (file.clone(), args.name.clone());
-        let prepared = tokio::task::spawn_blocking(move || source::prepare(&file, name.as_deref()))
-            .await
-            .map_err(|e| Error::Config(format!("internal: {e}")))?;
+        let (file, name, hash) = (file.clone(), args.name.clone(), !args.no_hash);
+        let prepared =
+            tokio::task::spawn_blocking(move || source::prepare(&file, name.as_deref(), hash))
+                .await
+                .map_err(|e| Error::Config(format!("internal: {e}")))?;
         sources.push(prepared.map_err(|e| Error::Transfer(e.into()))?);
     }
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;

@@ -4,6 +4,7 @@
 //! them to files, progress and the receiver's policy (who may send, how much).
 
 pub mod progress;
+mod pump;
 pub mod recipient;
 pub mod recv;
 pub mod send;
@@ -29,7 +30,9 @@ pub struct Report {
     pub method: &'static str,
     pub seconds: f64,
     pub bytes_per_sec: f64,
-    pub md5: String,
+    /// Hex MD5 of the content; null when the sender offered no hash (`--no-hash`) and
+    /// so the receiver checked the size only.
+    pub md5: Option<String>,
     /// Sender: the full JID the file went to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
@@ -161,36 +164,6 @@ fn s5b_status(e: &S5bError) -> ExitStatus {
         | S5bError::Socks5(_) => ExitStatus::TransferFailed,
     }
 }
-
-/// Copies exactly `len` bytes (or until `reader` ends) with a large buffer; returns the
-/// count, or the error with the count moved before it. The one byte loop of both S5B
-/// directions.
-pub(crate) async fn copy_exact<R, W>(
-    reader: &mut R,
-    writer: &mut W,
-    len: u64,
-) -> Result<u64, (u64, std::io::Error)>
-where
-    R: tokio::io::AsyncRead + Unpin,
-    W: tokio::io::AsyncWrite + Unpin,
-{
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0u8; COPY_BUFFER.min(len.max(1) as usize)];
-    let mut done = 0u64;
-    while done < len {
-        let want = (len - done).min(buf.len() as u64) as usize;
-        let n = reader.read(&mut buf[..want]).await.map_err(|e| (done, e))?;
-        if n == 0 {
-            break;
-        }
-        writer.write_all(&buf[..n]).await.map_err(|e| (done, e))?;
-        done += n as u64;
-    }
-    Ok(done)
-}
-
-/// Buffer of the S5B copy loops: large, so each syscall moves a lot.
-const COPY_BUFFER: usize = 1 << 20;
 
 fn ibb_status(e: &IbbError) -> ExitStatus {
     match e {

@@ -9,8 +9,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 use super::progress::{Metered, Progress};
 use super::sink::{self, Destination, PartFile};
-use super::{copy_exact, Report, TransferError};
-use crate::bytestream::ibb::{CloseRequest, IbbReceiver};
+use super::{pump, Report, TransferError};
+use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
 use crate::disco::{IBB_NS, SI_NS};
 use crate::jid::{FullJid, Jid};
@@ -239,7 +239,7 @@ async fn receive(
     options: &RecvOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<Report, TransferError> {
-    let (target, writer) = match open_target(&options.destination, &offer.name, options.overwrite) {
+    let (target, output) = match open_target(&options.destination, &offer.name, options.overwrite) {
         Ok(opened) => opened,
         Err(e) => {
             let error = StanzaError::new(ErrorType::Cancel, "internal-server-error")
@@ -248,7 +248,6 @@ async fn receive(
             return Err(e);
         }
     };
-    let mut writer = Metered::new(writer, progress.clone(), true);
     // Route the bytestreams before accepting, so their first stanza cannot slip past.
     // The IBB route also catches the fallback after a failed S5B attempt.
     let mut ibb = IbbReceiver::listen(session, from.as_jid(), &offer.sid);
@@ -260,26 +259,19 @@ async fn receive(
     let started = Instant::now();
     progress.start(&offer.name, offer.size, method.short_name());
     let outcome = match s5b.as_mut() {
-        Some(target) => {
-            receive_s5b_or_fallback(
-                target,
-                &mut ibb,
-                &mut writer,
-                offer,
-                options.timeout,
-                &*progress,
-            )
-            .await
+        Some(s5b) => {
+            receive_s5b_or_fallback(s5b, &mut ibb, &output, offer, options.timeout, &progress).await
         }
-        None => receive_ibb(&mut ibb, &mut writer, offer, options.timeout)
-            .await
-            .map(|(bytes, close)| (bytes, Some(close), StreamMethod::Ibb)),
+        None => receive_ibb(&mut ibb, &output, offer, options.timeout, &progress).await,
     };
     progress.finish(outcome.is_ok());
-    let (bytes, close, used) = outcome?;
-    writer.flush().await.map_err(|e| sink_error(&target, e))?;
-    let md5 = writer.md5_hex().unwrap_or_default();
-    let verdict = verify(offer, bytes, &md5).and_then(|()| finish_target(target));
+    let Received {
+        bytes,
+        close,
+        method: used,
+        md5,
+    } = outcome?;
+    let verdict = verify(offer, bytes, md5.as_deref()).and_then(|()| finish_target(target));
     let path = match verdict {
         Ok(path) => {
             if let Some(close) = close {
@@ -308,26 +300,32 @@ async fn receive(
     })
 }
 
+/// What a bytestream delivered.
+struct Received {
+    bytes: u64,
+    /// The IBB close still to be answered (None for S5B).
+    close: Option<CloseRequest>,
+    method: StreamMethod,
+    /// Hex MD5 of the bytes, computed when the offer carried one to check against.
+    md5: Option<String>,
+}
+
 /// XEP-0065 as target. The sender may open IBB on the same sid instead: after we
 /// answered `item-not-found`, or at any moment if it had nothing to offer, so the IBB
-/// open is awaited alongside the streamhost offer. Returns the byte count, the IBB
-/// close to answer (if IBB carried the file), and the method used.
-async fn receive_s5b_or_fallback<W: AsyncWrite + Unpin>(
+/// open is awaited alongside the streamhost offer.
+async fn receive_s5b_or_fallback(
     target: &mut S5bTarget,
     ibb: &mut IbbReceiver,
-    writer: &mut W,
+    output: &Output,
     offer: &FileOffer,
     timeout: Duration,
-    progress: &dyn Progress,
-) -> Result<(u64, Option<CloseRequest>, StreamMethod), TransferError> {
+    progress: &Arc<dyn Progress>,
+) -> Result<Received, TransferError> {
     let s5b_error = tokio::select! {
         accepted = target.accept(timeout) => match accepted {
-            Ok((mut socket, host)) => {
+            Ok((socket, host)) => {
                 tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
-                let bytes = copy_exact(&mut socket, writer, offer.size)
-                    .await
-                    .map_err(|(done, e)| TransferError::StreamBroken { sent: done, size: offer.size, source: e })?;
-                return Ok((bytes, None, StreamMethod::Socks5));
+                return receive_from_socket(socket, output, offer, progress).await;
             }
             Err(e) => e,
         },
@@ -335,14 +333,13 @@ async fn receive_s5b_or_fallback<W: AsyncWrite + Unpin>(
             opened?;
             tracing::warn!("the sender skipped SOCKS5 and opened an in-band bytestream");
             progress.switch_method(StreamMethod::Ibb.short_name());
-            let (bytes, close) = ibb.receive(writer, offer.size, timeout).await?;
-            return Ok((bytes, Some(close), StreamMethod::Ibb));
+            return receive_ibb_data(ibb, output, offer, timeout, progress).await;
         }
     };
     tracing::warn!("SOCKS5 bytestream failed ({s5b_error}); waiting for an in-band fallback");
     progress.switch_method(StreamMethod::Ibb.short_name());
-    match receive_ibb(ibb, writer, offer, FALLBACK_WAIT.min(timeout)).await {
-        Ok((bytes, close)) => Ok((bytes, Some(close), StreamMethod::Ibb)),
+    match receive_ibb(ibb, output, offer, FALLBACK_WAIT.min(timeout), progress).await {
+        Ok(received) => Ok(received),
         Err(ibb_error) => Err(TransferError::FallbackFailed {
             s5b: s5b_error,
             ibb: Box::new(ibb_error),
@@ -350,27 +347,78 @@ async fn receive_s5b_or_fallback<W: AsyncWrite + Unpin>(
     }
 }
 
-async fn receive_ibb<W: AsyncWrite + Unpin>(
-    ibb: &mut IbbReceiver,
-    writer: &mut W,
+/// The S5B data: exactly `size` bytes from the socket, by the blocking pump.
+async fn receive_from_socket(
+    socket: tokio::net::TcpStream,
+    output: &Output,
     offer: &FileOffer,
-    timeout: Duration,
-) -> Result<(u64, CloseRequest), TransferError> {
-    ibb.accept_open(timeout).await?;
-    Ok(ibb.receive(writer, offer.size, timeout).await?)
+    progress: &Arc<dyn Progress>,
+) -> Result<Received, TransferError> {
+    let broken = |sent, source| TransferError::StreamBroken {
+        sent,
+        size: offer.size,
+        source,
+    };
+    let socket = socket
+        .into_std()
+        .and_then(|s| s.set_nonblocking(false).map(|()| s))
+        .map_err(|e| broken(0, e))?;
+    let writer = output.blocking_writer().map_err(|e| broken(0, e))?;
+    let (pumped, _, _) = pump::copy(
+        socket,
+        writer,
+        offer.size,
+        progress.clone(),
+        offer.md5.is_some(),
+    )
+    .await
+    .map_err(|(done, e)| broken(done, e))?;
+    Ok(Received {
+        bytes: pumped.bytes,
+        close: None,
+        method: StreamMethod::Socks5,
+        md5: pumped.md5,
+    })
 }
 
-fn sink_error(target: &Target, source: std::io::Error) -> TransferError {
-    let path = match target {
-        Target::Part(p) => p.part.display().to_string(),
-        Target::Special(p) => p.display().to_string(),
-        Target::Stdout => "-".into(),
-    };
-    TransferError::Sink { path, source }
+/// XEP-0047 as responder: open, then the data.
+async fn receive_ibb(
+    ibb: &mut IbbReceiver,
+    output: &Output,
+    offer: &FileOffer,
+    timeout: Duration,
+    progress: &Arc<dyn Progress>,
+) -> Result<Received, TransferError> {
+    ibb.accept_open(timeout).await?;
+    receive_ibb_data(ibb, output, offer, timeout, progress).await
+}
+
+async fn receive_ibb_data(
+    ibb: &mut IbbReceiver,
+    output: &Output,
+    offer: &FileOffer,
+    timeout: Duration,
+    progress: &Arc<dyn Progress>,
+) -> Result<Received, TransferError> {
+    let writer = output
+        .async_writer()
+        .map_err(|e| TransferError::Ibb(IbbError::Write(e)))?;
+    let mut writer = Metered::new(writer, progress.clone(), offer.md5.is_some());
+    let (bytes, close) = ibb.receive(&mut writer, offer.size, timeout).await?;
+    writer
+        .flush()
+        .await
+        .map_err(|e| TransferError::Ibb(IbbError::Write(e)))?;
+    Ok(Received {
+        bytes,
+        close: Some(close),
+        method: StreamMethod::Ibb,
+        md5: writer.md5_hex(),
+    })
 }
 
 /// The file is whole only if the byte count and (when offered) the MD5 match.
-fn verify(offer: &FileOffer, bytes: u64, md5: &str) -> Result<(), TransferError> {
+fn verify(offer: &FileOffer, bytes: u64, md5: Option<&str>) -> Result<(), TransferError> {
     if bytes != offer.size {
         return Err(TransferError::Incomplete {
             received: bytes,
@@ -378,9 +426,9 @@ fn verify(offer: &FileOffer, bytes: u64, md5: &str) -> Result<(), TransferError>
         });
     }
     match &offer.md5 {
-        Some(expected) if expected != md5 => Err(TransferError::Md5Mismatch {
+        Some(expected) if Some(expected.as_str()) != md5 => Err(TransferError::Md5Mismatch {
             expected: expected.clone(),
-            actual: md5.to_owned(),
+            actual: md5.unwrap_or_default().to_owned(),
         }),
         _ => Ok(()),
     }
@@ -388,41 +436,58 @@ fn verify(offer: &FileOffer, bytes: u64, md5: &str) -> Result<(), TransferError>
 
 type Writer = Box<dyn AsyncWrite + Unpin + Send>;
 
+/// Where the bytes are written: the `.part` file or a device, or stdout.
+enum Output {
+    File(std::fs::File),
+    Stdout,
+}
+
+impl Output {
+    /// For IBB, whose blocks arrive through the async session.
+    fn async_writer(&self) -> std::io::Result<Writer> {
+        Ok(match self {
+            Output::File(f) => Box::new(BufWriter::with_capacity(
+                256 * 1024,
+                tokio::fs::File::from_std(f.try_clone()?),
+            )),
+            Output::Stdout => Box::new(BufWriter::with_capacity(256 * 1024, tokio::io::stdout())),
+        })
+    }
+
+    /// For the S5B pump, which writes from a blocking thread.
+    fn blocking_writer(&self) -> std::io::Result<Box<dyn std::io::Write + Send>> {
+        Ok(match self {
+            Output::File(f) => Box::new(f.try_clone()?),
+            Output::Stdout => Box::new(std::io::stdout()),
+        })
+    }
+}
+
 fn open_target(
     destination: &Destination,
     offered: &str,
     overwrite: bool,
-) -> Result<(Target, Writer), TransferError> {
-    let created = match destination {
-        Destination::Stdout => {
-            let out: Writer = Box::new(BufWriter::with_capacity(256 * 1024, tokio::io::stdout()));
-            return Ok((Target::Stdout, out));
-        }
-        Destination::Dir(dir) => {
-            sink::create_in_dir(dir, &sink::sanitize_file_name(offered), overwrite)
-        }
-        Destination::Path(path) if sink::is_special_file(path) => {
-            let file = sink::open_special(path).map_err(|source| TransferError::Sink {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let out: Writer = Box::new(BufWriter::with_capacity(
-                256 * 1024,
-                tokio::fs::File::from_std(file),
-            ));
-            return Ok((Target::Special(path.clone()), out));
-        }
-        Destination::Path(path) => sink::create_at(path, overwrite),
-    };
-    let (part, file) = created.map_err(|source| TransferError::Sink {
+) -> Result<(Target, Output), TransferError> {
+    let sink_error = |source| TransferError::Sink {
         path: destination_text(destination),
         source,
-    })?;
-    let out: Writer = Box::new(BufWriter::with_capacity(
-        256 * 1024,
-        tokio::fs::File::from_std(file),
-    ));
-    Ok((Target::Part(part), out))
+    };
+    match destination {
+        Destination::Stdout => Ok((Target::Stdout, Output::Stdout)),
+        Destination::Path(path) if sink::is_special_file(path) => {
+            let file = sink::open_special(path).map_err(sink_error)?;
+            Ok((Target::Special(path.clone()), Output::File(file)))
+        }
+        Destination::Path(path) => {
+            let (part, file) = sink::create_at(path, overwrite).map_err(sink_error)?;
+            Ok((Target::Part(part), Output::File(file)))
+        }
+        Destination::Dir(dir) => {
+            let name = sink::sanitize_file_name(offered);
+            let (part, file) = sink::create_in_dir(dir, &name, overwrite).map_err(sink_error)?;
+            Ok((Target::Part(part), Output::File(file)))
+        }
+    }
 }
 
 fn finish_target(target: Target) -> Result<String, TransferError> {

@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::progress::{Metered, Progress};
 use super::source::Source;
-use super::{copy_exact, Report, TransferError};
+use super::{pump, Report, TransferError};
 use crate::bytestream::ibb::IbbSender;
 use crate::bytestream::s5b::{candidates, proxy, requester, S5bError, StreamHost};
 use crate::disco::{self, SI_FILE_TRANSFER_NS, SI_NS};
@@ -70,7 +70,7 @@ pub async fn send_file(
         mime_type: None,
         name: source.name.clone(),
         size: source.size,
-        md5: Some(source.md5.clone()),
+        md5: source.md5.clone(),
         date: source.modified.map(si::xep0082_datetime),
         desc: options.desc.clone(),
         methods: options.methods.clone(),
@@ -232,12 +232,15 @@ async fn send_s5b(
         Vec::new()
     };
     let proxies = proxies(session, &s5b.proxy).await;
-    let (mut socket, host) = requester::connect(session, to, sid, listeners, &proxies, s5b.wait)
+    let (socket, host) = requester::connect(session, to, sid, listeners, &proxies, s5b.wait)
         .await
         .map_err(SendS5bError::Negotiation)?;
     tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
-    let file = open_source(source).await.map_err(SendS5bError::Transfer)?;
-    let mut reader = Metered::new(file, progress, false);
+    let file = open_source(source)
+        .await
+        .map_err(SendS5bError::Transfer)?
+        .into_std()
+        .await;
     let broken = |sent, e| {
         SendS5bError::Transfer(TransferError::StreamBroken {
             sent,
@@ -245,9 +248,19 @@ async fn send_s5b(
             source: e,
         })
     };
-    let sent = copy_exact(&mut reader, &mut socket, source.size)
+    let blocking = socket
+        .into_std()
+        .and_then(|s| s.set_nonblocking(false).map(|()| s))
+        .map_err(|e| broken(0, e))?;
+    let (pumped, _, blocking) = pump::copy(file, blocking, source.size, progress, false)
         .await
         .map_err(|(done, e)| broken(done, e))?;
+    let sent = pumped.bytes;
+    let mut socket = tokio::net::TcpStream::from_std({
+        let _ = blocking.set_nonblocking(true);
+        blocking
+    })
+    .map_err(|e| broken(sent, e))?;
     if sent < source.size {
         let e = std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,

@@ -15,8 +15,8 @@ pub struct Source {
     /// The name to offer.
     pub name: String,
     pub size: u64,
-    /// Lowercase hex MD5 of the content.
-    pub md5: String,
+    /// Lowercase hex MD5 of the content (None with `--no-hash`).
+    pub md5: Option<String>,
     pub modified: Option<SystemTime>,
     /// Keeps a stdin spool alive (deleted on drop).
     _spool: Option<tempfile::NamedTempFile>,
@@ -39,10 +39,11 @@ pub enum SourceError {
 const BUF: usize = 1 << 20;
 
 /// Prepares `arg` (a path, or `-` for stdin) for sending under `name` (or its own name).
-/// Blocking: run it on a blocking thread.
-pub fn prepare(arg: &str, name: Option<&str>) -> Result<Source, SourceError> {
+/// With `hash`, reads the file once for its MD5 (XEP-0096 §3 puts the hash in the
+/// offer, so it cannot be computed while sending). Blocking: run it on a blocking thread.
+pub fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Source, SourceError> {
     if arg == "-" {
-        return spool_stdin(name.unwrap_or("stdin"));
+        return spool_stdin(name.unwrap_or("stdin"), hash);
     }
     let path = PathBuf::from(arg);
     let io = |source| SourceError::Io {
@@ -54,7 +55,11 @@ pub fn prepare(arg: &str, name: Option<&str>) -> Result<Source, SourceError> {
         return Err(SourceError::NotAFile(path));
     }
     let file = std::fs::File::open(&path).map_err(io)?;
-    let (size, md5) = hash_copy(file, std::io::sink()).map_err(io)?;
+    let (size, md5) = if hash {
+        hash_copy(file, std::io::sink(), true).map_err(io)?
+    } else {
+        (meta.len(), None)
+    };
     tracing::debug!("hashed {} ({size} bytes)", path.display());
     let offered = name.map(str::to_owned).unwrap_or_else(|| file_name(&path));
     Ok(Source {
@@ -73,13 +78,13 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "file".into())
 }
 
-fn spool_stdin(name: &str) -> Result<Source, SourceError> {
+fn spool_stdin(name: &str, hash: bool) -> Result<Source, SourceError> {
     let mut spool = tempfile::Builder::new()
         .prefix("xft-stdin-")
         .tempfile()
         .map_err(SourceError::Spool)?;
-    let (size, md5) =
-        hash_copy(std::io::stdin().lock(), spool.as_file_mut()).map_err(SourceError::Spool)?;
+    let (size, md5) = hash_copy(std::io::stdin().lock(), spool.as_file_mut(), hash)
+        .map_err(SourceError::Spool)?;
     spool.as_file_mut().flush().map_err(SourceError::Spool)?;
     Ok(Source {
         path: spool.path().to_owned(),
@@ -91,9 +96,13 @@ fn spool_stdin(name: &str) -> Result<Source, SourceError> {
     })
 }
 
-/// Copies `from` into `to`, returning the byte count and MD5 in one pass.
-fn hash_copy(mut from: impl Read, mut to: impl Write) -> std::io::Result<(u64, String)> {
-    let mut hasher = Md5::new();
+/// Copies `from` into `to`, returning the byte count and (if `hash`) the MD5 in one pass.
+fn hash_copy(
+    mut from: impl Read,
+    mut to: impl Write,
+    hash: bool,
+) -> std::io::Result<(u64, Option<String>)> {
+    let mut hasher = hash.then(Md5::new);
     let mut buf = vec![0u8; BUF];
     let mut total = 0u64;
     loop {
@@ -103,11 +112,13 @@ fn hash_copy(mut from: impl Read, mut to: impl Write) -> std::io::Result<(u64, S
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        hasher.update(&buf[..n]);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         to.write_all(&buf[..n])?;
         total += n as u64;
     }
-    Ok((total, hex(&hasher.finalize())))
+    Ok((total, hasher.map(|h| hex(&h.finalize()))))
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -121,26 +132,38 @@ mod tests {
     #[test]
     fn md5_of_known_inputs() {
         // RFC 1321 §A.5 test suite.
+        let md5 = |data: &[u8]| hash_copy(data, std::io::sink(), true).unwrap();
         assert_eq!(
-            hash_copy(&b""[..], std::io::sink()).unwrap().1,
-            "d41d8cd98f00b204e9800998ecf8427e"
+            md5(b"").1.as_deref(),
+            Some("d41d8cd98f00b204e9800998ecf8427e")
         );
         assert_eq!(
-            hash_copy(&b"abc"[..], std::io::sink()).unwrap(),
-            (3, "900150983cd24fb0d6963f7d28e17f72".into())
+            md5(b"abc"),
+            (3, Some("900150983cd24fb0d6963f7d28e17f72".into()))
+        );
+        assert_eq!(
+            hash_copy(&b"abc"[..], std::io::sink(), false).unwrap(),
+            (3, None)
         );
     }
 
     #[test]
     fn refuses_directories() {
         let dir = tempfile::tempdir().unwrap();
+        let not_a_file = prepare(dir.path().to_str().unwrap(), None, true);
+        assert!(matches!(not_a_file, Err(SourceError::NotAFile(_))));
         assert!(matches!(
-            prepare(dir.path().to_str().unwrap(), None),
-            Err(SourceError::NotAFile(_))
-        ));
-        assert!(matches!(
-            prepare("/nonexistent/x", None),
+            prepare("/nonexistent/x", None, true),
             Err(SourceError::Io { .. })
         ));
+    }
+
+    #[test]
+    fn no_hash_takes_the_size_without_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"12345").unwrap();
+        let source = prepare(path.to_str().unwrap(), None, false).unwrap();
+        assert_eq!((source.size, source.md5), (5, None));
     }
 }

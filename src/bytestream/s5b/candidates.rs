@@ -55,6 +55,20 @@ pub fn scan_interfaces() -> Vec<IpAddr> {
     found
 }
 
+/// The scanned addresses; loopback when there are none. A target on this host reaches
+/// our interface addresses anyway, so loopback matters only when nothing else exists,
+/// and then only a target on this same host can connect directly.
+fn addresses_to_offer(scanned: Vec<IpAddr>) -> Vec<Pinned> {
+    if scanned.is_empty() {
+        let loopback: [IpAddr; 2] = [
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::Ipv6Addr::LOCALHOST.into(),
+        ];
+        return loopback.into_iter().map(Pinned::Ip).collect();
+    }
+    scanned.into_iter().map(Pinned::Ip).collect()
+}
+
 /// A bound listener and the streamhost that advertises it.
 pub struct Listener {
     pub listener: TcpListener,
@@ -65,7 +79,7 @@ pub struct Listener {
 /// `port` 0 = any free port.
 pub fn bind(own: &FullJid, pinned: &[Pinned], port: u16) -> Result<Vec<Listener>, S5bError> {
     let targets: Vec<Pinned> = if pinned.is_empty() {
-        scan_interfaces().into_iter().map(Pinned::Ip).collect()
+        addresses_to_offer(scan_interfaces())
     } else {
         pinned.to_vec()
     };
@@ -156,6 +170,14 @@ mod tests {
         for a in drop {
             assert!(!usable_for_direct(&a.parse().unwrap()), "{a}");
         }
+    }
+
+    #[test]
+    fn loopback_only_when_no_interface_address() {
+        let offered = addresses_to_offer(vec![]);
+        assert_eq!(offered, [Pinned::parse("127.0.0.1"), Pinned::parse("::1")]);
+        let lan: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(addresses_to_offer(vec![lan]), [Pinned::Ip(lan)]);
     }
 
     #[test]
