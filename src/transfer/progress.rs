@@ -1,5 +1,6 @@
-//! Progress reporting, kept out of the protocol code: the byte paths are wrapped in a
-//! [`Metered`] reader or writer that calls [`Progress::advance`].
+//! Progress reporting, kept out of the protocol code: the IBB byte paths are wrapped in
+//! a [`Metered`] reader or writer that calls [`Progress::advance`] (and hashes, on the
+//! receiving side); the S5B pump calls it from its copy loop.
 //!
 //! Three kinds: an indicatif bar on a terminal, NDJSON events on stderr for scripts
 //! (`--progress json`), and silence.

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::AsyncWriteExt;
 
 use super::progress::{Metered, Progress};
-use super::sink::{self, Destination, PartFile};
+use super::sink::{finish_target, open_target, Destination, Output};
 use super::{pump, Report, TransferError};
 use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
@@ -221,14 +221,6 @@ fn decline_reason(
     }
 }
 
-/// Where the bytes of one file go.
-enum Target {
-    Part(PartFile),
-    /// A device or FIFO given with `-o`, written in place.
-    Special(std::path::PathBuf),
-    Stdout,
-}
-
 /// Accepts the offer and receives the file.
 async fn receive(
     session: &Session,
@@ -431,84 +423,5 @@ fn verify(offer: &FileOffer, bytes: u64, md5: Option<&str>) -> Result<(), Transf
             actual: md5.unwrap_or_default().to_owned(),
         }),
         _ => Ok(()),
-    }
-}
-
-type Writer = Box<dyn AsyncWrite + Unpin + Send>;
-
-/// Where the bytes are written: the `.part` file or a device, or stdout.
-enum Output {
-    File(std::fs::File),
-    Stdout,
-}
-
-impl Output {
-    /// For IBB, whose blocks arrive through the async session.
-    fn async_writer(&self) -> std::io::Result<Writer> {
-        Ok(match self {
-            Output::File(f) => Box::new(BufWriter::with_capacity(
-                256 * 1024,
-                tokio::fs::File::from_std(f.try_clone()?),
-            )),
-            Output::Stdout => Box::new(BufWriter::with_capacity(256 * 1024, tokio::io::stdout())),
-        })
-    }
-
-    /// For the S5B pump, which writes from a blocking thread.
-    fn blocking_writer(&self) -> std::io::Result<Box<dyn std::io::Write + Send>> {
-        Ok(match self {
-            Output::File(f) => Box::new(f.try_clone()?),
-            Output::Stdout => Box::new(std::io::stdout()),
-        })
-    }
-}
-
-fn open_target(
-    destination: &Destination,
-    offered: &str,
-    overwrite: bool,
-) -> Result<(Target, Output), TransferError> {
-    let sink_error = |source| TransferError::Sink {
-        path: destination_text(destination),
-        source,
-    };
-    match destination {
-        Destination::Stdout => Ok((Target::Stdout, Output::Stdout)),
-        Destination::Path(path) if sink::is_special_file(path) => {
-            let file = sink::open_special(path).map_err(sink_error)?;
-            Ok((Target::Special(path.clone()), Output::File(file)))
-        }
-        Destination::Path(path) => {
-            let (part, file) = sink::create_at(path, overwrite).map_err(sink_error)?;
-            Ok((Target::Part(part), Output::File(file)))
-        }
-        Destination::Dir(dir) => {
-            let name = sink::sanitize_file_name(offered);
-            let (part, file) = sink::create_in_dir(dir, &name, overwrite).map_err(sink_error)?;
-            Ok((Target::Part(part), Output::File(file)))
-        }
-    }
-}
-
-fn finish_target(target: Target) -> Result<String, TransferError> {
-    match target {
-        Target::Stdout => Ok("-".into()),
-        Target::Special(path) => Ok(path.display().to_string()),
-        Target::Part(part) => {
-            let shown = part.part.display().to_string();
-            part.finish()
-                .map(|p| p.display().to_string())
-                .map_err(|source| TransferError::Sink {
-                    path: shown,
-                    source,
-                })
-        }
-    }
-}
-
-fn destination_text(d: &Destination) -> String {
-    match d {
-        Destination::Dir(p) | Destination::Path(p) => p.display().to_string(),
-        Destination::Stdout => "-".into(),
     }
 }

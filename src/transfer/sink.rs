@@ -4,6 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use tokio::io::{AsyncWrite, BufWriter};
+
+use super::TransferError;
+
 /// Where `xft recv` puts files.
 #[derive(Debug, Clone)]
 pub enum Destination {
@@ -221,6 +225,95 @@ fn link_into_place(part: &Path, target: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
         Err(_) if target.symlink_metadata().is_err() => std::fs::rename(part, target),
         Err(e) => Err(e),
+    }
+}
+
+// ---- The opened destination of one file, as `xft recv` uses it. ----
+
+/// Where the bytes of one file go.
+pub(crate) enum Target {
+    Part(PartFile),
+    /// A device or FIFO given with `-o`, written in place.
+    Special(std::path::PathBuf),
+    Stdout,
+}
+
+pub(crate) type Writer = Box<dyn AsyncWrite + Unpin + Send>;
+
+/// Where the bytes are written: the `.part` file or a device, or stdout.
+pub(crate) enum Output {
+    File(std::fs::File),
+    Stdout,
+}
+
+impl Output {
+    /// For IBB, whose blocks arrive through the async session.
+    pub(crate) fn async_writer(&self) -> std::io::Result<Writer> {
+        Ok(match self {
+            Output::File(f) => Box::new(BufWriter::with_capacity(
+                256 * 1024,
+                tokio::fs::File::from_std(f.try_clone()?),
+            )),
+            Output::Stdout => Box::new(BufWriter::with_capacity(256 * 1024, tokio::io::stdout())),
+        })
+    }
+
+    /// For the S5B pump, which writes from a blocking thread.
+    pub(crate) fn blocking_writer(&self) -> std::io::Result<Box<dyn std::io::Write + Send>> {
+        Ok(match self {
+            Output::File(f) => Box::new(f.try_clone()?),
+            Output::Stdout => Box::new(std::io::stdout()),
+        })
+    }
+}
+
+pub(crate) fn open_target(
+    destination: &Destination,
+    offered: &str,
+    overwrite: bool,
+) -> Result<(Target, Output), TransferError> {
+    let sink_error = |source| TransferError::Sink {
+        path: destination_text(destination),
+        source,
+    };
+    match destination {
+        Destination::Stdout => Ok((Target::Stdout, Output::Stdout)),
+        Destination::Path(path) if is_special_file(path) => {
+            let file = open_special(path).map_err(sink_error)?;
+            Ok((Target::Special(path.clone()), Output::File(file)))
+        }
+        Destination::Path(path) => {
+            let (part, file) = create_at(path, overwrite).map_err(sink_error)?;
+            Ok((Target::Part(part), Output::File(file)))
+        }
+        Destination::Dir(dir) => {
+            let name = sanitize_file_name(offered);
+            let (part, file) = create_in_dir(dir, &name, overwrite).map_err(sink_error)?;
+            Ok((Target::Part(part), Output::File(file)))
+        }
+    }
+}
+
+pub(crate) fn finish_target(target: Target) -> Result<String, TransferError> {
+    match target {
+        Target::Stdout => Ok("-".into()),
+        Target::Special(path) => Ok(path.display().to_string()),
+        Target::Part(part) => {
+            let shown = part.part.display().to_string();
+            part.finish()
+                .map(|p| p.display().to_string())
+                .map_err(|source| TransferError::Sink {
+                    path: shown,
+                    source,
+                })
+        }
+    }
+}
+
+fn destination_text(d: &Destination) -> String {
+    match d {
+        Destination::Dir(p) | Destination::Path(p) => p.display().to_string(),
+        Destination::Stdout => "-".into(),
     }
 }
 
