@@ -44,16 +44,20 @@ fn make_file(path: &Path, mib: usize) {
     }
 }
 
-/// The baseline: the same bytes from file to file through one loopback TCP connection,
-/// with 1 MiB buffers. Returns bytes per second.
-fn tcp_copy(file: &Path, out_dir: &Path) -> f64 {
+/// The baseline: the same bytes from `file` through one loopback TCP connection into
+/// `sink` (a file path, or /dev/null), with 1 MiB buffers. Returns bytes per second.
+fn tcp_copy(file: &Path, sink: &Path) -> f64 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let out = out_dir.join("tcp-copy.out");
-    let out_for_thread = out.clone();
+    let sink_path = sink.to_owned();
     let reader = std::thread::spawn(move || {
         let (mut sock, _) = listener.accept().expect("accept");
-        let mut sink = std::fs::File::create(&out_for_thread).expect("sink");
+        let mut sink = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&sink_path)
+            .expect("sink");
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = sock.read(&mut buf).expect("read");
@@ -79,7 +83,9 @@ fn tcp_copy(file: &Path, out_dir: &Path) -> f64 {
     drop(sock);
     reader.join().expect("reader");
     let rate = total as f64 / started.elapsed().as_secs_f64();
-    let _ = std::fs::remove_file(out);
+    if sink != Path::new("/dev/null") {
+        let _ = std::fs::remove_file(sink);
+    }
     rate
 }
 
@@ -168,7 +174,7 @@ fn main() {
     let sections = std::env::var("XFT_BENCH_SECTIONS").unwrap_or_else(|_| "s5b,latency,ibb".into());
     let baseline_file = work.join("baseline.bin");
     make_file(&baseline_file, 256);
-    let baseline = tcp_copy(&baseline_file, &work);
+    let baseline = tcp_copy(&baseline_file, &work.join("tcp-copy.out"));
     let _ = std::fs::remove_file(&baseline_file);
     println!("# xft benchmark ({})", chrono_free_now());
     println!(
@@ -311,51 +317,12 @@ fn measured_transfer(
     measured
 }
 
-/// The same bytes through a plain TCP copy into /dev/null (the second baseline), with
-/// the same 1 MiB buffers.
-fn tcp_copy_to_null(file: &Path) -> f64 {
-    let null_dir = PathBuf::from("/dev");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let reader = std::thread::spawn(move || {
-        let (mut sock, _) = listener.accept().expect("accept");
-        let mut sink = std::fs::OpenOptions::new()
-            .write(true)
-            .open(null_dir.join("null"))
-            .expect("null");
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = sock.read(&mut buf).expect("read");
-            if n == 0 {
-                break;
-            }
-            sink.write_all(&buf[..n]).expect("write");
-        }
-    });
-    let started = Instant::now();
-    let mut sock = std::net::TcpStream::connect(addr).expect("connect");
-    let mut src = std::fs::File::open(file).expect("open");
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = src.read(&mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        sock.write_all(&buf[..n]).expect("send");
-        total += n as u64;
-    }
-    drop(sock);
-    reader.join().expect("reader");
-    total as f64 / started.elapsed().as_secs_f64()
-}
-
 fn s5b_table(work: &Path) {
     let mib = env_usize("XFT_BENCH_S5B_MIB", 1024);
     let file = work.join("s5b.bin");
     make_file(&file, mib);
-    let to_file = tcp_copy(&file, work);
-    let to_null = tcp_copy_to_null(&file);
+    let to_file = tcp_copy(&file, &work.join("tcp-copy.out"));
+    let to_null = tcp_copy(&file, Path::new("/dev/null"));
     let server = support::server();
     let (alice, bob) = (server.account("alice"), server.account("bob"));
     let dest = work.join("in");
