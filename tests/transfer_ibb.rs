@@ -100,9 +100,16 @@ fn ten_mib_to_a_contact_by_bare_jid_with_utf8_name() {
     recv.args(["recv", "--json", "--dir"]).arg(&dir);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
-    send.args(["send", "--method", "ibb", "--json"])
-        .arg(src.join(name))
-        .arg(&bob.jid);
+    send.args([
+        "send",
+        "--method",
+        "ibb",
+        "--json",
+        "--desc",
+        "the <final> one",
+    ])
+    .arg(src.join(name))
+    .arg(&bob.jid);
     let out = run(send);
     assert_exit(&out, 0);
     let sent = json_lines(&stdout(&out));
@@ -115,6 +122,7 @@ fn ten_mib_to_a_contact_by_bare_jid_with_utf8_name() {
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let report = &json_lines(&String::from_utf8_lossy(&done.stdout))[0];
     assert_eq!(report["name"], name);
+    assert_eq!(report["desc"], "the <final> one");
     assert_eq!(report["method"], "ibb");
     assert_eq!(report["size"], 10 << 20);
     assert!(report["bytes_per_sec"].as_f64().unwrap() > 0.0);

@@ -42,6 +42,9 @@ pub struct Report {
     /// Receiver: the sender's full JID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// Receiver: the description that came with the offer, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desc: Option<String>,
 }
 
 impl Report {

@@ -289,6 +289,7 @@ async fn receive(
         to: None,
         path: Some(path),
         from: Some(from.to_string()),
+        desc: offer.desc.clone(),
     })
 }
 

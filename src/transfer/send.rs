@@ -105,6 +105,7 @@ pub async fn send_file(
         to: Some(to.to_string()),
         path: None,
         from: None,
+        desc: None,
     })
 }
 
