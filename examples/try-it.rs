@@ -84,7 +84,7 @@ fn main() {
         alice.jid, bob.jid, alice.password
     );
     println!(
-        "Every xft call below also gets --jid, --server 127.0.0.1:{} and --ca (the run's CA).",
+        "Every xft call below also gets --jid, --server 127.0.0.1:{}, --ca (the run's CA) and XFT_S5B_ADDRESS=127.0.0.1 (direct SOCKS5 on loopback only).",
         server.c2s_port
     );
 
