@@ -106,7 +106,7 @@ pub fn dst_addr(sid: &str, requester: &FullJid, target: &FullJid) -> String {
     h.update(sid.as_bytes());
     h.update(requester.to_string().as_bytes());
     h.update(target.to_string().as_bytes());
-    crate::transfer::source::hex(&h.finalize())
+    format!("{:x}", h.finalize())
 }
 
 /// §9.1: `<query sid mode='tcp'>` with streamhosts, as the requester sends it.
