@@ -31,7 +31,7 @@ complete -c xft -n "__fish_xft_needs_command" -l resource -d 'Resource to bind (
 complete -c xft -n "__fish_xft_needs_command" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_needs_command" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_needs_command" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_needs_command" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_needs_command" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_needs_command" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -56,7 +56,7 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l name -d 'Offer the file
 complete -c xft -n "__fish_xft_using_subcommand send" -l desc -d 'A description sent with the offer' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l block-size -d 'In-band bytestream block size in bytes (1-65535; the recipient may ask for less)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l window -d 'In-band blocks sent before waiting for acknowledgements' -r
-complete -c xft -n "__fish_xft_using_subcommand send" -l presence-wait -d 'Seconds to wait for a bare JID\'s resources to show up' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l presence-wait -d 'Seconds to wait for a bare JID\'s resources to show up (0 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-address -d 'Offer exactly this address for direct SOCKS5 connections (repeatable, or comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public address with a forwarded port, or 127.0.0.1' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-port -d 'Port for direct SOCKS5 connections (default: any free port)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l proxy -d 'Use this SOCKS5 proxy (XEP-0065) instead of discovering the server\'s' -r
@@ -67,7 +67,7 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l resource -d 'Resource t
 complete -c xft -n "__fish_xft_using_subcommand send" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand send" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand send" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -94,7 +94,7 @@ complete -c xft -n "__fish_xft_using_subcommand recv" -l resource -d 'Resource t
 complete -c xft -n "__fish_xft_using_subcommand recv" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand recv" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand recv" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -114,7 +114,7 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_sub
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -137,7 +137,7 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -155,7 +155,7 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -173,7 +173,7 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -191,7 +191,7 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -214,7 +214,7 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subco
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -235,7 +235,7 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -261,7 +261,7 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
@@ -282,7 +282,7 @@ complete -c xft -n "__fish_xft_using_subcommand completions" -l resource -d 'Res
 complete -c xft -n "__fish_xft_using_subcommand completions" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand completions" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c xft -n "__fish_xft_using_subcommand completions" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand completions" -l timeout -d 'Seconds to wait for an answer from the server or peer' -r
+complete -c xft -n "__fish_xft_using_subcommand completions" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
 complete -c xft -n "__fish_xft_using_subcommand completions" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''

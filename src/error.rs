@@ -144,6 +144,7 @@ pub fn session_status(e: &SessionError) -> ExitStatus {
         | SessionError::Disconnected
         | SessionError::NoStartTls => ExitStatus::Connection,
         SessionError::AuthFailed { .. } => ExitStatus::Auth,
+        SessionError::LoginTimeout { .. } => ExitStatus::Timeout,
         SessionError::Sasl(crate::sasl::SaslError::Prep) => ExitStatus::Config,
         SessionError::Sasl(crate::sasl::SaslError::NoMechanism(_)) => ExitStatus::Auth,
         SessionError::Sasl(_) => ExitStatus::Auth,

@@ -8,6 +8,7 @@ pub mod sasl;
 pub mod session;
 pub mod si;
 pub mod stanza;
+pub mod text;
 pub mod transfer;
 pub mod transport;
 pub mod vcard;

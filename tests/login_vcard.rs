@@ -364,3 +364,195 @@ fn usage_errors_exit_2() {
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("is not a JID"), "{}", stderr(&out));
 }
+
+/// Issue 8, item 6: durations that overflow the clock panicked (exit 101).
+#[test]
+fn out_of_range_durations_are_usage_errors() {
+    let s = server();
+    let huge = "18446744073709551615";
+    for args in [
+        vec!["send", "--presence-wait", huge, "f", "a@b"],
+        vec!["--timeout", huge, "vcard", "get"],
+        vec!["--timeout", "0", "vcard", "get"],
+        vec!["recv", "--timeout", "-1"],
+    ] {
+        let mut c = s.xft_bare();
+        c.args(&args);
+        let out = run(c);
+        assert_exit(&out, 2);
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// Issue 8, item 13: `-o DIR --overwrite` accepted the offer, received everything and
+/// only then failed at the rename. It is refused before logging in.
+#[test]
+fn output_onto_a_directory_is_refused_up_front() {
+    let s = server();
+    let bob = s.account("bob");
+    let dir = support::scratch_dir("o-is-dir");
+    let mut c = s.xft(&bob);
+    c.args(["recv", "--overwrite", "-o"]).arg(&dir);
+    let out = run(c);
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+}
+
+/// Issue 8, item 15: vCard fields are printed escaped (the JSON output is for programs).
+#[test]
+fn vcard_fields_are_escaped_on_the_terminal() {
+    let s = server();
+    let alice = s.account("alice");
+    let mut set = s.xft(&alice);
+    set.args([
+        "vcard",
+        "set",
+        "--fn",
+        "Eve\u{202E}lirpA",
+        "--note",
+        "line one\nline\u{9b}2J two",
+    ]);
+    assert_exit(&run(set), 0);
+    let mut get = s.xft(&alice);
+    get.args(["vcard", "get"]);
+    let out = run(get);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("Eve\\u{202e}lirpA"), "{text}");
+    assert!(text.contains("line\\u{009b}2J two"), "{text}");
+    assert!(
+        !text.contains('\u{202E}') && !text.contains('\u{9b}'),
+        "{text}"
+    );
+}
+
+/// A loopback "server" that accepts one connection and plays `script`, then holds the
+/// connection open; returns its port.
+fn fake_server(script: FakeScript) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut socket, _)) = listener.accept() else {
+            return;
+        };
+        use std::io::{Read, Write};
+        let header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+            xmlns:stream='http://etherx.jabber.org/streams' id='f1' from='xft.test' version='1.0'>";
+        let mut buf = [0u8; 4096];
+        match script {
+            FakeScript::Silent => {}
+            FakeScript::HeaderOnly => {
+                let _ = socket.read(&mut buf);
+                let _ = socket.write_all(header.as_bytes());
+            }
+            FakeScript::Text(text) => {
+                let _ = socket.read(&mut buf);
+                let _ = socket.write_all(header.as_bytes());
+                let _ = socket.write_all(text.as_bytes());
+            }
+            FakeScript::SilentAfterTls => {
+                let _ = socket.read(&mut buf);
+                let _ = socket.write_all(header.as_bytes());
+                let _ = socket.write_all(
+                    b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
+                );
+                let _ = socket.read(&mut buf);
+                let _ = socket.write_all(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+                let tls = tls_server_config();
+                let mut conn = rustls::ServerConnection::new(tls).unwrap();
+                let mut stream = rustls::Stream::new(&mut conn, &mut socket);
+                // Finish the handshake, read the client's stream header, say nothing.
+                let _ = stream.read(&mut buf);
+                std::thread::sleep(std::time::Duration::from_secs(30));
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    port
+}
+
+enum FakeScript {
+    Silent,
+    HeaderOnly,
+    Text(String),
+    SilentAfterTls,
+}
+
+fn tls_server_config() -> std::sync::Arc<rustls::ServerConfig> {
+    use rustls_pki_types::pem::PemObject;
+    let dir = &server().dir;
+    let certs = rustls_pki_types::CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    std::sync::Arc::new(config)
+}
+
+fn login_against(port: u16) -> (std::process::Output, std::time::Duration) {
+    let s = server();
+    let mut c = s.xft_bare();
+    c.args([
+        "--jid",
+        "alice@xft.test",
+        "--server",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .arg("--ca")
+    .arg(&s.ca_pem)
+    .args(["--timeout", "2", "vcard", "get"])
+    .env("XFT_PASSWORD", "x");
+    let started = std::time::Instant::now();
+    let out = run(c);
+    (out, started.elapsed())
+}
+
+/// Issue 8, item 3: every step of login has a deadline (`--timeout`). Before the fix
+/// each of these servers held xft until Ctrl-C.
+#[test]
+fn login_gives_up_on_a_silent_server_at_every_step() {
+    for (script, step) in [
+        (FakeScript::Silent, "stream header"),
+        (FakeScript::HeaderOnly, "stream header and features"),
+        (FakeScript::SilentAfterTls, "after TLS"),
+    ] {
+        let (out, elapsed) = login_against(fake_server(script));
+        assert_exit(&out, 10);
+        let err = stderr(&out);
+        assert!(err.contains("login did not finish within 2 s"), "{err}");
+        assert!(err.contains(step), "{step}: {err}");
+        assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    }
+}
+
+/// Issue 8, item 4: a server's text before STARTTLS with a multibyte character across
+/// byte 200 of the quoted excerpt panicked (exit 101).
+#[test]
+fn multibyte_text_in_an_unexpected_element_does_not_panic() {
+    // Place the é on bytes 199-200 of the element as xft serialises it for the message.
+    let probe = xft::xml::Element::new("weird", "jabber:client")
+        .text("x")
+        .to_xml();
+    let prefix = probe.find('x').unwrap();
+    let body = format!("<weird>{}é and more</weird>", "x".repeat(199 - prefix));
+    let (out, _) = login_against(fake_server(FakeScript::Text(body)));
+    assert_exit(&out, 15);
+    assert!(
+        stderr(&out).contains("wanted stream features"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -35,3 +35,17 @@ fn committed_completions_are_current() {
         );
     }
 }
+
+/// Issue 8, item 14: a test that ran `xft recv` without --dir left `x (N).bin.part` in
+/// the repository root, and nine were committed. Every xft a test starts now runs in a
+/// scratch directory.
+#[test]
+fn no_partial_downloads_in_the_repository() {
+    let root = std::fs::read_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let debris: Vec<String> = root
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".part"))
+        .collect();
+    assert!(debris.is_empty(), "test debris in the repository: {debris:?}");
+}

@@ -190,14 +190,29 @@ impl IbbSender {
         stanza::iq("set", Some(&self.peer), data)
     }
 
-    /// §2.3: closes the bytestream; an error answer means the receiver is unhappy.
+    /// §2.3: closes the bytestream after every block was acknowledged. Only
+    /// `not-acceptable` (xft's own answer when the file is short or its hash is wrong)
+    /// says the file is not whole; any other error is a warning: gloox 1.0.24 drops the
+    /// stream once the size is reached and answers `service-unavailable` (issue 8,
+    /// item 9), and §2.3 does not make the close an integrity signal.
     pub async fn close(self) -> Result<(), IbbError> {
         let close = Element::new("close", IBB_NS).attr("sid", self.sid.as_str());
-        self.session
+        let answer = self
+            .session
             .iq_timeout(stanza::iq("set", Some(&self.peer), close), self.timeout)
-            .await
-            .map_err(|e| iq_error(e, IbbError::CloseRefused))?;
-        Ok(())
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(IqError::Stanza(e)) if e.is("not-acceptable") => Err(IbbError::CloseRefused(e)),
+            Err(IqError::Stanza(e)) => {
+                tracing::warn!(
+                    "the receiver acknowledged every block but answered the close with {e}; \
+                     treating the transfer as complete"
+                );
+                Ok(())
+            }
+            Err(e) => Err(IbbError::Iq(e)),
+        }
     }
 
     /// Best-effort close after a failure; errors are ignored.
@@ -244,6 +259,11 @@ impl CloseRequest {
     /// Everything arrived and checks out: acknowledge.
     pub async fn acknowledge(self) {
         let _ = self.session.reply_result(&self.request).await;
+    }
+
+    /// The request itself, for a caller that answers it some other way.
+    pub fn into_request(self) -> Element {
+        self.request
     }
 
     /// The data is not acceptable (short, wrong hash): tell the sender.
@@ -338,7 +358,15 @@ impl IbbReceiver {
                     return Err(e);
                 }
             };
-            sink.write_all(&chunk).await.map_err(IbbError::Write)?;
+            if let Err(e) = sink.write_all(&chunk).await {
+                // Tell the sender now, with the cause, rather than let it wait out its
+                // timeout on an unanswered block (issue 8, item 12).
+                let error = StanzaError::new(ErrorType::Cancel, "internal-server-error")
+                    .with_text(format!("the receiver cannot write the file: {e}"));
+                let _ = self.session.reply_error(&request, &error).await;
+                self.abort().await;
+                return Err(IbbError::Write(e));
+            }
             received += chunk.len() as u64;
             self.next_seq = self.next_seq.wrapping_add(1);
             let _ = self.session.reply_result(&request).await;

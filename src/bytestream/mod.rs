@@ -11,6 +11,22 @@ use crate::jid::Jid;
 use crate::stanza::CLIENT_NS;
 use crate::xml::Element;
 
+/// Resolves when `peer` goes offline (its unavailable presence; RFC 6121 §4.6.3). The
+/// route is claimed now, so a presence that arrives before the first poll still counts;
+/// if our own connection drops, it never resolves (the bytestream may live on).
+pub(crate) fn peer_gone(
+    session: &crate::session::Session,
+    peer: &Jid,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let watched = peer.clone();
+    let mut route = session.route(move |el| claims(el, &watched, |_| false));
+    async move {
+        if route.next().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// The route filter of one bytestream session: stanzas from `peer` that `is_request`
 /// accepts, and `peer`'s unavailable presence (so a vanished peer ends the wait at
 /// once, RFC 6121 §4.6.3).

@@ -61,8 +61,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "XFT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Seconds to wait for an answer from the server or peer.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 60)]
+    /// Seconds to wait for an answer from the server or peer, or for the next bytes of
+    /// a transfer (1 to 31536000).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub timeout: u64,
 
     /// Machine-readable output: JSON on stdout.
@@ -190,8 +192,9 @@ pub struct SendArgs {
     /// sending; the receiver then checks only the size.
     #[arg(long)]
     pub no_hash: bool,
-    /// Seconds to wait for a bare JID's resources to show up.
-    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    /// Seconds to wait for a bare JID's resources to show up (0 to 31536000).
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub presence_wait: u64,
     /// Offer exactly this address for direct SOCKS5 connections (repeatable, or
     /// comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public
@@ -277,6 +280,10 @@ pub enum ContactCommand {
     /// List your contacts and subscription states.
     List,
 }
+
+/// The longest wait any option may ask for (a year): every deadline is computed as
+/// `now + option`, which must not overflow the clock (issue 8, item 6).
+pub const MAX_SECS: u64 = 365 * 24 * 3600;
 
 /// `1024`, `10K`, `5M`, `2G`, `1T` (optionally with "iB" or "B"): powers of 1024.
 pub fn parse_size(s: &str) -> Result<u64, String> {

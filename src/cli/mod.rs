@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("xft: {e}");
+            eprintln!("xft: {}", crate::text::printable_lines(&e.to_string()));
             ExitCode::from(e.exit_status().code())
         }
     }
@@ -104,7 +104,7 @@ fn init_logging(global: &GlobalArgs) {
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::text::TerminalSafe(std::io::stderr()))
         .with_timer(tracing_subscriber::fmt::time::uptime())
         .with_ansi(ansi)
         .try_init();

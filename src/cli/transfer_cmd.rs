@@ -10,6 +10,7 @@ use crate::bytestream::s5b::candidates::Pinned;
 use crate::disco;
 use crate::error::Error;
 use crate::si::StreamMethod;
+use crate::text::printable;
 use crate::transfer::progress::{Bar, JsonEvents, Progress, Silent};
 use crate::transfer::recv::{self, RecvOptions};
 use crate::transfer::send::{self, ProxyChoice, S5bOptions, SendOptions};
@@ -127,6 +128,10 @@ fn check_destination(destination: &Destination, args: &RecvArgs) -> Result<(), E
         Destination::Path(_) | Destination::Stdout if args.count != 1 => Err(Error::Usage(
             "-o receives exactly one file: use --dir with --count".into(),
         )),
+        Destination::Path(p) if p.is_dir() => Err(Error::Config(format!(
+            "{} is a directory: use --dir {0} to receive into it",
+            p.display()
+        ))),
         Destination::Path(p) if !args.overwrite && p.exists() && !is_special_file(p) => Err(
             Error::Config(format!("{} exists (use --overwrite)", p.display())),
         ),
@@ -165,17 +170,22 @@ fn print_report(global: &GlobalArgs, report: &Report, verb: &str) -> Result<(), 
         let peer = report
             .to
             .as_deref()
-            .map(|t| format!("to {t}"))
-            .or_else(|| report.from.as_deref().map(|f| format!("from {f}")))
+            .map(|t| format!("to {}", printable(t)))
+            .or_else(|| {
+                report
+                    .from
+                    .as_deref()
+                    .map(|f| format!("from {}", printable(f)))
+            })
             .unwrap_or_default();
         let path = report
             .path
             .as_deref()
-            .map(|p| format!(" -> {p}"))
+            .map(|p| format!(" -> {}", printable(p)))
             .unwrap_or_default();
         eprintln!(
             "{verb} {} ({} bytes, {}, {:.1} MB/s) {peer}{path}",
-            report.name,
+            printable(&report.name),
             report.size,
             report.method,
             report.bytes_per_sec / 1e6

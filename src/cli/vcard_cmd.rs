@@ -6,6 +6,7 @@ use super::args::{GlobalArgs, VcardCommand, VcardSet};
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::session::Session;
+use crate::text::{printable, printable_lines};
 use crate::vcard::{self, Changes, VCardView};
 use crate::xml::Element;
 
@@ -134,11 +135,11 @@ fn print_vcard(global: &GlobalArgs, jid: &Jid, element: &Element, xml: bool) -> 
     } else {
         let lines = VCardView::from_element(element).to_lines();
         let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-        let mut s = format!("vCard of {jid}\n");
+        let mut s = format!("vCard of {}\n", printable(&jid.to_string()));
         for (label, value) in lines {
             s.push_str(&format!(
                 "  {label:<width$}  {}\n",
-                value.replace('\n', "\n    ")
+                printable_lines(&value).replace('\n', "\n    ")
             ));
         }
         s

@@ -77,6 +77,9 @@ pub enum SessionError {
     Unexpected { expected: &'static str, got: String },
     #[error("the connection to the server was lost")]
     Disconnected,
+    /// The whole login has one deadline (`--timeout`); `step` is where it ran out.
+    #[error("login did not finish within {} s (stuck at {step})", after.as_secs())]
+    LoginTimeout { step: &'static str, after: Duration },
 }
 
 /// Why an iq request got no result.
@@ -318,8 +321,9 @@ impl Session {
         }
     }
 
-    /// The error that ended the session, or `Disconnected`.
-    fn lost(&self) -> SessionError {
+    /// Why the session ended: the server's stream error, the XML it sent that we had to
+    /// refuse, or plain `Disconnected`. Call once the connection is gone.
+    pub fn lost(&self) -> SessionError {
         self.shared
             .stream_error
             .lock()

@@ -5,6 +5,8 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use std::sync::Mutex;
+
 use tokio::net::TcpStream;
 
 use super::stream::{write_element, write_str, Io, XmlReader};
@@ -25,26 +27,65 @@ pub struct Negotiated {
     pub jid: FullJid,
 }
 
-/// Connects and logs in.
+/// The step of login under way, for the message when the deadline passes.
+#[derive(Default)]
+struct Step(Mutex<&'static str>);
+
+impl Step {
+    fn set(&self, what: &'static str) {
+        if let Ok(mut step) = self.0.lock() {
+            *step = what;
+        }
+    }
+
+    fn get(&self) -> &'static str {
+        self.0.lock().map(|s| *s).unwrap_or("logging in")
+    }
+}
+
+/// Connects and logs in, all within `settings.iq_timeout` (`--timeout`): a server that
+/// accepts the connection and then says nothing, or stops halfway, must not hold us.
 pub async fn login(settings: &Settings, password: &str) -> Result<Negotiated, SessionError> {
+    let step = Step::default();
+    let limit = settings.iq_timeout;
+    match tokio::time::timeout(limit, login_steps(settings, password, &step)).await {
+        Ok(result) => result,
+        Err(_) => Err(SessionError::LoginTimeout {
+            step: step.get(),
+            after: limit,
+        }),
+    }
+}
+
+async fn login_steps(
+    settings: &Settings,
+    password: &str,
+    step: &Step,
+) -> Result<Negotiated, SessionError> {
     let domain = settings.jid.domain().to_owned();
+    step.set("looking up the server");
     let endpoints =
         transport::endpoints(&domain, settings.server.as_deref(), settings.direct_tls).await?;
+    step.set("connecting");
     let (tcp, endpoint) = transport::connect(&endpoints).await?;
     tracing::debug!("connected to {}:{}", endpoint.host, endpoint.port);
     let started = std::time::Instant::now();
     let (mut reader, features) = if endpoint.direct_tls {
+        step.set("the TLS handshake");
         let config = tls::client_config(&settings.trust, true)?;
         let stream = tls::handshake(tcp, &domain, config).await?;
         let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
+        step.set("the stream header and features");
         let features = open_stream(&mut reader, &domain).await?;
         (reader, features)
     } else {
-        starttls(tcp, settings, &domain).await?
+        starttls(tcp, settings, &domain, step).await?
     };
     tracing::debug!("TLS established after {:?}", started.elapsed());
+    step.set("authentication");
     let features = authenticate(&mut reader, &features, settings, password, &domain).await?;
     tracing::debug!("authenticated after {:?}", started.elapsed());
+    step.set("resource binding");
     let jid = bind(&mut reader, &features, settings.resource.as_deref()).await?;
     tracing::debug!("bound {jid} after {:?}", started.elapsed());
     Ok(Negotiated { reader, jid })
@@ -85,12 +126,15 @@ async fn starttls(
     tcp: TcpStream,
     settings: &Settings,
     domain: &str,
+    step: &Step,
 ) -> Result<(XmlReader<Box<dyn Io>>, Element), SessionError> {
     let mut plain = XmlReader::new(tcp);
+    step.set("the stream header and features");
     let features = open_stream(&mut plain, domain).await?;
     if features.get_child("starttls", TLS_NS).is_none() {
         return Err(SessionError::NoStartTls);
     }
+    step.set("the answer to STARTTLS");
     write_element(plain.io_mut(), &Element::new("starttls", TLS_NS)).await?;
     let answer = plain.next_element().await?;
     if !answer.is("proceed", TLS_NS) {
@@ -98,8 +142,10 @@ async fn starttls(
     }
     let config = tls::client_config(&settings.trust, false)?;
     let tcp = plain.into_inner();
+    step.set("the TLS handshake");
     let stream = tls::handshake(tcp, domain, config).await?;
     let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
+    step.set("the stream header and features after TLS");
     let features = open_stream(&mut reader, domain).await?;
     Ok((reader, features))
 }
@@ -234,8 +280,39 @@ fn sasl_failure(el: &Element) -> SessionError {
     SessionError::AuthFailed { condition, text }
 }
 
+/// Longest excerpt of an unexpected element quoted in an error, in bytes.
+const QUOTE_LIMIT: usize = 200;
+
 fn unexpected(expected: &'static str, got: &Element) -> SessionError {
-    let mut got = got.to_xml();
-    got.truncate(200);
+    let got = quote(&got.to_xml(), QUOTE_LIMIT);
     SessionError::Unexpected { expected, got }
+}
+
+/// At most `limit` bytes of `text`, cut on a character boundary: the server chooses
+/// the text, and a multibyte character across the limit must not panic.
+fn quote(text: &str, limit: usize) -> String {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 8, item 4: a multibyte character across the quote limit panicked.
+    #[test]
+    fn quoting_cuts_on_a_character_boundary() {
+        let text = format!("{}é{}", "a".repeat(QUOTE_LIMIT - 1), "b".repeat(50));
+        let quoted = quote(&text, QUOTE_LIMIT);
+        assert_eq!(quoted, "a".repeat(QUOTE_LIMIT - 1));
+        assert_eq!(quote("short", QUOTE_LIMIT), "short");
+        let el = Element::new("x", "urn:x").text("€".repeat(300));
+        assert!(matches!(
+            unexpected("something", &el),
+            SessionError::Unexpected { got, .. } if got.len() <= QUOTE_LIMIT
+        ));
+    }
 }

@@ -16,6 +16,9 @@ use crate::jid::Jid;
 use crate::stanza::{self, CLIENT_NS};
 use crate::xml::{self, Element, Frame, STREAMS_NS};
 
+/// How long the reader waits for a full route to take a presence.
+const PRESENCE_HANDOFF: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(super) async fn write_loop(io: WriteHalf<Box<dyn Io>>, mut rx: mpsc::Receiver<Outgoing>) {
     let mut io = BufWriter::with_capacity(256 * 1024, io);
     loop {
@@ -104,7 +107,18 @@ async fn dispatch(shared: &Shared, incoming: &mpsc::Sender<Element>, el: Element
             .await;
         return;
     }
-    if let Some(tx) = matching_route(shared, &el) {
+    if el.name() == "presence" {
+        // Presence is news, not a request: every route that watches this peer hears that
+        // it went away (a bytestream's data phase and its fallback may both be waiting).
+        let watchers = matching_routes(shared, &el);
+        if !watchers.is_empty() {
+            for tx in watchers {
+                // A route whose owner is not reading must not stall the reader for good.
+                let _ = tokio::time::timeout(PRESENCE_HANDOFF, tx.send(el.clone())).await;
+            }
+            return;
+        }
+    } else if let Some(tx) = matching_routes(shared, &el).into_iter().next() {
         let _ = tx.send(el).await;
         return;
     }
@@ -146,10 +160,17 @@ fn deliver_iq_answer(shared: &Shared, el: Element) {
     }
 }
 
-fn matching_route(shared: &Shared, el: &Element) -> Option<mpsc::Sender<Element>> {
-    let mut routes = shared.routes.lock().ok()?;
+/// The live routes whose filter claims `el`, oldest first.
+fn matching_routes(shared: &Shared, el: &Element) -> Vec<mpsc::Sender<Element>> {
+    let Ok(mut routes) = shared.routes.lock() else {
+        return Vec::new();
+    };
     routes.retain(|r| !r.tx.is_closed());
-    routes.iter().find(|r| (r.filter)(el)).map(|r| r.tx.clone())
+    routes
+        .iter()
+        .filter(|r| (r.filter)(el))
+        .map(|r| r.tx.clone())
+        .collect()
 }
 
 /// Answers XEP-0199 pings and XEP-0030 disco#info queries on our own.

@@ -115,6 +115,19 @@ pub enum TransferError {
         #[source]
         source: std::io::Error,
     },
+    /// The S5B data phase made no progress for the whole `--timeout`.
+    #[error("no data moved for {} s after {sent} of {size} bytes; giving up", after.as_secs())]
+    Stalled {
+        sent: u64,
+        size: u64,
+        after: Duration,
+    },
+    #[error("the peer went offline after {sent} of {size} bytes")]
+    PeerGone { sent: u64, size: u64 },
+    /// The bytes sent do not hash to what the offer said: the file changed after it was
+    /// hashed, and the receiver will refuse it.
+    #[error("the file changed while it was being sent (its MD5 was {expected} when offered, {actual} as sent); send it again")]
+    SourceChanged { expected: String, actual: String },
     #[error("received {received} of {expected} bytes: the sender closed the stream early")]
     Incomplete { received: u64, expected: u64 },
     #[error("MD5 mismatch: the offer said {expected}, the data hashes to {actual}")]
@@ -142,7 +155,11 @@ impl TransferError {
             TransferError::Ibb(e) => ibb_status(e),
             TransferError::S5b(e) => s5b_status(e),
             TransferError::FallbackFailed { ibb, .. } => ibb.exit_status(),
-            TransferError::StreamBroken { .. } => ExitStatus::TransferFailed,
+            TransferError::StreamBroken { .. } | TransferError::PeerGone { .. } => {
+                ExitStatus::TransferFailed
+            }
+            TransferError::Stalled { .. } => ExitStatus::Timeout,
+            TransferError::SourceChanged { .. } => ExitStatus::Integrity,
             TransferError::Incomplete { .. } | TransferError::Md5Mismatch { .. } => {
                 ExitStatus::Integrity
             }

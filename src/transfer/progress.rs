@@ -48,7 +48,7 @@ impl Bar {
     }
 
     fn label(name: &str, method: &str) -> String {
-        format!("{name} [{method}]")
+        format!("{} [{method}]", crate::text::printable(name))
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 use md5::{Digest, Md5};
 
@@ -12,6 +13,30 @@ use super::progress::Progress;
 use super::source::hex;
 
 const BUFFER: usize = 1 << 20;
+
+/// Which side of the copy failed: the caller's error differs (a socket that broke is
+/// the network's fault, a full disk is ours), and so does the exit code.
+#[derive(Debug)]
+pub enum PumpError {
+    Read(std::io::Error),
+    Write(std::io::Error),
+    /// The peer went offline during the copy, which was then cut short.
+    PeerGone,
+}
+
+impl PumpError {
+    /// A socket deadline (`SO_RCVTIMEO`/`SO_SNDTIMEO`) passed with no progress.
+    pub fn is_stall(&self) -> bool {
+        let e = match self {
+            PumpError::Read(e) | PumpError::Write(e) => e,
+            PumpError::PeerGone => return false,
+        };
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )
+    }
+}
 
 /// What a finished copy reports.
 pub struct Pumped {
@@ -28,7 +53,7 @@ pub async fn copy<R, W>(
     len: u64,
     progress: Arc<dyn Progress>,
     hash: bool,
-) -> Result<(Pumped, R, W), (u64, std::io::Error)>
+) -> Result<(Pumped, R, W), (u64, PumpError)>
 where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
@@ -39,7 +64,97 @@ where
     });
     match job.await {
         Ok(result) => result,
-        Err(e) => Err((0, std::io::Error::other(e.to_string()))),
+        Err(e) => Err((0, PumpError::Read(std::io::Error::other(e.to_string())))),
+    }
+}
+
+/// A connected bytestream socket as a blocking descriptor whose reads and writes give up
+/// after `stall` without progress, plus a second handle to cut it short from outside.
+pub fn blocking_socket(
+    socket: tokio::net::TcpStream,
+    stall: Duration,
+) -> std::io::Result<(std::net::TcpStream, std::net::TcpStream)> {
+    let socket = socket.into_std()?;
+    socket.set_nonblocking(false)?;
+    socket.set_read_timeout(Some(stall))?;
+    socket.set_write_timeout(Some(stall))?;
+    let handle = socket.try_clone()?;
+    Ok((socket, handle))
+}
+
+/// After the peer went offline, how long the copy may go without moving a byte before
+/// it is cut short. Its last bytes may still be in flight or in our socket buffer (a
+/// sender logs out as soon as it has written everything), so "gone" alone is not the end.
+const GONE_GRACE: Duration = Duration::from_millis(1500);
+
+/// Counts the bytes a copy moves, for the watcher of [`copy_unless_gone`].
+struct Counting {
+    inner: Arc<dyn Progress>,
+    moved: std::sync::atomic::AtomicU64,
+}
+
+impl Progress for Counting {
+    fn start(&self, name: &str, size: u64, method: &str) {
+        self.inner.start(name, size, method);
+    }
+    fn switch_method(&self, method: &str) {
+        self.inner.switch_method(method);
+    }
+    fn advance(&self, bytes: u64) {
+        self.moved
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        self.inner.advance(bytes);
+    }
+    fn finish(&self, ok: bool) {
+        self.inner.finish(ok);
+    }
+}
+
+/// [`copy`] for the S5B data phase. When `gone` resolves (the peer went offline) the
+/// copy may finish what is still arriving, but once it stops moving bytes for
+/// [`GONE_GRACE`] the socket is shut down under it: a frozen or vanished peer must not
+/// hold us until the stall deadline.
+pub async fn copy_unless_gone<R, W>(
+    reader: R,
+    writer: W,
+    len: u64,
+    progress: Arc<dyn Progress>,
+    hash: bool,
+    socket: &std::net::TcpStream,
+    gone: impl std::future::Future<Output = ()>,
+) -> Result<Pumped, (u64, PumpError)>
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
+    use std::sync::atomic::Ordering;
+    let counting = Arc::new(Counting {
+        inner: progress,
+        moved: 0.into(),
+    });
+    let job = copy(reader, writer, len, counting.clone(), hash);
+    tokio::pin!(job);
+    tokio::select! {
+        done = &mut job => return done.map(|(pumped, _, _)| pumped),
+        () = gone => {}
+    }
+    let mut seen = counting.moved.load(Ordering::Relaxed);
+    loop {
+        tokio::select! {
+            done = &mut job => return done.map(|(pumped, _, _)| pumped),
+            () = tokio::time::sleep(GONE_GRACE) => {}
+        }
+        let now = counting.moved.load(Ordering::Relaxed);
+        if now == seen {
+            break;
+        }
+        seen = now;
+    }
+    let _ = socket.shutdown(std::net::Shutdown::Both);
+    match job.await {
+        Ok((pumped, _, _)) if pumped.bytes == len => Ok(pumped),
+        Ok((pumped, _, _)) => Err((pumped.bytes, PumpError::PeerGone)),
+        Err((moved, _)) => Err((moved, PumpError::PeerGone)),
     }
 }
 
@@ -49,7 +164,7 @@ fn copy_blocking(
     len: u64,
     progress: &dyn Progress,
     hash: bool,
-) -> Result<Pumped, (u64, std::io::Error)> {
+) -> Result<Pumped, (u64, PumpError)> {
     let mut buf = vec![0u8; BUFFER.min(len.max(1) as usize)];
     let mut hasher = hash.then(Md5::new);
     let mut done = 0u64;
@@ -59,16 +174,18 @@ fn copy_blocking(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err((done, e)),
+            Err(e) => return Err((done, PumpError::Read(e))),
         };
-        writer.write_all(&buf[..n]).map_err(|e| (done, e))?;
+        writer
+            .write_all(&buf[..n])
+            .map_err(|e| (done, PumpError::Write(e)))?;
         if let Some(h) = hasher.as_mut() {
             h.update(&buf[..n]);
         }
         done += n as u64;
         progress.advance(n as u64);
     }
-    writer.flush().map_err(|e| (done, e))?;
+    writer.flush().map_err(|e| (done, PumpError::Write(e)))?;
     Ok(Pumped {
         bytes: done,
         md5: hasher.map(|h| hex(&h.finalize())),

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
 use super::progress::{Metered, Progress};
-use super::sink::{finish_target, open_target, Destination, Output};
-use super::{pump, Report, TransferError};
+use super::pump::{self, PumpError};
+use super::sink::{discard_if_empty, finish_target, open_target, Destination, Output};
+use super::{Report, TransferError};
 use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
 use crate::disco::{IBB_NS, SI_NS};
@@ -62,10 +63,9 @@ pub async fn run(
     session.send(roster::initial_presence()).await?;
     let mut received = 0u64;
     while options.count == 0 || received < options.count {
-        let stanza = incoming
-            .next()
-            .await
-            .ok_or(crate::session::SessionError::Disconnected)?;
+        let Some(stanza) = incoming.next().await else {
+            return Err(session.lost().into());
+        };
         if stanza::is_iq_request(&stanza, "set", "si", SI_NS) {
             match handle_offer(session, &stanza, options, &contacts, progress.clone()).await {
                 Ok(Some(report)) => {
@@ -252,18 +252,37 @@ async fn receive(
     progress.start(&offer.name, offer.size, method.short_name());
     let outcome = match s5b.as_mut() {
         Some(s5b) => {
-            receive_s5b_or_fallback(s5b, &mut ibb, &output, offer, options.timeout, &progress).await
+            receive_s5b_or_fallback(
+                session,
+                from,
+                s5b,
+                &mut ibb,
+                &output,
+                offer,
+                options.timeout,
+                &progress,
+            )
+            .await
         }
         None => receive_ibb(&mut ibb, &output, offer, options.timeout, &progress).await,
     };
     progress.finish(outcome.is_ok());
+    if outcome.is_err() {
+        discard_if_empty(&target);
+    }
     let Received {
         bytes,
         close,
         method: used,
         md5,
     } = outcome?;
-    let verdict = verify(offer, bytes, md5.as_deref()).and_then(|()| finish_target(target));
+    let verdict = match verify(offer, bytes, md5.as_deref()) {
+        Ok(()) => finish_target(target),
+        Err(e) => {
+            discard_if_empty(&target);
+            Err(e)
+        }
+    };
     let path = match verdict {
         Ok(path) => {
             if let Some(close) = close {
@@ -306,7 +325,10 @@ struct Received {
 /// XEP-0065 as target. The sender may open IBB on the same sid instead: after we
 /// answered `item-not-found`, or at any moment if it had nothing to offer, so the IBB
 /// open is awaited alongside the streamhost offer.
+#[allow(clippy::too_many_arguments)]
 async fn receive_s5b_or_fallback(
+    session: &Session,
+    from: &FullJid,
     target: &mut S5bTarget,
     ibb: &mut IbbReceiver,
     output: &Output,
@@ -318,7 +340,8 @@ async fn receive_s5b_or_fallback(
         accepted = target.accept(timeout) => match accepted {
             Ok((socket, host)) => {
                 tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
-                return receive_from_socket(socket, output, offer, progress).await;
+                let gone = crate::bytestream::peer_gone(session, from.as_jid());
+                return receive_from_socket(socket, output, offer, timeout, gone, progress).await;
             }
             Err(e) => e,
         },
@@ -340,11 +363,15 @@ async fn receive_s5b_or_fallback(
     }
 }
 
-/// The S5B data: exactly `size` bytes from the socket, by the blocking pump.
+/// The S5B data: exactly `size` bytes from the socket, by the blocking pump, with
+/// `stall` as the deadline for each read and the sender's presence watched. A local
+/// write failure drops the socket, which resets the sender's side at once.
 async fn receive_from_socket(
     socket: tokio::net::TcpStream,
     output: &Output,
     offer: &FileOffer,
+    stall: Duration,
+    gone: impl std::future::Future<Output = ()>,
     progress: &Arc<dyn Progress>,
 ) -> Result<Received, TransferError> {
     let broken = |sent, source| TransferError::StreamBroken {
@@ -352,20 +379,31 @@ async fn receive_from_socket(
         size: offer.size,
         source,
     };
-    let socket = socket
-        .into_std()
-        .and_then(|s| s.set_nonblocking(false).map(|()| s))
-        .map_err(|e| broken(0, e))?;
-    let writer = output.blocking_writer().map_err(|e| broken(0, e))?;
-    let (pumped, _, _) = pump::copy(
+    let (socket, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
+    let writer = output.blocking_writer().map_err(|e| output.sink_error(e))?;
+    let pumped = pump::copy_unless_gone(
         socket,
         writer,
         offer.size,
         progress.clone(),
         offer.md5.is_some(),
+        &handle,
+        gone,
     )
     .await
-    .map_err(|(done, e)| broken(done, e))?;
+    .map_err(|(sent, e)| match e {
+        PumpError::Write(e) => output.sink_error(e),
+        e if e.is_stall() => TransferError::Stalled {
+            sent,
+            size: offer.size,
+            after: stall,
+        },
+        PumpError::Read(e) => broken(sent, e),
+        PumpError::PeerGone => TransferError::PeerGone {
+            sent,
+            size: offer.size,
+        },
+    })?;
     Ok(Received {
         bytes: pumped.bytes,
         close: None,
@@ -397,11 +435,20 @@ async fn receive_ibb_data(
         .async_writer()
         .map_err(|e| TransferError::Ibb(IbbError::Write(e)))?;
     let mut writer = Metered::new(writer, progress.clone(), offer.md5.is_some());
-    let (bytes, close) = ibb.receive(&mut writer, offer.size, timeout).await?;
-    writer
-        .flush()
-        .await
-        .map_err(|e| TransferError::Ibb(IbbError::Write(e)))?;
+    let (bytes, close) = match ibb.receive(&mut writer, offer.size, timeout).await {
+        Ok(received) => received,
+        Err(e) => {
+            // Keep what did arrive in the .part: it is the user's, to inspect or resume.
+            let _ = writer.flush().await;
+            return Err(e.into());
+        }
+    };
+    if let Err(e) = writer.flush().await {
+        close
+            .refuse(&format!("the receiver cannot write the file: {e}"))
+            .await;
+        return Err(TransferError::Ibb(IbbError::Write(e)));
+    }
     Ok(Received {
         bytes,
         close: Some(close),

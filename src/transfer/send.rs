@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::progress::{Metered, Progress};
+use super::pump::{self, PumpError};
 use super::source::Source;
-use super::{pump, Report, TransferError};
+use super::{Report, TransferError};
 use crate::bytestream::ibb::IbbSender;
 use crate::bytestream::s5b::{candidates, proxy, requester, S5bError, StreamHost};
 use crate::disco::{self, SI_FILE_TRANSFER_NS, SI_NS};
@@ -237,43 +238,64 @@ async fn send_s5b(
         .await
         .map_err(SendS5bError::Negotiation)?;
     tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
-    let file = open_source(source)
+    send_over_socket(session, to, socket, source, options.timeout, progress)
         .await
-        .map_err(SendS5bError::Transfer)?
-        .into_std()
-        .await;
-    let broken = |sent, e| {
-        SendS5bError::Transfer(TransferError::StreamBroken {
-            sent,
-            size: source.size,
-            source: e,
-        })
+        .map_err(SendS5bError::Transfer)
+}
+
+/// The S5B data phase as sender: the file into the socket, hashing what is actually
+/// sent when the offer carried a hash (the file may change after it was hashed), with
+/// `stall` as the deadline for any write and the receiver's presence watched.
+async fn send_over_socket(
+    session: &Session,
+    to: &FullJid,
+    socket: tokio::net::TcpStream,
+    source: &Source,
+    stall: Duration,
+    progress: Arc<dyn Progress>,
+) -> Result<(), TransferError> {
+    let file = open_source(source).await?.into_std().await;
+    let broken = |sent, e| TransferError::StreamBroken {
+        sent,
+        size: source.size,
+        source: e,
     };
-    let blocking = socket
-        .into_std()
-        .and_then(|s| s.set_nonblocking(false).map(|()| s))
-        .map_err(|e| broken(0, e))?;
-    let (pumped, _, blocking) = pump::copy(file, blocking, source.size, progress, false)
+    let (blocking, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
+    let gone = crate::bytestream::peer_gone(session, to.as_jid());
+    let hash = source.md5.is_some();
+    let pumped = pump::copy_unless_gone(file, blocking, source.size, progress, hash, &handle, gone)
         .await
-        .map_err(|(done, e)| broken(done, e))?;
+        .map_err(|(sent, e)| match e {
+            PumpError::Read(e) => source_error(source, e),
+            e if e.is_stall() => TransferError::Stalled {
+                sent,
+                size: source.size,
+                after: stall,
+            },
+            PumpError::Write(e) => broken(sent, e),
+            PumpError::PeerGone => TransferError::PeerGone {
+                sent,
+                size: source.size,
+            },
+        })?;
     let sent = pumped.bytes;
-    let mut socket = tokio::net::TcpStream::from_std({
-        let _ = blocking.set_nonblocking(true);
-        blocking
-    })
-    .map_err(|e| broken(sent, e))?;
     if sent < source.size {
         let e = std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             "the file shrank while being sent",
         );
-        return Err(SendS5bError::Transfer(TransferError::Source(
-            super::source::SourceError::Io {
-                path: source.path.clone(),
-                source: e,
-            },
-        )));
+        return Err(source_error(source, e));
     }
+    if let (Some(expected), Some(actual)) = (&source.md5, pumped.md5) {
+        if *expected != actual {
+            return Err(TransferError::SourceChanged {
+                expected: expected.clone(),
+                actual,
+            });
+        }
+    }
+    let _ = handle.set_nonblocking(true);
+    let mut socket = tokio::net::TcpStream::from_std(handle).map_err(|e| broken(sent, e))?;
     socket.shutdown().await.map_err(|e| broken(sent, e))?;
     // The receiver closes once it has every byte; a reset here means it did not.
     let mut probe = [0u8; 1];
@@ -281,6 +303,13 @@ async fn send_s5b(
         Ok(Err(e)) => Err(broken(sent, e)),
         _ => Ok(()),
     }
+}
+
+fn source_error(source: &Source, e: std::io::Error) -> TransferError {
+    TransferError::Source(super::source::SourceError::Io {
+        path: source.path.clone(),
+        source: e,
+    })
 }
 
 async fn proxies(session: &Session, choice: &ProxyChoice) -> Vec<StreamHost> {
@@ -329,10 +358,7 @@ async fn send_ibb(
 }
 
 async fn open_source(source: &Source) -> Result<tokio::fs::File, TransferError> {
-    tokio::fs::File::open(&source.path).await.map_err(|e| {
-        TransferError::Source(super::source::SourceError::Io {
-            path: source.path.clone(),
-            source: e,
-        })
-    })
+    tokio::fs::File::open(&source.path)
+        .await
+        .map_err(|e| source_error(source, e))
 }

@@ -160,16 +160,34 @@ pub fn create_at(target: &Path, overwrite: bool) -> std::io::Result<(PartFile, s
     create_part(target, overwrite)
 }
 
+/// The `.part` is always created new (`O_EXCL`, which never follows a symlink). With
+/// `overwrite`, a stale `.part` is removed first: removing a symlink removes the link,
+/// not what it points to, so a planted `NAME.part -> /elsewhere` cannot redirect the
+/// payload (issue 8, item 8).
 fn create_part(target: &Path, overwrite: bool) -> std::io::Result<(PartFile, std::fs::File)> {
-    let part = part_path(target);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if overwrite {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+    if target.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} is a directory", target.display()),
+        ));
     }
-    let file = options.open(&part)?;
+    let part = part_path(target);
+    if overwrite {
+        match std::fs::symlink_metadata(&part) {
+            Ok(m) if m.is_dir() => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} is a directory", part.display()),
+                ))
+            }
+            Ok(_) => std::fs::remove_file(&part)?,
+            Err(_) => {}
+        }
+    }
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&part)?;
     Ok((
         PartFile {
             part,
@@ -242,15 +260,25 @@ pub(crate) type Writer = Box<dyn AsyncWrite + Unpin + Send>;
 
 /// Where the bytes are written: the `.part` file or a device, or stdout.
 pub(crate) enum Output {
-    File(std::fs::File),
+    /// The open file, and its path as shown in messages.
+    File(std::fs::File, String),
     Stdout,
 }
 
 impl Output {
+    /// A write to this output failed (full disk, closed pipe).
+    pub(crate) fn sink_error(&self, source: std::io::Error) -> TransferError {
+        let path = match self {
+            Output::File(_, shown) => shown.clone(),
+            Output::Stdout => "standard output".into(),
+        };
+        TransferError::Sink { path, source }
+    }
+
     /// For IBB, whose blocks arrive through the async session.
     pub(crate) fn async_writer(&self) -> std::io::Result<Writer> {
         Ok(match self {
-            Output::File(f) => Box::new(BufWriter::with_capacity(
+            Output::File(f, _) => Box::new(BufWriter::with_capacity(
                 256 * 1024,
                 tokio::fs::File::from_std(f.try_clone()?),
             )),
@@ -261,7 +289,7 @@ impl Output {
     /// For the S5B pump, which writes from a blocking thread.
     pub(crate) fn blocking_writer(&self) -> std::io::Result<Box<dyn std::io::Write + Send>> {
         Ok(match self {
-            Output::File(f) => Box::new(f.try_clone()?),
+            Output::File(f, _) => Box::new(f.try_clone()?),
             Output::Stdout => Box::new(std::io::stdout()),
         })
     }
@@ -280,16 +308,31 @@ pub(crate) fn open_target(
         Destination::Stdout => Ok((Target::Stdout, Output::Stdout)),
         Destination::Path(path) if is_special_file(path) => {
             let file = open_special(path).map_err(sink_error)?;
-            Ok((Target::Special(path.clone()), Output::File(file)))
+            let shown = path.display().to_string();
+            Ok((Target::Special(path.clone()), Output::File(file, shown)))
         }
         Destination::Path(path) => {
             let (part, file) = create_at(path, overwrite).map_err(sink_error)?;
-            Ok((Target::Part(part), Output::File(file)))
+            let shown = part.part.display().to_string();
+            Ok((Target::Part(part), Output::File(file, shown)))
         }
         Destination::Dir(dir) => {
             let name = sanitize_file_name(offered);
             let (part, file) = create_in_dir(dir, &name, overwrite).map_err(sink_error)?;
-            Ok((Target::Part(part), Output::File(file)))
+            let shown = part.part.display().to_string();
+            Ok((Target::Part(part), Output::File(file, shown)))
+        }
+    }
+}
+
+/// After a failed transfer: a `.part` that holds no byte is removed (there is nothing
+/// to keep or resume); one with data stays for the user to inspect.
+pub(crate) fn discard_if_empty(target: &Target) {
+    if let Target::Part(part) = target {
+        let empty =
+            std::fs::symlink_metadata(&part.part).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if empty {
+            let _ = std::fs::remove_file(&part.part);
         }
     }
 }
@@ -378,6 +421,35 @@ mod tests {
         assert!(!is_special_file(Path::new("/etc/hostname")));
         assert!(!is_special_file(Path::new("/nonexistent")));
         assert!(!is_special_file(Path::new("/tmp")));
+    }
+
+    /// Issue 8, item 8: a planted `NAME.part` symlink with --overwrite made xft write
+    /// the payload outside the directory and leave NAME as a symlink to it.
+    #[test]
+    fn a_planted_part_symlink_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join("a.txt.part")).unwrap();
+        for overwrite in [true, false] {
+            let (part, mut file) = create_in_dir(dir.path(), "a.txt", overwrite).unwrap();
+            std::io::Write::write_all(&mut file, b"payload").unwrap();
+            let done = part.finish().unwrap();
+            assert!(!done.symlink_metadata().unwrap().file_type().is_symlink());
+            assert_eq!(std::fs::read_to_string(&done).unwrap(), "payload");
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+            std::fs::remove_file(&done).unwrap();
+            let _ = std::os::unix::fs::symlink(&victim, dir.path().join("a.txt.part"));
+        }
+    }
+
+    /// Issue 8, item 13: `-o DIR --overwrite` used to accept, receive, then fail.
+    #[test]
+    fn a_directory_is_not_a_file_target() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(create_at(dir.path(), true).is_err());
+        assert!(create_at(dir.path(), false).is_err());
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub enum XmlError {
     /// RFC 6120 §11.6: UTF-8 only.
     #[error("peer sent bytes that are not UTF-8")]
     Encoding,
+    /// Nesting deeper than [`MAX_DEPTH`](super::MAX_DEPTH): no stanza xft knows needs
+    /// it, and tree code (drop, serialise, log) must not recurse on the peer's say-so.
+    #[error("peer nested elements deeper than the limit of {limit} levels")]
+    TooDeep { limit: usize },
     #[error("peer sent an element larger than the {limit}-byte limit")]
     StanzaTooLarge { limit: usize },
     #[error("malformed XML: {0}")]

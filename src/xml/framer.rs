@@ -277,6 +277,10 @@ impl Framer {
             0 => self.stream_header_closed(self_closing).map(Some),
             1 if self_closing => self.emit_stanza().map(Some),
             _ if self_closing => Ok(None),
+            // `depth` counts the stream itself as 1, so a stanza's children are at 2.
+            _ if self.depth > super::MAX_DEPTH => Err(XmlError::TooDeep {
+                limit: super::MAX_DEPTH,
+            }),
             _ => {
                 self.depth += 1;
                 Ok(None)
@@ -406,6 +410,37 @@ mod tests {
              <message to='a@b' type='chat'><body>x &lt; y &amp; &#x263A; <![CDATA[<raw>]]></body></message> \
              <iq type='result' id='1'/></stream:stream>"
         )
+    }
+
+    fn nested(levels: usize) -> String {
+        let mut s = String::from("<iq xmlns='jabber:client' type='set' id='d'>");
+        s.push_str(&"<a>".repeat(levels - 1));
+        s.push_str(&"</a>".repeat(levels - 1));
+        s.push_str("</iq>");
+        s
+    }
+
+    /// Issue 8, item 5: a stanza nested 36,000 levels deep overflowed the stack when it
+    /// was dropped or logged. The framer now refuses it while scanning.
+    #[test]
+    fn refuses_nesting_past_the_limit() {
+        let ok = format!("{HEADER}{}", nested(crate::xml::MAX_DEPTH));
+        let frames = frames_from_chunks(&[ok.as_bytes()]).unwrap();
+        assert_eq!(stanzas(&frames).len(), 1);
+        let deep = format!("{HEADER}{}", nested(crate::xml::MAX_DEPTH + 1));
+        assert!(matches!(
+            frames_from_chunks(&[deep.as_bytes()]),
+            Err(XmlError::TooDeep { .. })
+        ));
+        let hostile = format!("{HEADER}{}", nested(36_000));
+        assert!(matches!(
+            frames_from_chunks(&[hostile.as_bytes()]),
+            Err(XmlError::TooDeep { .. })
+        ));
+        assert!(matches!(
+            crate::xml::parse_document(&nested(crate::xml::MAX_DEPTH + 1)),
+            Err(XmlError::TooDeep { .. })
+        ));
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub fn parse_fragment(bytes: &[u8], outer: &NsScope) -> Result<Element, XmlError
         let event = reader.read_event().map_err(malformed)?;
         match event {
             Event::Start(start) => {
+                if stack.len() >= super::MAX_DEPTH {
+                    return Err(XmlError::TooDeep {
+                        limit: super::MAX_DEPTH,
+                    });
+                }
                 let mark = scope.decls.len();
                 let el = open_element(&start, &mut scope)?;
                 stack.push((el, mark));

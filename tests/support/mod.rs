@@ -187,7 +187,12 @@ impl Prosody {
     /// are pinned to loopback: no test ever offers (or connects to) another address.
     pub fn xft_bare(&self) -> Command {
         let mut cmd = Command::new(xft_binary());
-        cmd.env("XFT_S5B_ADDRESS", "127.0.0.1")
+        // A receiver without --dir writes into its working directory: never the
+        // repository's (issue 8, item 14).
+        let cwd = self.dir.join("cwd");
+        std::fs::create_dir_all(&cwd).expect("working dir");
+        cmd.current_dir(cwd)
+            .env("XFT_S5B_ADDRESS", "127.0.0.1")
             .env_remove("XFT_JID")
             .env_remove("XFT_PASSWORD")
             .env_remove("XFT_SERVER")
@@ -488,4 +493,67 @@ pub async fn peer_login(
     xft::session::Session::login(&peer_settings(server, account), &account.password)
         .await
         .expect("peer login")
+}
+
+/// Offers `data` as "s.bin" to `target` with `methods`; returns the sid once accepted.
+pub async fn offer_to(
+    peer: &xft::session::Session,
+    target: &xft::jid::FullJid,
+    data: &[u8],
+    methods: &[xft::si::StreamMethod],
+) -> String {
+    use md5::{Digest, Md5};
+    let md5: String = Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let offer = xft::si::FileOffer {
+        sid: xft::stanza::new_id(),
+        mime_type: None,
+        name: "s.bin".into(),
+        size: data.len() as u64,
+        md5: Some(md5),
+        date: None,
+        desc: None,
+        methods: methods.to_vec(),
+    };
+    let answer = peer
+        .iq(xft::stanza::iq(
+            "set",
+            Some(&target.to_string()),
+            offer.to_element(),
+        ))
+        .await
+        .expect("offer accepted");
+    let chosen =
+        xft::si::parse_answer(answer.get_child("si", xft::disco::SI_NS).unwrap(), methods).unwrap();
+    assert_eq!(
+        chosen[0],
+        xft::si::StreamMethod::Socks5,
+        "xft prefers SOCKS5"
+    );
+    offer.sid
+}
+
+pub async fn next_si_offer(incoming: &mut xft::session::Incoming) -> xft::xml::Element {
+    loop {
+        let el = tokio::time::timeout(Duration::from_secs(30), incoming.next())
+            .await
+            .expect("an SI offer in time")
+            .expect("session open");
+        if xft::stanza::is_iq_request(&el, "set", "si", xft::disco::SI_NS) {
+            return el;
+        }
+    }
+}
+
+pub fn route_bytestreams(peer: &xft::session::Session, sid: &str) -> xft::session::Route {
+    let sid = sid.to_owned();
+    peer.route(move |el| {
+        xft::stanza::is_iq_request(el, "set", "query", xft::disco::BYTESTREAMS_NS)
+            && el
+                .get_child("query", xft::disco::BYTESTREAMS_NS)
+                .and_then(|q| q.get_attr("sid"))
+                == Some(sid.as_str())
+    })
 }

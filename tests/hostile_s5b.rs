@@ -1,0 +1,299 @@
+//! SOCKS5 bytestream peers that stop, vanish or lie in the data phase, against the real
+//! `xft send` and `xft recv` (issue 8, items 1, 2, 7 and 12). Every case must end
+//! within a bound derived from `--timeout`, with its exit code, and leave the right
+//! files behind.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{
+    assert_exit, list_dir, next_si_offer, offer_to, pattern, peer_login, route_bytestreams,
+    scratch_dir, server, stderr, Receiver,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use xft::bytestream::s5b::{self, candidates, proxy, requester};
+use xft::bytestream::socks5;
+use xft::disco::{BYTESTREAMS_NS, SI_NS};
+use xft::jid::{FullJid, Jid};
+use xft::si::{self, FileOffer, StreamMethod};
+use xft::stanza;
+use xft::xml::Element;
+
+/// Upper bound for a receiver told `--timeout 3`: the stall deadline plus login and
+/// scheduling slack on a loaded 2-core machine.
+const BOUNDED: Duration = Duration::from_secs(20);
+
+/// Starts `xft recv --timeout 3 --dir DIR` as `bob`.
+fn receiver(tag: &str) -> (Receiver, std::path::PathBuf, support::Account) {
+    let s = server();
+    let bob = s.account("bob");
+    let dir = scratch_dir(tag);
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--timeout", "3", "--dir"])
+        .arg(&dir);
+    (Receiver::spawn(recv), dir, bob)
+}
+
+fn full(jid: &str) -> FullJid {
+    Jid::parse(jid).unwrap().to_full().unwrap()
+}
+
+/// Our own streamhost on 127.0.0.1, as a scripted requester offers it.
+fn own_listener(peer: &xft::session::Session) -> Vec<candidates::Listener> {
+    candidates::bind(peer.jid(), &[candidates::Pinned::parse("127.0.0.1")], 0).unwrap()
+}
+
+/// Item 1: the sender writes half the file over direct S5B and then sends nothing,
+/// keeping both the socket and its XMPP session open. Before the fix the receiver's
+/// blocking read had no deadline and waited forever.
+#[test]
+fn receiver_gives_up_on_a_sender_that_stops_mid_file() {
+    let (receiver, dir, _) = receiver("stop-mid-file");
+    let data = pattern(400_000, 21);
+    let s = server();
+    let alice = s.account("mallory");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let started = Instant::now();
+    let target = full(&receiver.jid);
+    let (peer, held) = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;
+        let (mut socket, _) = requester::connect(
+            &peer,
+            &target,
+            &sid,
+            own_listener(&peer),
+            &[],
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+        socket.write_all(&data[..data.len() / 2]).await.unwrap();
+        (peer, socket)
+    });
+    let done = receiver.finish(BOUNDED);
+    let elapsed = started.elapsed();
+    drop(held);
+    rt.block_on(peer.close());
+    assert_eq!(done.code, Some(10), "{}", done.stderr);
+    assert!(done.stderr.contains("no data moved"), "{}", done.stderr);
+    assert!(elapsed < BOUNDED, "took {elapsed:?}");
+    assert_eq!(list_dir(&dir), ["s.bin.part"], "the .part is kept");
+}
+
+/// Item 1, second form: the sender logs out of XMPP mid-file but keeps the socket
+/// open. Its unavailable presence ends the receiver's wait at once (exit 9), well
+/// before the stall deadline.
+#[test]
+fn receiver_notices_a_sender_that_logs_out_mid_file() {
+    let s = server();
+    let bob = s.account("bob");
+    let dir = scratch_dir("logout-mid-file");
+    let mut recv = s.xft(&bob);
+    // A long stall deadline: only the presence can end this quickly.
+    recv.args(["recv", "--accept-any", "--timeout", "60", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let data = pattern(400_000, 22);
+    let alice = s.account("mallory");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let target = full(&receiver.jid);
+    let held = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        peer.send(Element::new("presence", stanza::CLIENT_NS).attr("to", target.to_string()))
+            .await
+            .unwrap();
+        let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;
+        let (mut socket, _) = requester::connect(
+            &peer,
+            &target,
+            &sid,
+            own_listener(&peer),
+            &[],
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+        socket.write_all(&data[..data.len() / 2]).await.unwrap();
+        peer.close().await;
+        socket
+    });
+    let started = Instant::now();
+    let done = receiver.finish(BOUNDED);
+    let elapsed = started.elapsed();
+    drop(held);
+    assert_eq!(done.code, Some(9), "{}", done.stderr);
+    assert!(done.stderr.contains("went offline"), "{}", done.stderr);
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+    assert_eq!(list_dir(&dir), ["s.bin.part"]);
+}
+
+/// Item 1, third form: the sender offers only the proxy, the receiver connects to it
+/// and says so, and the sender never activates it. No byte ever comes.
+#[test]
+fn receiver_gives_up_on_a_proxy_that_is_never_activated() {
+    let (receiver, dir, _) = receiver("never-activated");
+    let data = pattern(10_000, 23);
+    let s = server();
+    let alice = s.account("mallory");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let target = full(&receiver.jid);
+    let started = Instant::now();
+    let peer = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let hosts = proxy::discover(&peer).await;
+        assert_eq!(hosts.len(), 1, "{hosts:?}");
+        let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;
+        let offer = s5b::offer_element(&sid, &hosts);
+        let answer = peer
+            .iq(stanza::iq("set", Some(&target.to_string()), offer))
+            .await
+            .unwrap();
+        assert_eq!(
+            s5b::streamhost_used(&answer).unwrap().to_string(),
+            support::PROXY
+        );
+        peer
+    });
+    let done = receiver.finish(BOUNDED);
+    let elapsed = started.elapsed();
+    rt.block_on(peer.close());
+    assert_eq!(done.code, Some(10), "{}", done.stderr);
+    assert!(elapsed < BOUNDED, "took {elapsed:?}");
+    assert_eq!(list_dir(&dir), Vec::<String>::new(), "no byte: no .part");
+}
+
+/// Item 2: the receiver connects to xft send's streamhost, answers streamhost-used and
+/// never reads. The sender's writes block once the socket buffers are full; before the
+/// fix they blocked forever.
+#[test]
+fn sender_gives_up_on_a_receiver_that_never_reads() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let file = scratch_dir("never-reads-src").join("big.bin");
+    // Larger than what loopback socket buffers can hold.
+    std::fs::write(&file, pattern(48 << 20, 24)).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.args(["send", "--timeout", "3", "--no-proxy"])
+            .arg(&file)
+            .arg(peer.jid().to_string());
+        let started = Instant::now();
+        let child = tokio::process::Command::from(send).output();
+        let peer_side = async {
+            let offer_iq = next_si_offer(&mut incoming).await;
+            let from = full(offer_iq.get_attr("from").unwrap());
+            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            let mut s5b_route = route_bytestreams(&peer, &offer.sid);
+            peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
+                .await
+                .unwrap();
+            let hosts_iq = s5b_route.next().await.unwrap();
+            let host = hosts_iq
+                .get_child("query", BYTESTREAMS_NS)
+                .unwrap()
+                .children()
+                .find_map(s5b::StreamHost::from_element)
+                .unwrap();
+            let mut socket = tokio::net::TcpStream::connect((host.host.as_str(), host.port))
+                .await
+                .unwrap();
+            let hash = s5b::dst_addr(&offer.sid, &from, peer.jid());
+            socks5::connect(&mut socket, &hash, Duration::from_secs(5))
+                .await
+                .unwrap();
+            let used = Element::new("query", BYTESTREAMS_NS)
+                .attr("sid", offer.sid.as_str())
+                .child(
+                    Element::new("streamhost-used", BYTESTREAMS_NS)
+                        .attr("jid", host.jid.to_string()),
+                );
+            peer.send(stanza::iq_result(&hosts_iq).child(used))
+                .await
+                .unwrap();
+            socket
+        };
+        let (out, held) = tokio::join!(child, peer_side);
+        let out = out.unwrap();
+        let elapsed = started.elapsed();
+        drop(held);
+        assert_exit(&out, 10);
+        assert!(stderr(&out).contains("no data moved"), "{}", stderr(&out));
+        assert!(elapsed < BOUNDED, "took {elapsed:?}");
+        peer.close().await;
+    });
+}
+
+/// Item 7: the file changes after xft send hashed it for the offer (same size). The
+/// receiver rejects it (MD5), and the sender must not claim success: it hashes what
+/// it actually sends.
+#[test]
+fn sender_notices_that_the_file_changed_after_the_offer() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let file = scratch_dir("changed-src").join("c.bin");
+    let data = pattern(300_000, 25);
+    std::fs::write(&file, &data).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.args(["send", "--no-proxy"])
+            .arg(&file)
+            .arg(peer.jid().to_string());
+        let child = tokio::process::Command::from(send).output();
+        let peer_side = async {
+            let offer_iq = next_si_offer(&mut incoming).await;
+            let from = full(offer_iq.get_attr("from").unwrap());
+            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            // The offer is out, its MD5 computed: now the file changes.
+            let mut changed = data.clone();
+            changed[1000] ^= 0xff;
+            std::fs::write(&file, &changed).unwrap();
+            let mut target =
+                xft::bytestream::s5b::target::S5bTarget::listen(&peer, &from, &offer.sid);
+            peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
+                .await
+                .unwrap();
+            let (mut socket, _) = target.accept(Duration::from_secs(20)).await.unwrap();
+            let mut got = Vec::new();
+            socket.read_to_end(&mut got).await.unwrap();
+            got
+        };
+        let (out, got) = tokio::join!(child, peer_side);
+        let out = out.unwrap();
+        assert_eq!(got.len(), data.len());
+        assert_exit(&out, 11);
+        assert!(stderr(&out).contains("changed"), "{}", stderr(&out));
+        peer.close().await;
+    });
+}
+
+/// Item 12: the receiver cannot write (a full disk, here /dev/full). It must exit 12
+/// (local I/O), not 9 (stream broke), and drop the connection so the sender fails at
+/// once rather than after its timeout.
+#[test]
+fn full_disk_on_the_receiver_is_a_local_error_and_stops_the_sender() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "-o", "/dev/full"]);
+    let receiver = Receiver::spawn(recv);
+    let file = scratch_dir("full-src").join("f.bin");
+    std::fs::write(&file, pattern(8 << 20, 26)).unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--timeout", "60", "--no-proxy"])
+        .arg(&file)
+        .arg(&receiver.jid);
+    let started = Instant::now();
+    let out = support::run(send);
+    let elapsed = started.elapsed();
+    let done = receiver.finish(BOUNDED);
+    assert_eq!(done.code, Some(12), "{}", done.stderr);
+    assert!(done.stderr.contains("/dev/full"), "{}", done.stderr);
+    assert_exit(&out, 9);
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+}
