@@ -446,3 +446,96 @@ fn deeply_nested_stanza_is_a_clean_protocol_error() {
         done.stderr.lines().last().unwrap_or_default()
     );
 }
+
+/// Peak resident memory of a process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Issue 8, item 11: while a transfer runs, a stranger floods `xft recv` with large
+/// messages (30 MB) and then asks it something unrelated. The flood must not pile up in
+/// memory (it grew recv from 8 to 112 MiB), and the question must be answered now,
+/// not when the transfer ends.
+#[test]
+fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
+    let s = server();
+    let (alice, bob, carol) = (s.account("mallory"), s.account("bob"), s.account("flood"));
+    let dir = scratch_dir("flood");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--timeout", "30", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let pid = receiver.pid();
+    let target = receiver
+        .jid
+        .parse::<xft::jid::Jid>()
+        .unwrap()
+        .to_full()
+        .unwrap();
+    let data = pattern(100, 34);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (waited, answer, peak) = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let sid = offer(&peer, &target, 100, &md5_hex(&data)).await;
+        open(&peer, &target, &sid).await;
+        let block = |seq: u16, bytes: &[u8]| {
+            let data = Element::new("data", IBB_NS)
+                .attr("seq", seq.to_string())
+                .attr("sid", sid.as_str())
+                .text(b64(bytes));
+            stanza::iq("set", Some(&target.to_string()), data)
+        };
+        peer.iq(block(0, &data[..50])).await.unwrap();
+        // The transfer waits for its next block; meanwhile, the flood.
+        let (flooder, _flood_incoming) = peer_login(s, &carol).await;
+        let body = "x".repeat(200_000);
+        for _ in 0..150 {
+            let message = Element::new("message", stanza::CLIENT_NS)
+                .attr("to", target.to_string())
+                .attr("type", "chat")
+                .child(Element::new("body", stanza::CLIENT_NS).text(body.as_str()));
+            flooder.send(message).await.unwrap();
+        }
+        let started = std::time::Instant::now();
+        let version = Element::new("query", "jabber:iq:version");
+        let answer = flooder
+            .iq_timeout(
+                stanza::iq("get", Some(&target.to_string()), version),
+                Duration::from_secs(15),
+            )
+            .await;
+        let waited = started.elapsed();
+        let peak = peak_rss_kib(pid);
+        peer.iq(block(1, &data[50..])).await.unwrap();
+        let close = Element::new("close", IBB_NS).attr("sid", sid.as_str());
+        peer.iq(stanza::iq("set", Some(&target.to_string()), close))
+            .await
+            .unwrap();
+        flooder.close().await;
+        peer.close().await;
+        (waited, answer, peak)
+    });
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    match answer {
+        Err(IqError::Stanza(e)) => assert!(e.is("service-unavailable"), "{e}"),
+        other => panic!("wanted service-unavailable during the transfer, got {other:?}"),
+    }
+    eprintln!("flood: peak RSS {peak} KiB, unrelated iq answered after {waited:?}");
+    // The answer must not wait for the transfer (which waits for us): before the fix
+    // it came only after the transfer ended, so the iq above timed out.
+    assert!(
+        waited < Duration::from_secs(14),
+        "answered after {waited:?}"
+    );
+    assert!(
+        peak < 24 * 1024,
+        "xft recv peaked at {peak} KiB during a 30 MB flood"
+    );
+    assert!(std::fs::read(dir.join("evil.bin")).unwrap() == data);
+}

@@ -297,3 +297,104 @@ fn full_disk_on_the_receiver_is_a_local_error_and_stops_the_sender() {
     assert_exit(&out, 9);
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
 }
+
+/// CPU time (user + system, in clock ticks) a process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// Item 10: strangers connect to xft send's streamhost while the target takes its time.
+/// With few file descriptors left, `accept` fails with EMFILE; before the fix the accept
+/// loop retried at once and spun a core. Now handshakes are capped and accept errors
+/// back off, and the real target still gets through afterwards.
+#[test]
+fn strangers_on_the_streamhost_cannot_spin_the_sender() {
+    use std::os::unix::process::CommandExt;
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let file = scratch_dir("emfile-src").join("e.bin");
+    let data = pattern(1 << 20, 27);
+    std::fs::write(&file, &data).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.args(["send", "--no-proxy"])
+            .arg(&file)
+            .arg(peer.jid().to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        // SAFETY: setrlimit is async-signal-safe; the child gets few descriptors.
+        unsafe {
+            send.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 32,
+                    rlim_max: 32,
+                };
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+                Ok(())
+            });
+        }
+        let child = tokio::process::Command::from(send).spawn().unwrap();
+        let pid = child.id().unwrap();
+        let offer_iq = next_si_offer(&mut incoming).await;
+        let from = full(offer_iq.get_attr("from").unwrap());
+        let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+        let mut s5b_route = route_bytestreams(&peer, &offer.sid);
+        peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
+            .await
+            .unwrap();
+        let hosts_iq = s5b_route.next().await.unwrap();
+        let host = hosts_iq
+            .get_child("query", BYTESTREAMS_NS)
+            .unwrap()
+            .children()
+            .find_map(s5b::StreamHost::from_element)
+            .unwrap();
+        let addr = (host.host.clone(), host.port);
+        let mut strangers = Vec::new();
+        for _ in 0..100 {
+            let connect = tokio::net::TcpStream::connect(addr.clone());
+            if let Ok(Ok(sock)) = tokio::time::timeout(Duration::from_millis(200), connect).await {
+                strangers.push(sock);
+            }
+        }
+        let before = cpu_ticks(pid);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let burned = cpu_ticks(pid) - before;
+        drop(strangers);
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let hash = s5b::dst_addr(&offer.sid, &from, peer.jid());
+        socks5::connect(&mut socket, &hash, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let used = Element::new("query", BYTESTREAMS_NS)
+            .attr("sid", offer.sid.as_str())
+            .child(
+                Element::new("streamhost-used", BYTESTREAMS_NS).attr("jid", host.jid.to_string()),
+            );
+        peer.send(stanza::iq_result(&hosts_iq).child(used))
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        socket.read_to_end(&mut got).await.unwrap();
+        let out = child.wait_with_output().await.unwrap();
+        assert_exit(&out, 0);
+        assert!(got == data, "the real target still gets the file");
+        // 100 ticks = 1 s of CPU in the 3 s the strangers held on; a spin burns ~3 s.
+        assert!(
+            burned < 100,
+            "xft send burned {burned} ticks while strangers held on"
+        );
+        peer.close().await;
+    });
+}

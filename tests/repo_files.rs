@@ -47,5 +47,8 @@ fn no_partial_downloads_in_the_repository() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".part"))
         .collect();
-    assert!(debris.is_empty(), "test debris in the repository: {debris:?}");
+    assert!(
+        debris.is_empty(),
+        "test debris in the repository: {debris:?}"
+    );
 }

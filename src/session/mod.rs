@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::jid::{FullJid, Jid};
 use crate::stanza::{self, ErrorType, StanzaError, CLIENT_NS};
@@ -96,9 +96,13 @@ pub enum IqError {
 /// A predicate that claims stanzas for a [`Route`].
 type Filter = Box<dyn Fn(&Element) -> bool + Send + Sync>;
 
+/// A queued stanza and its share of its queue's byte budget (released when taken).
+type Queued = (Element, OwnedSemaphorePermit);
+
 struct RouteEntry {
     filter: Filter,
-    tx: mpsc::Sender<Element>,
+    tx: mpsc::Sender<Queued>,
+    budget: Arc<Semaphore>,
 }
 
 struct PendingIq {
@@ -133,14 +137,14 @@ pub struct Session {
 
 /// Stanzas nobody else claimed: presence, messages, iq requests for the command.
 pub struct Incoming {
-    rx: mpsc::Receiver<Element>,
+    rx: mpsc::Receiver<Queued>,
     out: mpsc::Sender<Outgoing>,
 }
 
 impl Incoming {
     /// The next unclaimed stanza; `None` once the connection is gone.
     pub async fn next(&mut self) -> Option<Element> {
-        self.rx.recv().await
+        self.rx.recv().await.map(|(el, _budget)| el)
     }
 }
 
@@ -150,7 +154,7 @@ impl Incoming {
 impl Drop for Incoming {
     fn drop(&mut self) {
         self.rx.close();
-        while let Ok(el) = self.rx.try_recv() {
+        while let Ok((el, _budget)) = self.rx.try_recv() {
             if let Some(reply) = refusal_of_request(&el) {
                 let _ = self.out.try_send(Outgoing::Stanza(reply));
             }
@@ -169,12 +173,12 @@ fn refusal_of_request(el: &Element) -> Option<String> {
 
 /// Stanzas claimed by a filter; dropping the route releases them.
 pub struct Route {
-    rx: mpsc::Receiver<Element>,
+    rx: mpsc::Receiver<Queued>,
 }
 
 impl Route {
     pub async fn next(&mut self) -> Option<Element> {
-        self.rx.recv().await
+        self.rx.recv().await.map(|(el, _budget)| el)
     }
 }
 
@@ -182,12 +186,21 @@ impl Route {
 pub struct PendingResult {
     rx: oneshot::Receiver<Element>,
     timeout: Duration,
+    id: String,
+    shared: Arc<Shared>,
 }
 
 impl PendingResult {
     pub async fn wait(self) -> Result<Element, IqError> {
         match tokio::time::timeout(self.timeout, self.rx).await {
-            Err(_) => Err(IqError::Timeout(self.timeout)),
+            Err(_) => {
+                // No answer will be waited for: forget the id, or a peer that never
+                // answers grows the table for the rest of the session.
+                if let Ok(mut pending) = self.shared.pending.lock() {
+                    pending.remove(&self.id);
+                }
+                Err(IqError::Timeout(self.timeout))
+            }
             Ok(Err(_)) => Err(IqError::Disconnected),
             Ok(Ok(el)) if el.get_attr("type") == Some("result") => Ok(el),
             Ok(Ok(el)) => Err(IqError::Stanza(StanzaError::from_stanza(&el))),
@@ -199,8 +212,14 @@ impl PendingResult {
 const OUT_QUEUE: usize = 64;
 /// Capacity of the general incoming queue; more is dropped (see module docs).
 const IN_QUEUE: usize = 1024;
+/// Bytes (as received) the general incoming queue may hold; past that, stanzas are
+/// dropped (iq requests answered `service-unavailable`), so a flood of large messages
+/// cannot grow our memory while the command is busy.
+const IN_QUEUE_BYTES: usize = 2 << 20;
 /// Capacity of each route.
 const ROUTE_QUEUE: usize = 64;
+/// Bytes each route may hold before the reader waits for its owner (back-pressure).
+const ROUTE_BYTES: usize = 4 << 20;
 /// A whitespace keepalive after this much silence on our side (RFC 6120 §4.6.1).
 const KEEPALIVE: Duration = Duration::from_secs(90);
 
@@ -215,6 +234,7 @@ impl Session {
         let (read_half, write_half) = tokio::io::split(io);
         let (out_tx, out_rx) = mpsc::channel(OUT_QUEUE);
         let (in_tx, in_rx) = mpsc::channel(IN_QUEUE);
+        let in_budget = Arc::new(Semaphore::new(IN_QUEUE_BYTES));
         let shared = Arc::new(Shared {
             jid: negotiated.jid,
             out: out_tx,
@@ -228,7 +248,14 @@ impl Session {
         });
         tokio::spawn(router::write_loop(write_half, out_rx));
         let reader = framer.with_io(read_half);
-        tokio::spawn(router::read_loop(reader, shared.clone(), in_tx));
+        tokio::spawn(router::read_loop(
+            reader,
+            shared.clone(),
+            router::Unclaimed {
+                tx: in_tx,
+                budget: in_budget,
+            },
+        ));
         let incoming = Incoming {
             rx: in_rx,
             out: shared.out.clone(),
@@ -261,10 +288,21 @@ impl Session {
         let from = iq.get_attr("to").and_then(|t| Jid::parse(t).ok());
         let (tx, rx) = oneshot::channel();
         if let Ok(mut pending) = self.shared.pending.lock() {
-            pending.insert(id, PendingIq { from, tx });
+            pending.insert(id.clone(), PendingIq { from, tx });
         }
-        self.send(iq).await.map_err(|_| IqError::Disconnected)?;
-        Ok(PendingResult { rx, timeout })
+        let sent = self.send(iq).await;
+        if sent.is_err() {
+            if let Ok(mut pending) = self.shared.pending.lock() {
+                pending.remove(&id);
+            }
+            return Err(IqError::Disconnected);
+        }
+        Ok(PendingResult {
+            rx,
+            timeout,
+            id,
+            shared: self.shared.clone(),
+        })
     }
 
     /// Sends an iq request and waits for its result (the default timeout).
@@ -283,6 +321,7 @@ impl Session {
             routes.push(RouteEntry {
                 filter: Box::new(filter),
                 tx,
+                budget: Arc::new(Semaphore::new(ROUTE_BYTES)),
             });
         }
         Route { rx }

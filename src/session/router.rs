@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::io::{AsyncWriteExt, BufWriter, ReadHalf, WriteHalf};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use super::stream::{self, Io, XmlReader};
 use super::{
-    refusal_of_request, Outgoing, SessionError, Shared, DISCO_INFO_NS, KEEPALIVE, PING_NS,
+    refusal_of_request, Outgoing, Queued, SessionError, Shared, DISCO_INFO_NS, KEEPALIVE, PING_NS,
 };
 use crate::jid::Jid;
 use crate::stanza::{self, CLIENT_NS};
@@ -54,10 +54,16 @@ pub(super) async fn write_loop(io: WriteHalf<Box<dyn Io>>, mut rx: mpsc::Receive
     }
 }
 
+/// The general incoming queue and its byte budget.
+pub(super) struct Unclaimed {
+    pub(super) tx: mpsc::Sender<Queued>,
+    pub(super) budget: Arc<Semaphore>,
+}
+
 pub(super) async fn read_loop(
     mut reader: XmlReader<ReadHalf<Box<dyn Io>>>,
     shared: Arc<Shared>,
-    incoming: mpsc::Sender<Element>,
+    incoming: Unclaimed,
 ) {
     loop {
         let el = match reader.next_frame().await {
@@ -75,7 +81,8 @@ pub(super) async fn read_loop(
                 break;
             }
         };
-        dispatch(&shared, &incoming, el).await;
+        let size = reader.last_frame_len();
+        dispatch(&shared, &incoming, el, size).await;
     }
     shared.closed.store(true, Ordering::SeqCst);
     shared.closed_notify.notify_waiters();
@@ -94,8 +101,14 @@ fn set_error(shared: &Shared, error: SessionError) {
     }
 }
 
-/// Delivers one stanza to its single destination (see module docs).
-async fn dispatch(shared: &Shared, incoming: &mpsc::Sender<Element>, el: Element) {
+/// The permits a stanza of `size` bytes takes from a queue's budget of `limit`.
+fn permits(size: usize, limit: usize) -> u32 {
+    size.clamp(1, limit).try_into().unwrap_or(u32::MAX)
+}
+
+/// Delivers one stanza (`size` bytes as received) to its single destination (see
+/// module docs).
+async fn dispatch(shared: &Shared, incoming: &Unclaimed, el: Element, size: usize) {
     if el.name() == "iq" && matches!(el.get_attr("type"), Some("result" | "error")) {
         deliver_iq_answer(shared, el);
         return;
@@ -107,30 +120,61 @@ async fn dispatch(shared: &Shared, incoming: &mpsc::Sender<Element>, el: Element
             .await;
         return;
     }
-    if el.name() == "presence" {
+    let routes = matching_routes(shared, &el);
+    if el.name() == "presence" && !routes.is_empty() {
         // Presence is news, not a request: every route that watches this peer hears that
         // it went away (a bytestream's data phase and its fallback may both be waiting).
-        let watchers = matching_routes(shared, &el);
-        if !watchers.is_empty() {
-            for tx in watchers {
-                // A route whose owner is not reading must not stall the reader for good.
-                let _ = tokio::time::timeout(PRESENCE_HANDOFF, tx.send(el.clone())).await;
-            }
-            return;
+        for route in routes {
+            // A route whose owner is not reading must not stall the reader for good.
+            let _ = tokio::time::timeout(PRESENCE_HANDOFF, deliver(&route, el.clone(), size)).await;
         }
-    } else if let Some(tx) = matching_routes(shared, &el).into_iter().next() {
-        let _ = tx.send(el).await;
         return;
     }
-    match incoming.try_send(el) {
-        Ok(()) => {}
-        Err(mpsc::error::TrySendError::Full(el) | mpsc::error::TrySendError::Closed(el)) => {
-            // RFC 6120 §8.4: an iq request nobody handles gets service-unavailable.
-            if let Some(reply) = refusal_of_request(&el) {
-                let _ = shared.out.send(Outgoing::Stanza(reply)).await;
-            }
-        }
+    if let Some(route) = routes.into_iter().next() {
+        // Back-pressure: the reader waits while the route's owner catches up.
+        deliver(&route, el, size).await;
+        return;
     }
+    let budget = incoming
+        .budget
+        .clone()
+        .try_acquire_many_owned(permits(size, super::IN_QUEUE_BYTES));
+    let refused = match budget {
+        Ok(permit) => match incoming.tx.try_send((el, permit)) {
+            Ok(()) => return,
+            Err(
+                mpsc::error::TrySendError::Full((el, _))
+                | mpsc::error::TrySendError::Closed((el, _)),
+            ) => el,
+        },
+        Err(_) => el,
+    };
+    // RFC 6120 §8.4: an iq request nobody handles gets service-unavailable; the rest of
+    // an overflow (messages, presence) is dropped.
+    match refusal_of_request(&refused) {
+        Some(reply) => {
+            let _ = shared.out.send(Outgoing::Stanza(reply)).await;
+        }
+        None => tracing::debug!("incoming queue full: dropped a <{}/>", refused.name()),
+    }
+}
+
+/// A route and its byte budget.
+struct Claimant {
+    tx: mpsc::Sender<Queued>,
+    budget: Arc<Semaphore>,
+}
+
+async fn deliver(route: &Claimant, el: Element, size: usize) {
+    let Ok(permit) = route
+        .budget
+        .clone()
+        .acquire_many_owned(permits(size, super::ROUTE_BYTES))
+        .await
+    else {
+        return;
+    };
+    let _ = route.tx.send((el, permit)).await;
 }
 
 /// RFC 6120 §8.1.2.1: an answer must come from the entity we asked; anything else is
@@ -161,7 +205,7 @@ fn deliver_iq_answer(shared: &Shared, el: Element) {
 }
 
 /// The live routes whose filter claims `el`, oldest first.
-fn matching_routes(shared: &Shared, el: &Element) -> Vec<mpsc::Sender<Element>> {
+fn matching_routes(shared: &Shared, el: &Element) -> Vec<Claimant> {
     let Ok(mut routes) = shared.routes.lock() else {
         return Vec::new();
     };
@@ -169,7 +213,10 @@ fn matching_routes(shared: &Shared, el: &Element) -> Vec<mpsc::Sender<Element>> 
     routes
         .iter()
         .filter(|r| (r.filter)(el))
-        .map(|r| r.tx.clone())
+        .map(|r| Claimant {
+            tx: r.tx.clone(),
+            budget: r.budget.clone(),
+        })
         .collect()
 }
 

@@ -52,6 +52,11 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
         }
     }
 
+    /// Size in bytes, as received, of the last stanza returned.
+    pub fn last_frame_len(&self) -> usize {
+        self.framer.last_stanza_len()
+    }
+
     pub fn io_mut(&mut self) -> &mut R {
         &mut self.io
     }

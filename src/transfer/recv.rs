@@ -1,7 +1,7 @@
 //! The receiving side: stay online, judge each offer (XEP-0095 §3.2, §4.2), receive
 //! over the chosen bytestream, verify size and MD5, and only then rename into place.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,12 +62,18 @@ pub async fn run(
         .collect();
     session.send(roster::initial_presence()).await?;
     let mut received = 0u64;
+    let mut deferred = VecDeque::new();
     while options.count == 0 || received < options.count {
-        let Some(stanza) = incoming.next().await else {
-            return Err(session.lost().into());
+        let stanza = match deferred.pop_front() {
+            Some(stanza) => stanza,
+            None => match incoming.next().await {
+                Some(stanza) => stanza,
+                None => return Err(session.lost().into()),
+            },
         };
         if stanza::is_iq_request(&stanza, "set", "si", SI_NS) {
-            match handle_offer(session, &stanza, options, &contacts, progress.clone()).await {
+            let transfer = handle_offer(session, &stanza, options, &contacts, progress.clone());
+            match while_answering(session, incoming, &mut deferred, transfer).await {
                 Ok(Some(report)) => {
                     received += 1;
                     on_report(&report);
@@ -81,6 +87,51 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Stanzas kept for after the running transfer: offers, roster pushes, subscription
+/// requests. A sender whose offer waits here may time out; past this many, an offer is
+/// refused as busy rather than queued.
+const DEFERRED_MAX: usize = 16;
+
+/// Runs `transfer` while still reading the incoming queue: iq requests that have nothing
+/// to do with the transfer are answered now (not when it ends), what must wait is kept
+/// in `deferred` (bounded), and the rest (messages, presence) is dropped, so a flood
+/// cannot pile up behind a long transfer.
+async fn while_answering<T>(
+    session: &Session,
+    incoming: &mut Incoming,
+    deferred: &mut VecDeque<Element>,
+    transfer: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(transfer);
+    let mut reading = true;
+    loop {
+        tokio::select! {
+            done = &mut transfer => return done,
+            next = incoming.next(), if reading => match next {
+                Some(stanza) => defer_or_answer(session, deferred, stanza).await,
+                None => reading = false,
+            },
+        }
+    }
+}
+
+async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, stanza: Element) {
+    let must_wait = stanza::is_iq_request(&stanza, "set", "si", SI_NS)
+        || roster::is_roster_push(&stanza, &session.jid().bare())
+        || (stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe"));
+    if must_wait && deferred.len() < DEFERRED_MAX {
+        deferred.push_back(stanza);
+        return;
+    }
+    if stanza::is_iq_request(&stanza, "set", "si", SI_NS) {
+        let busy = StanzaError::new(ErrorType::Wait, "resource-constraint")
+            .with_text("busy with other transfers; offer again later");
+        let _ = session.reply_error(&stanza, &busy).await;
+        return;
+    }
+    let _ = refuse_unhandled(session, &stanza).await;
 }
 
 /// Roster pushes, subscription requests, and polite refusals for everything else.
@@ -103,6 +154,11 @@ async fn handle_other(
         }
         return Ok(());
     }
+    refuse_unhandled(session, stanza).await
+}
+
+/// RFC 6120 §8.4: an iq request nobody handles gets an error; other stanzas are dropped.
+async fn refuse_unhandled(session: &Session, stanza: &Element) -> Result<(), TransferError> {
     if stanza.name() == "iq" && matches!(stanza.get_attr("type"), Some("get" | "set")) {
         // XEP-0047 §2.2: data for a session we do not know is item-not-found.
         let unknown_ibb = stanza.children().next().is_some_and(|c| c.ns() == IBB_NS);

@@ -67,6 +67,8 @@ pub struct Framer {
     max_stanza: usize,
     scope: Option<NsScope>,
     closed: bool,
+    /// Bytes of the last stanza returned (what queues budget it at).
+    last_len: usize,
 }
 
 impl Framer {
@@ -82,6 +84,7 @@ impl Framer {
             max_stanza,
             scope: None,
             closed: false,
+            last_len: 0,
         }
     }
 
@@ -93,6 +96,11 @@ impl Framer {
     /// Appends bytes read from the network.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Size in bytes, as received, of the last stanza returned.
+    pub fn last_stanza_len(&self) -> usize {
+        self.last_len
     }
 
     /// Bytes fed but not yet consumed by a returned frame.
@@ -325,6 +333,7 @@ impl Framer {
     fn emit_stanza(&mut self) -> Result<Frame, XmlError> {
         let scope = self.scope.as_ref().ok_or(XmlError::Junk)?;
         let element = parse_fragment(&self.buf[self.stanza_start..self.pos], scope)?;
+        self.last_len = self.pos - self.stanza_start;
         self.consume(self.pos);
         Ok(Frame::Stanza(element))
     }

@@ -22,6 +22,11 @@ use crate::xml::Element;
 
 /// Time a peer has for the SOCKS5 handshake once its TCP connection is up.
 const HANDSHAKE: Duration = Duration::from_secs(10);
+/// Time a connection to our own listener has to finish its handshake: anybody can
+/// connect, and the real target does it in one round trip.
+const INBOUND_HANDSHAKE: Duration = Duration::from_secs(5);
+/// Unfinished inbound handshakes at once; more connections wait in the backlog.
+const MAX_HANDSHAKES: usize = 16;
 /// After the target says it used our streamhost, how long its socket may take to show.
 const DIRECT_GRACE: Duration = Duration::from_secs(5);
 
@@ -81,20 +86,32 @@ pub async fn connect(
 }
 
 /// Accepts connections until one completes the SOCKS5 handshake with our hash; a
-/// connection that stalls or sends another hash is dropped, not waited for.
+/// connection that stalls or sends another hash is dropped, not waited for. Third
+/// parties can connect too: at most [`MAX_HANDSHAKES`] run at once, each for at most
+/// [`INBOUND_HANDSHAKE`], and a failing `accept` (EMFILE) backs off instead of spinning.
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     hash: String,
     found: mpsc::Sender<TcpStream>,
 ) {
     let mut handshakes = JoinSet::new();
+    let mut backoff = Backoff::default();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((mut socket, peer)) = accepted else { continue };
+            accepted = listener.accept(), if handshakes.len() < MAX_HANDSHAKES => {
+                let (mut socket, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        let pause = backoff.next_pause();
+                        tracing::debug!("S5B accept failed ({e}); pausing {pause:?}");
+                        tokio::time::sleep(pause).await;
+                        continue;
+                    }
+                };
+                backoff = Backoff::default();
                 let hash = hash.clone();
                 handshakes.spawn(async move {
-                    match socks5::accept(&mut socket, &hash, HANDSHAKE).await {
+                    match socks5::accept(&mut socket, &hash, INBOUND_HANDSHAKE).await {
                         Ok(()) => Some(socket),
                         Err(e) => {
                             tracing::debug!("S5B connection from {peer} refused: {e}");
@@ -112,6 +129,20 @@ async fn accept_loop(
                 }
             }
         }
+    }
+}
+
+/// Pauses after consecutive `accept` failures: 10 ms, doubling up to 1 s.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    fn next_pause(&mut self) -> Duration {
+        let pause = Duration::from_millis(10u64 << self.failures.min(7));
+        self.failures = self.failures.saturating_add(1);
+        pause.min(Duration::from_secs(1))
     }
 }
 
@@ -150,4 +181,16 @@ async fn connect_via_proxy(
         .await
         .map_err(S5bError::ActivationRefused)?;
     Ok(socket)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_failures_back_off_up_to_a_second() {
+        let mut b = Backoff::default();
+        let pauses: Vec<u64> = (0..10).map(|_| b.next_pause().as_millis() as u64).collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
+    }
 }
