@@ -741,7 +741,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__recv)
-            opts="-o -v -q -h --dir --output --from --accept-any --count --max-size --overwrite --approve --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-o -v -q -h --dir --output --from --accept-any --count --max-size --overwrite --no-resume --approve --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

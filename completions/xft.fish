@@ -101,6 +101,7 @@ json\t''
 none\t''"
 complete -c xft -n "__fish_xft_using_subcommand recv" -l accept-any -d 'Accept files from anybody'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l overwrite -d 'Replace existing files instead of picking "name (1).ext"'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l no-resume -d 'Do not resume: when the same sender offers a file again whose earlier transfer broke, receive it whole under a new name instead of appending to its .part'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l json -d 'Machine-readable output: JSON on stdout'

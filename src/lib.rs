@@ -2,6 +2,8 @@ pub mod bytestream;
 pub mod cli;
 pub mod disco;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jid;
 pub mod roster;
 pub mod sasl;

@@ -81,11 +81,35 @@ pub struct FileOffer {
     pub desc: Option<String>,
     /// Stream methods in the sender's order of preference.
     pub methods: Vec<StreamMethod>,
+    /// XEP-0096 §3: an empty `<range/>` in the offer says the sender can start from an
+    /// offset the receiver asks for (resume).
+    pub ranged: bool,
+}
+
+/// XEP-0096 §3: the part of the file the receiver asks for in its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub offset: u64,
+    /// Bytes from `offset`; `None` = to the end of the file.
+    pub length: Option<u64>,
+}
+
+impl Range {
+    /// The bytes to send for a file of `size` bytes, or `None` when the range does not
+    /// fit in the file.
+    pub fn span(&self, size: u64) -> Option<u64> {
+        let rest = size.checked_sub(self.offset)?;
+        match self.length {
+            Some(length) if length > rest => None,
+            Some(length) => Some(length),
+            None => Some(rest),
+        }
+    }
 }
 
 impl FileOffer {
-    /// The `<si/>` element of XEP-0096 §3 Example 1 (no `<range/>`: xft always sends
-    /// from the start).
+    /// The `<si/>` element of XEP-0096 §3 Example 1, with an empty `<range/>` when the
+    /// sender supports ranged transfers.
     pub fn to_element(&self) -> Element {
         let mut file = Element::new("file", SI_FILE_TRANSFER_NS)
             .attr("name", self.name.as_str())
@@ -94,6 +118,9 @@ impl FileOffer {
             .attr_opt("date", self.date.as_deref());
         if let Some(desc) = &self.desc {
             file.push_child(Element::new("desc", SI_FILE_TRANSFER_NS).text(desc.as_str()));
+        }
+        if self.ranged {
+            file.push_child(Element::new("range", SI_FILE_TRANSFER_NS));
         }
         let mut field = Element::new("field", DATA_FORMS_NS)
             .attr("var", STREAM_METHOD)
@@ -156,16 +183,59 @@ impl FileOffer {
                 .child_text("desc", SI_FILE_TRANSFER_NS)
                 .filter(|d| !d.trim().is_empty()),
             methods,
+            ranged: file.get_child("range", SI_FILE_TRANSFER_NS).is_some(),
         })
     }
 }
 
 /// XEP-0095 §3.2 Example 2: the answer choosing `method`.
 pub fn answer_element(method: StreamMethod) -> Element {
-    let field = Element::new("field", DATA_FORMS_NS)
+    Element::new("si", SI_NS).child(feature_form("submit", chosen_method_field(method)))
+}
+
+fn chosen_method_field(method: StreamMethod) -> Element {
+    Element::new("field", DATA_FORMS_NS)
         .attr("var", STREAM_METHOD)
-        .child(Element::new("value", DATA_FORMS_NS).text(method.namespace()));
-    Element::new("si", SI_NS).child(feature_form("submit", field))
+        .child(Element::new("value", DATA_FORMS_NS).text(method.namespace()))
+}
+
+/// XEP-0096 §3: the answer choosing `method` and asking for the file from `offset` on
+/// (a resumed transfer).
+pub fn answer_with_offset(method: StreamMethod, offset: u64) -> Element {
+    let range = Element::new("range", SI_FILE_TRANSFER_NS).attr("offset", offset.to_string());
+    let file = Element::new("file", SI_FILE_TRANSFER_NS).child(range);
+    Element::new("si", SI_NS)
+        .child(file)
+        .child(feature_form("submit", chosen_method_field(method)))
+}
+
+/// XEP-0096 §3: the range the receiver asked for; `None` (no `<range/>`, or one without
+/// attributes) means the whole file.
+pub fn parse_range(si: &Element) -> Result<Option<Range>, SiError> {
+    let Some(range) = si
+        .get_child("file", SI_FILE_TRANSFER_NS)
+        .and_then(|f| f.get_child("range", SI_FILE_TRANSFER_NS))
+    else {
+        return Ok(None);
+    };
+    let number = |name: &str| -> Result<Option<u64>, SiError> {
+        range
+            .get_attr(name)
+            .map(|v| {
+                v.trim().parse::<u64>().map_err(|_| {
+                    SiError::Malformed("a range attribute is not a non-negative integer")
+                })
+            })
+            .transpose()
+    };
+    let (offset, length) = (number("offset")?, number("length")?);
+    if offset.is_none() && length.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Range {
+        offset: offset.unwrap_or(0),
+        length,
+    }))
 }
 
 /// The methods named in an answer, in order, restricted to those we offered. "There MUST
@@ -272,7 +342,7 @@ mod tests {
     use super::*;
     use crate::xml::parse_document;
 
-    /// XEP-0096 §4 Example 1 (the `<range/>` child is ignored by xft).
+    /// XEP-0096 §4 Example 1 (the empty `<range/>`: the sender can resume).
     const EXAMPLE_1: &str =
         "<si xmlns='http://jabber.org/protocol/si' id='a0' mime-type='text/plain'
           profile='http://jabber.org/protocol/si/profile/file-transfer'>
@@ -312,6 +382,77 @@ mod tests {
             offer.methods,
             [StreamMethod::Socks5, StreamMethod::Ibb],
             "oob is skipped"
+        );
+        assert!(offer.ranged);
+    }
+
+    /// XEP-0096 §5 (Implementation Notes): the range examples, in an answer.
+    #[test]
+    fn parses_ranges_in_answers() {
+        let answer = |range: &str| {
+            parse_document(&format!(
+                "<si xmlns='http://jabber.org/protocol/si'>
+                   <file xmlns='http://jabber.org/protocol/si/profile/file-transfer'>{range}</file>
+                 </si>"
+            ))
+            .unwrap()
+        };
+        let r = |offset, length| Some(Range { offset, length });
+        assert_eq!(
+            parse_range(&answer("<range length='256'/>")),
+            Ok(r(0, Some(256)))
+        );
+        assert_eq!(
+            parse_range(&answer("<range offset='128' length='256'/>")),
+            Ok(r(128, Some(256)))
+        );
+        assert_eq!(
+            parse_range(&answer("<range offset='128'/>")),
+            Ok(r(128, None))
+        );
+        assert_eq!(parse_range(&answer("<range/>")), Ok(None));
+        assert_eq!(parse_range(&answer("")), Ok(None));
+        assert!(parse_range(&answer("<range offset='-1'/>")).is_err());
+        // Offsets are u64: past 2 GiB and 4 GiB.
+        let big = 5u64 << 30;
+        let ours = answer_with_offset(StreamMethod::Ibb, big);
+        assert_eq!(parse_range(&ours), Ok(r(big, None)));
+        assert_eq!(
+            parse_answer(&ours, &[StreamMethod::Ibb]),
+            Ok(vec![StreamMethod::Ibb])
+        );
+        // What the sender sends, and ranges that do not fit.
+        assert_eq!(
+            Range {
+                offset: 10,
+                length: None
+            }
+            .span(100),
+            Some(90)
+        );
+        assert_eq!(
+            Range {
+                offset: 10,
+                length: Some(5)
+            }
+            .span(100),
+            Some(5)
+        );
+        assert_eq!(
+            Range {
+                offset: 101,
+                length: None
+            }
+            .span(100),
+            None
+        );
+        assert_eq!(
+            Range {
+                offset: 90,
+                length: Some(11)
+            }
+            .span(100),
+            None
         );
     }
 

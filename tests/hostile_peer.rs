@@ -122,6 +122,7 @@ async fn offer_named(peer: &Session, target: &FullJid, name: &str, size: u64, md
         date: None,
         desc: None,
         methods: vec![StreamMethod::Ibb],
+        ranged: false,
     };
     let answer = peer
         .iq(stanza::iq(

@@ -546,7 +546,7 @@ fn multibyte_text_in_an_unexpected_element_does_not_panic() {
     let probe = xft::xml::Element::new("weird", "jabber:client")
         .text("x")
         .to_xml();
-    let prefix = probe.find('x').unwrap();
+    let prefix = probe.find(">x<").unwrap() + 1;
     let body = format!("<weird>{}é and more</weird>", "x".repeat(199 - prefix));
     let (out, _) = login_against(fake_server(FakeScript::Text(body)));
     assert_exit(&out, 15);

@@ -461,3 +461,127 @@ fn recv_answers_disco_with_file_transfer_features() {
     }
     assert!(info.has_identity("client", "pc"));
 }
+
+/// Starts `xft recv` as `account` with its own state directory (the resume registry).
+fn resumable_receiver(
+    account: &support::Account,
+    state: &std::path::Path,
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> Receiver {
+    let mut recv = server().xft(account);
+    recv.env("XDG_STATE_HOME", state)
+        .args(["recv", "--accept-any", "--json", "--timeout", "10"])
+        .args(extra)
+        .arg("--dir")
+        .arg(dir);
+    Receiver::spawn(recv)
+}
+
+/// Sends `file` to `to` over slow IBB and kills the sender once the receiver has about
+/// a third of it; returns the receiver's exit code and the `.part` length.
+fn interrupted_send(
+    alice: &support::Account,
+    receiver: Receiver,
+    file: &std::path::Path,
+    part: &std::path::Path,
+    size: u64,
+) -> (Option<i32>, u64) {
+    let mut send = server().xft(alice);
+    send.args([
+        "send",
+        "--method",
+        "ibb",
+        "--block-size",
+        "1024",
+        "--window",
+        "1",
+    ])
+    .arg(file)
+    .arg(&receiver.jid)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    let mut sender = send.spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while receiver.progress_bytes() < size / 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = sender.kill();
+    let _ = sender.wait();
+    let done = receiver.finish(LONG);
+    let len = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    (done.code, len)
+}
+
+/// Issue 8, resume (XEP-0096 §3 `<range/>`): a transfer killed at about a third is sent
+/// again; the receiver asks for the rest only, the sender sends only that, and the
+/// file is identical. The second attempt goes over SOCKS5, so both bytestreams append.
+#[test]
+fn an_interrupted_transfer_resumes_with_only_the_rest() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let state = scratch_dir("resume-state");
+    let dir = scratch_dir("resume-dst");
+    let file = scratch_dir("resume-src").join("big.bin");
+    let data = pattern(3 << 20, 41);
+    std::fs::write(&file, &data).unwrap();
+    let size = data.len() as u64;
+    let receiver = resumable_receiver(&bob, &state, &dir, &[]);
+    let (code, kept) = interrupted_send(&alice, receiver, &file, &dir.join("big.bin.part"), size);
+    assert_eq!(code, Some(9), "the sender vanished");
+    assert!(kept > 0 && kept < size, "kept {kept} of {size}");
+
+    let receiver = resumable_receiver(&bob, &state, &dir, &[]);
+    let mut send = s.xft(&alice);
+    send.args(["send", "--json"]).arg(&file).arg(&receiver.jid);
+    let out = run(send);
+    assert_exit(&out, 0);
+    let sent = &json_lines(&stdout(&out))[0];
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let got = &json_lines(&String::from_utf8_lossy(&done.stdout))[0];
+    assert_eq!(got["resumed_from"], kept, "{got}");
+    assert_eq!(sent["resumed_from"], kept, "{sent}");
+    assert_eq!(got["size"], size);
+    assert_eq!(got["method"], "s5b");
+    assert_eq!(list_dir(&dir), ["big.bin"]);
+    assert!(std::fs::read(dir.join("big.bin")).unwrap() == data);
+}
+
+/// `--no-resume`, and a different file under the same name, both start afresh and
+/// leave the earlier `.part` alone.
+#[test]
+fn no_resume_and_a_changed_file_start_afresh() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let state = scratch_dir("noresume-state");
+    let dir = scratch_dir("noresume-dst");
+    let file = scratch_dir("noresume-src").join("n.bin");
+    let data = pattern(3 << 20, 42);
+    std::fs::write(&file, &data).unwrap();
+    let size = data.len() as u64;
+    let receiver = resumable_receiver(&bob, &state, &dir, &[]);
+    let (_, kept) = interrupted_send(&alice, receiver, &file, &dir.join("n.bin.part"), size);
+    assert!(kept > 0 && kept < size, "kept {kept} of {size}");
+    for (extra, content) in [
+        (&["--no-resume"][..], data.clone()),
+        (&[][..], pattern(3 << 20, 45)),
+    ] {
+        std::fs::write(&file, &content).unwrap();
+        let receiver = resumable_receiver(&bob, &state, &dir, extra);
+        let mut send = s.xft(&alice);
+        send.arg("send").arg(&file).arg(&receiver.jid);
+        assert_exit(&run(send), 0);
+        let done = receiver.finish(LONG);
+        assert_eq!(done.code, Some(0), "{}", done.stderr);
+        let got = &json_lines(&String::from_utf8_lossy(&done.stdout))[0];
+        assert!(got.get("resumed_from").is_none(), "{extra:?}: {got}");
+        let path = got["path"].as_str().unwrap().to_owned();
+        assert!(std::fs::read(&path).unwrap() == content);
+        std::fs::remove_file(path).unwrap();
+    }
+    assert_eq!(
+        std::fs::metadata(dir.join("n.bin.part")).unwrap().len(),
+        kept
+    );
+}

@@ -255,6 +255,10 @@ pub struct RecvArgs {
     /// Replace existing files instead of picking "name (1).ext".
     #[arg(long)]
     pub overwrite: bool,
+    /// Do not resume: when the same sender offers a file again whose earlier transfer
+    /// broke, receive it whole under a new name instead of appending to its .part.
+    #[arg(long)]
+    pub no_resume: bool,
     /// Approve presence subscription requests from JID while running (repeatable).
     #[arg(long, value_name = "JID")]
     pub approve: Vec<Jid>,

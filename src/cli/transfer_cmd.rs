@@ -102,6 +102,8 @@ pub async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Error> {
         overwrite: args.overwrite,
         approve: args.approve.clone(),
         timeout: Duration::from_secs(global.timeout.max(1)),
+        resume: !args.no_resume,
+        registry: crate::transfer::resume::Registry::from_env(),
     };
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
     announce(global, &session.jid().to_string());

@@ -5,7 +5,7 @@
 //! chosen strongest first: SCRAM-SHA-256 (RFC 7677), SCRAM-SHA-1 (RFC 5802), then PLAIN
 //! (RFC 4616), and PLAIN only over an encrypted stream.
 
-mod scram;
+pub mod scram;
 
 pub use scram::{ScramClient, ScramHash};
 

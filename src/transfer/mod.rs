@@ -7,6 +7,7 @@ pub mod progress;
 mod pump;
 pub mod recipient;
 pub mod recv;
+pub mod resume;
 pub mod send;
 pub mod sink;
 pub mod source;
@@ -45,6 +46,10 @@ pub struct Report {
     /// Receiver: the description that came with the offer, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
+    /// A resumed transfer (XEP-0096 `<range/>`): the offset the bytes started from;
+    /// `seconds` and `bytes_per_sec` cover only what crossed this time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<u64>,
 }
 
 impl Report {

@@ -205,11 +205,12 @@ pub struct Metered<T> {
 }
 
 impl<T> Metered<T> {
-    pub fn new(inner: T, progress: Arc<dyn Progress>, hash: bool) -> Metered<T> {
+    /// `hasher`, when given, may already hold a resumed file's prefix.
+    pub fn new(inner: T, progress: Arc<dyn Progress>, hasher: Option<Md5>) -> Metered<T> {
         Metered {
             inner,
             progress,
-            md5: hash.then(Md5::new),
+            md5: hasher,
             bytes: 0,
         }
     }

@@ -45,21 +45,22 @@ pub struct Pumped {
     pub md5: Option<String>,
 }
 
-/// Copies exactly `len` bytes (fewer if `reader` ends first) on a blocking thread.
+/// Copies exactly `len` bytes (fewer if `reader` ends first) on a blocking thread,
+/// feeding them to `hasher` when given (it may already hold a resumed file's prefix).
 /// On failure returns the bytes moved before it and the error.
 pub async fn copy<R, W>(
     mut reader: R,
     mut writer: W,
     len: u64,
     progress: Arc<dyn Progress>,
-    hash: bool,
+    hasher: Option<Md5>,
 ) -> Result<(Pumped, R, W), (u64, PumpError)>
 where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
 {
     let job = tokio::task::spawn_blocking(move || {
-        let pumped = copy_blocking(&mut reader, &mut writer, len, &*progress, hash)?;
+        let pumped = copy_blocking(&mut reader, &mut writer, len, &*progress, hasher)?;
         Ok((pumped, reader, writer))
     });
     match job.await {
@@ -119,7 +120,7 @@ pub async fn copy_unless_gone<R, W>(
     writer: W,
     len: u64,
     progress: Arc<dyn Progress>,
-    hash: bool,
+    hasher: Option<Md5>,
     socket: &std::net::TcpStream,
     gone: impl std::future::Future<Output = ()>,
 ) -> Result<Pumped, (u64, PumpError)>
@@ -132,7 +133,7 @@ where
         inner: progress,
         moved: 0.into(),
     });
-    let job = copy(reader, writer, len, counting.clone(), hash);
+    let job = copy(reader, writer, len, counting.clone(), hasher);
     tokio::pin!(job);
     tokio::select! {
         done = &mut job => return done.map(|(pumped, _, _)| pumped),
@@ -158,15 +159,40 @@ where
     }
 }
 
+/// MD5 of the next `len` bytes of `reader` (a resumed file's prefix); the reader is
+/// left just past them.
+pub fn hash_prefix(reader: &mut impl Read, len: u64) -> std::io::Result<Md5> {
+    let mut hasher = Md5::new();
+    let copied = std::io::copy(&mut reader.take(len), &mut HashWriter(&mut hasher))?;
+    if copied < len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file is shorter than the part to skip",
+        ));
+    }
+    Ok(hasher)
+}
+
+struct HashWriter<'a>(&'a mut Md5);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn copy_blocking(
     reader: &mut impl Read,
     writer: &mut impl Write,
     len: u64,
     progress: &dyn Progress,
-    hash: bool,
+    mut hasher: Option<Md5>,
 ) -> Result<Pumped, (u64, PumpError)> {
     let mut buf = vec![0u8; BUFFER.min(len.max(1) as usize)];
-    let mut hasher = hash.then(Md5::new);
     let mut done = 0u64;
     while done < len {
         let want = (len - done).min(buf.len() as u64) as usize;
@@ -205,7 +231,7 @@ mod tests {
             &mut out,
             data.len() as u64 - 1,
             &super::super::progress::Silent,
-            true,
+            Some(Md5::new()),
         )
         .unwrap();
         assert_eq!(p.bytes, data.len() as u64 - 1);
@@ -216,7 +242,7 @@ mod tests {
             &mut Vec::new(),
             100,
             &super::super::progress::Silent,
-            false,
+            None,
         )
         .unwrap();
         assert_eq!((short.bytes, short.md5), (10, None));

@@ -5,11 +5,16 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
 
 use super::progress::{Metered, Progress};
 use super::pump::{self, PumpError};
-use super::sink::{discard_if_empty, finish_target, open_target, Destination, Output};
+use super::resume::{Partial, Registry};
+use super::sink::{
+    discard_if_empty, finish_target, open_target, reopen_part, sanitize_file_name, Destination,
+    Output, Target,
+};
 use super::{Report, TransferError};
 use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
@@ -37,6 +42,11 @@ pub struct RecvOptions {
     pub approve: Vec<Jid>,
     /// How long each protocol step may take.
     pub timeout: Duration,
+    /// Resume a broken transfer from its `.part` when the sender offers the same file
+    /// again (`--no-resume` turns it off).
+    pub resume: bool,
+    /// Where resumable `.part` files are registered.
+    pub registry: Registry,
 }
 
 /// Stream methods this receiver can use, best first.
@@ -277,6 +287,23 @@ fn decline_reason(
     }
 }
 
+/// What the bytestream must deliver: `len` bytes (the whole file, or the rest of a
+/// resumed one), hashed on top of `hasher` when the offer carried an MD5.
+struct Expect {
+    len: u64,
+    hasher: Option<Md5>,
+}
+
+/// The opened destination of one offer.
+struct Opened {
+    target: Target,
+    output: Output,
+    /// Bytes already there (a resumed `.part`); 0 for a fresh file.
+    offset: u64,
+    /// MD5 of those bytes, when the offer has a hash to check.
+    hasher: Option<Md5>,
+}
+
 /// Accepts the offer and receives the file.
 async fn receive(
     session: &Session,
@@ -287,7 +314,7 @@ async fn receive(
     options: &RecvOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<Report, TransferError> {
-    let (target, output) = match open_target(&options.destination, &offer.name, options.overwrite) {
+    let opened = match open_destination(from, offer, options).await {
         Ok(opened) => opened,
         Err(e) => {
             let error = StanzaError::new(ErrorType::Cancel, "internal-server-error")
@@ -296,16 +323,31 @@ async fn receive(
             return Err(e);
         }
     };
+    let Opened {
+        target,
+        output,
+        offset,
+        hasher,
+    } = opened;
     // Route the bytestreams before accepting, so their first stanza cannot slip past.
     // The IBB route also catches the fallback after a failed S5B attempt.
     let mut ibb = IbbReceiver::listen(session, from.as_jid(), &offer.sid);
     let mut s5b =
         (method == StreamMethod::Socks5).then(|| S5bTarget::listen(session, from, &offer.sid));
+    let answer = match offset {
+        0 => si::answer_element(method),
+        _ => si::answer_with_offset(method, offset),
+    };
     session
-        .send(stanza::iq_result(request).child(si::answer_element(method)))
+        .send(stanza::iq_result(request).child(answer))
         .await?;
     let started = Instant::now();
     progress.start(&offer.name, offer.size, method.short_name());
+    progress.advance(offset);
+    let expect = Expect {
+        len: offer.size - offset,
+        hasher,
+    };
     let outcome = match s5b.as_mut() {
         Some(s5b) => {
             receive_s5b_or_fallback(
@@ -314,17 +356,17 @@ async fn receive(
                 s5b,
                 &mut ibb,
                 &output,
-                offer,
+                &expect,
                 options.timeout,
                 &progress,
             )
             .await
         }
-        None => receive_ibb(&mut ibb, &output, offer, options.timeout, &progress).await,
+        None => receive_ibb(&mut ibb, &output, &expect, options.timeout, &progress).await,
     };
     progress.finish(outcome.is_ok());
     if outcome.is_err() {
-        discard_if_empty(&target);
+        discard_if_empty(&target, &options.registry);
     }
     let Received {
         bytes,
@@ -332,10 +374,10 @@ async fn receive(
         method: used,
         md5,
     } = outcome?;
-    let verdict = match verify(offer, bytes, md5.as_deref()) {
-        Ok(()) => finish_target(target),
+    let verdict = match verify(offer, offset + bytes, md5.as_deref()) {
+        Ok(()) => finish_target(target, &options.registry),
         Err(e) => {
-            discard_if_empty(&target);
+            discard_if_empty(&target, &options.registry);
             Err(e)
         }
     };
@@ -356,7 +398,7 @@ async fn receive(
     let (seconds, bytes_per_sec) = Report::timing(bytes, started.elapsed());
     Ok(Report {
         name: offer.name.clone(),
-        size: bytes,
+        size: offset + bytes,
         method: used.short_name(),
         seconds,
         bytes_per_sec,
@@ -365,7 +407,99 @@ async fn receive(
         path: Some(path),
         from: Some(from.to_string()),
         desc: offer.desc.clone(),
+        resumed_from: (offset > 0).then_some(offset),
     })
+}
+
+/// A `.part` to resume (XEP-0096 §3) when the sender can send a range and left one
+/// here for the same file, else a fresh destination (registered, so that a broken
+/// transfer can be resumed later).
+async fn open_destination(
+    from: &FullJid,
+    offer: &FileOffer,
+    options: &RecvOptions,
+) -> Result<Opened, TransferError> {
+    if let Some(opened) = resume_partial(from, offer, options).await {
+        return Ok(opened);
+    }
+    let (target, output) = open_target(&options.destination, &offer.name, options.overwrite)?;
+    if let (Target::Part(part), Some(md5)) = (&target, &offer.md5) {
+        options.registry.record(Partial {
+            part: absolute(&part.part),
+            target: absolute(&part.target),
+            from: from.bare().to_string(),
+            name: offer.name.clone(),
+            size: offer.size,
+            md5: md5.clone(),
+        });
+    }
+    let hasher = offer.md5.is_some().then(Md5::new);
+    Ok(Opened {
+        target,
+        output,
+        offset: 0,
+        hasher,
+    })
+}
+
+async fn resume_partial(
+    from: &FullJid,
+    offer: &FileOffer,
+    options: &RecvOptions,
+) -> Option<Opened> {
+    let md5 = offer
+        .md5
+        .as_deref()
+        .filter(|_| offer.ranged && options.resume)?;
+    let wanted: Box<dyn Fn(&std::path::Path) -> bool + Send> = match &options.destination {
+        Destination::Dir(dir) => {
+            let dir = absolute(dir);
+            Box::new(move |t| t.parent() == Some(dir.as_path()))
+        }
+        Destination::Path(path) => {
+            let path = absolute(path);
+            Box::new(move |t| t == path)
+        }
+        Destination::Stdout => return None,
+    };
+    let from_bare = from.bare().to_string();
+    let partial = options
+        .registry
+        .find(&*wanted, &from_bare, &offer.name, offer.size, md5)?;
+    let base_name = match &options.destination {
+        Destination::Dir(_) => Some(sanitize_file_name(&offer.name)),
+        _ => None,
+    };
+    let reopened = tokio::task::spawn_blocking({
+        let partial = partial.clone();
+        let overwrite = options.overwrite;
+        move || reopen_part(&partial, overwrite, base_name)
+    })
+    .await;
+    match reopened {
+        Ok(Ok((target, output, offset, hasher))) => {
+            tracing::info!(
+                "resuming {} from byte {offset} of {}",
+                crate::text::printable(&partial.part.display().to_string()),
+                offer.size
+            );
+            Some(Opened {
+                target,
+                output,
+                offset,
+                hasher: Some(hasher),
+            })
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("cannot resume {}: {e}", partial.part.display());
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 /// What a bytestream delivered.
@@ -388,7 +522,7 @@ async fn receive_s5b_or_fallback(
     target: &mut S5bTarget,
     ibb: &mut IbbReceiver,
     output: &Output,
-    offer: &FileOffer,
+    expect: &Expect,
     timeout: Duration,
     progress: &Arc<dyn Progress>,
 ) -> Result<Received, TransferError> {
@@ -397,7 +531,7 @@ async fn receive_s5b_or_fallback(
             Ok((socket, host)) => {
                 tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
                 let gone = crate::bytestream::peer_gone(session, from.as_jid());
-                return receive_from_socket(socket, output, offer, timeout, gone, progress).await;
+                return receive_from_socket(socket, output, expect, timeout, gone, progress).await;
             }
             Err(e) => e,
         },
@@ -405,12 +539,12 @@ async fn receive_s5b_or_fallback(
             opened?;
             tracing::warn!("the sender skipped SOCKS5 and opened an in-band bytestream");
             progress.switch_method(StreamMethod::Ibb.short_name());
-            return receive_ibb_data(ibb, output, offer, timeout, progress).await;
+            return receive_ibb_data(ibb, output, expect, timeout, progress).await;
         }
     };
     tracing::warn!("SOCKS5 bytestream failed ({s5b_error}); waiting for an in-band fallback");
     progress.switch_method(StreamMethod::Ibb.short_name());
-    match receive_ibb(ibb, output, offer, FALLBACK_WAIT.min(timeout), progress).await {
+    match receive_ibb(ibb, output, expect, FALLBACK_WAIT.min(timeout), progress).await {
         Ok(received) => Ok(received),
         Err(ibb_error) => Err(TransferError::FallbackFailed {
             s5b: s5b_error,
@@ -425,14 +559,14 @@ async fn receive_s5b_or_fallback(
 async fn receive_from_socket(
     socket: tokio::net::TcpStream,
     output: &Output,
-    offer: &FileOffer,
+    expect: &Expect,
     stall: Duration,
     gone: impl std::future::Future<Output = ()>,
     progress: &Arc<dyn Progress>,
 ) -> Result<Received, TransferError> {
     let broken = |sent, source| TransferError::StreamBroken {
         sent,
-        size: offer.size,
+        size: expect.len,
         source,
     };
     let (socket, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
@@ -440,9 +574,9 @@ async fn receive_from_socket(
     let pumped = pump::copy_unless_gone(
         socket,
         writer,
-        offer.size,
+        expect.len,
         progress.clone(),
-        offer.md5.is_some(),
+        expect.hasher.clone(),
         &handle,
         gone,
     )
@@ -451,13 +585,13 @@ async fn receive_from_socket(
         PumpError::Write(e) => output.sink_error(e),
         e if e.is_stall() => TransferError::Stalled {
             sent,
-            size: offer.size,
+            size: expect.len,
             after: stall,
         },
         PumpError::Read(e) => broken(sent, e),
         PumpError::PeerGone => TransferError::PeerGone {
             sent,
-            size: offer.size,
+            size: expect.len,
         },
     })?;
     Ok(Received {
@@ -472,26 +606,26 @@ async fn receive_from_socket(
 async fn receive_ibb(
     ibb: &mut IbbReceiver,
     output: &Output,
-    offer: &FileOffer,
+    expect: &Expect,
     timeout: Duration,
     progress: &Arc<dyn Progress>,
 ) -> Result<Received, TransferError> {
     ibb.accept_open(timeout).await?;
-    receive_ibb_data(ibb, output, offer, timeout, progress).await
+    receive_ibb_data(ibb, output, expect, timeout, progress).await
 }
 
 async fn receive_ibb_data(
     ibb: &mut IbbReceiver,
     output: &Output,
-    offer: &FileOffer,
+    expect: &Expect,
     timeout: Duration,
     progress: &Arc<dyn Progress>,
 ) -> Result<Received, TransferError> {
     let writer = output
         .async_writer()
         .map_err(|e| TransferError::Ibb(IbbError::Write(e)))?;
-    let mut writer = Metered::new(writer, progress.clone(), offer.md5.is_some());
-    let (bytes, close) = match ibb.receive(&mut writer, offer.size, timeout).await {
+    let mut writer = Metered::new(writer, progress.clone(), expect.hasher.clone());
+    let (bytes, close) = match ibb.receive(&mut writer, expect.len, timeout).await {
         Ok(received) => received,
         Err(e) => {
             // Keep what did arrive in the .part: it is the user's, to inspect or resume.

@@ -75,19 +75,21 @@ pub async fn send_file(
         date: source.modified.map(si::xep0082_datetime),
         desc: options.desc.clone(),
         methods: options.methods.clone(),
+        ranged: true,
     };
     announce_presence_to(session, to).await?;
     tracing::debug!("offering {} ({} bytes) to {to}", source.name, source.size);
-    let chosen = offer_file(session, to, &offer, options.offer_timeout).await?;
-    tracing::debug!("offer accepted: {to} chose {:?}", chosen);
+    let (chosen, span) = offer_file(session, to, &offer, options.offer_timeout).await?;
+    tracing::debug!("offer accepted: {to} chose {chosen:?}, {span:?}");
     let started = Instant::now();
     progress.start(&source.name, source.size, chosen[0].short_name());
+    progress.advance(span.offset);
     let result = send_over(
         session,
         to,
         &offer,
         &chosen,
-        source,
+        (source, span),
         options,
         progress.clone(),
     )
@@ -95,8 +97,9 @@ pub async fn send_file(
     progress.finish(result.is_ok());
     let method = result?;
     tracing::debug!("transfer complete over {}", method.short_name());
-    let (seconds, bytes_per_sec) = Report::timing(source.size, started.elapsed());
+    let (seconds, bytes_per_sec) = Report::timing(span.len, started.elapsed());
     Ok(Report {
+        resumed_from: (span.offset > 0).then_some(span.offset),
         name: source.name.clone(),
         size: source.size,
         method: method.short_name(),
@@ -119,21 +122,43 @@ async fn announce_presence_to(session: &Session, to: &FullJid) -> Result<(), Tra
     Ok(session.send(presence).await?)
 }
 
-/// XEP-0095 §3.2: sends the offer and returns the chosen method(s), mapping each kind
-/// of refusal (§4.2) to its own error.
+/// The part of the file to send: all of it, or what a resuming receiver asked for.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    offset: u64,
+    len: u64,
+}
+
+/// XEP-0095 §3.2: sends the offer and returns the chosen method(s) and the part of the
+/// file asked for (XEP-0096 §3 `<range/>`), mapping each kind of refusal (§4.2) to its
+/// own error.
 async fn offer_file(
     session: &Session,
     to: &FullJid,
     offer: &FileOffer,
     timeout: Duration,
-) -> Result<Vec<StreamMethod>, TransferError> {
+) -> Result<(Vec<StreamMethod>, Span), TransferError> {
     let request = stanza::iq("set", Some(&to.to_string()), offer.to_element());
     match session.iq_timeout(request, timeout).await {
         Ok(answer) => {
             let si = answer
                 .get_child("si", SI_NS)
                 .ok_or(TransferError::BadAnswer(si::SiError::BadAnswer))?;
-            si::parse_answer(si, &offer.methods).map_err(TransferError::BadAnswer)
+            let methods = si::parse_answer(si, &offer.methods).map_err(TransferError::BadAnswer)?;
+            let range = si::parse_range(si).map_err(TransferError::BadAnswer)?;
+            let span = match range {
+                None => Span {
+                    offset: 0,
+                    len: offer.size,
+                },
+                Some(range) => Span {
+                    offset: range.offset,
+                    len: range.span(offer.size).ok_or(TransferError::BadAnswer(
+                        si::SiError::Malformed("the requested range is outside the file"),
+                    ))?,
+                },
+            };
+            Ok((methods, span))
         }
         Err(IqError::Stanza(e)) => Err(refusal(session, to, offer, e).await),
         Err(IqError::Timeout(t)) => Err(TransferError::OfferTimeout(t)),
@@ -183,16 +208,15 @@ async fn send_over(
     to: &FullJid,
     offer: &FileOffer,
     chosen: &[StreamMethod],
-    source: &Source,
+    what: (&Source, Span),
     options: &SendOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<StreamMethod, TransferError> {
     if chosen[0] == StreamMethod::Ibb {
-        send_ibb(session, to, &offer.sid, source, options, progress).await?;
+        send_ibb(session, to, &offer.sid, what, options, progress).await?;
         return Ok(StreamMethod::Ibb);
     }
-    let s5b_error = match send_s5b(session, to, &offer.sid, source, options, progress.clone()).await
-    {
+    let s5b_error = match send_s5b(session, to, &offer.sid, what, options, progress.clone()).await {
         Ok(()) => return Ok(StreamMethod::Socks5),
         Err(SendS5bError::Negotiation(e)) => e,
         Err(SendS5bError::Transfer(e)) => return Err(e),
@@ -202,7 +226,7 @@ async fn send_over(
     }
     tracing::warn!("SOCKS5 bytestream failed ({s5b_error}); falling back to in-band bytestream");
     progress.switch_method(StreamMethod::Ibb.short_name());
-    match send_ibb(session, to, &offer.sid, source, options, progress).await {
+    match send_ibb(session, to, &offer.sid, what, options, progress).await {
         Ok(()) => Ok(StreamMethod::Ibb),
         Err(ibb) => Err(TransferError::FallbackFailed {
             s5b: s5b_error,
@@ -222,7 +246,7 @@ async fn send_s5b(
     session: &Session,
     to: &FullJid,
     sid: &str,
-    source: &Source,
+    what: (&Source, Span),
     options: &SendOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<(), SendS5bError> {
@@ -238,48 +262,48 @@ async fn send_s5b(
         .await
         .map_err(SendS5bError::Negotiation)?;
     tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
-    send_over_socket(session, to, socket, source, options.timeout, progress)
+    send_over_socket(session, to, socket, what, options.timeout, progress)
         .await
         .map_err(SendS5bError::Transfer)
 }
 
-/// The S5B data phase as sender: the file into the socket, hashing what is actually
-/// sent when the offer carried a hash (the file may change after it was hashed), with
-/// `stall` as the deadline for any write and the receiver's presence watched.
+/// The S5B data phase as sender: the file (from the span's offset) into the socket,
+/// hashing what is actually sent, plus a skipped prefix, when the offer carried a hash
+/// (the file may change after it was hashed), with `stall` as the deadline for any
+/// write and the receiver's presence watched.
 async fn send_over_socket(
     session: &Session,
     to: &FullJid,
     socket: tokio::net::TcpStream,
-    source: &Source,
+    (source, span): (&Source, Span),
     stall: Duration,
     progress: Arc<dyn Progress>,
 ) -> Result<(), TransferError> {
-    let file = open_source(source).await?.into_std().await;
+    let (file, hasher) = open_at(source, span.offset, source.md5.is_some()).await?;
     let broken = |sent, e| TransferError::StreamBroken {
         sent,
-        size: source.size,
+        size: span.len,
         source: e,
     };
     let (blocking, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
     let gone = crate::bytestream::peer_gone(session, to.as_jid());
-    let hash = source.md5.is_some();
-    let pumped = pump::copy_unless_gone(file, blocking, source.size, progress, hash, &handle, gone)
+    let pumped = pump::copy_unless_gone(file, blocking, span.len, progress, hasher, &handle, gone)
         .await
         .map_err(|(sent, e)| match e {
             PumpError::Read(e) => source_error(source, e),
             e if e.is_stall() => TransferError::Stalled {
                 sent,
-                size: source.size,
+                size: span.len,
                 after: stall,
             },
             PumpError::Write(e) => broken(sent, e),
             PumpError::PeerGone => TransferError::PeerGone {
                 sent,
-                size: source.size,
+                size: span.len,
             },
         })?;
     let sent = pumped.bytes;
-    if sent < source.size {
+    if sent < span.len {
         let e = std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             "the file shrank while being sent",
@@ -330,15 +354,15 @@ async fn send_ibb(
     session: &Session,
     to: &FullJid,
     sid: &str,
-    source: &Source,
+    (source, span): (&Source, Span),
     options: &SendOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<(), TransferError> {
-    let file = open_source(source).await?;
+    let (file, _) = open_at(source, span.offset, false).await?;
     let mut reader = Metered::new(
-        tokio::io::BufReader::with_capacity(256 * 1024, file),
+        tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::from_std(file)),
         progress,
-        false,
+        None,
     );
     let mut ibb = IbbSender::open(
         session,
@@ -348,7 +372,7 @@ async fn send_ibb(
         options.timeout,
     )
     .await?;
-    match ibb.send(&mut reader, source.size, options.window).await {
+    match ibb.send(&mut reader, span.len, options.window).await {
         Ok(_) => Ok(ibb.close().await?),
         Err(e) => {
             ibb.abort().await;
@@ -357,8 +381,25 @@ async fn send_ibb(
     }
 }
 
-async fn open_source(source: &Source) -> Result<tokio::fs::File, TransferError> {
-    tokio::fs::File::open(&source.path)
-        .await
-        .map_err(|e| source_error(source, e))
+/// Opens the file positioned at `offset`: by reading the skipped prefix into an MD5
+/// when `hash` (the sender's own check covers the whole file), by seeking otherwise.
+async fn open_at(
+    source: &Source,
+    offset: u64,
+    hash: bool,
+) -> Result<(std::fs::File, Option<md5::Md5>), TransferError> {
+    let path = source.path.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::File::open(&path)?;
+        if hash {
+            let hasher = pump::hash_prefix(&mut file, offset)?;
+            return Ok((file, Some(hasher)));
+        }
+        file.seek(SeekFrom::Start(offset))?;
+        Ok((file, None))
+    })
+    .await
+    .map_err(|e| source_error(source, std::io::Error::other(e.to_string())))?;
+    opened.map_err(|e| source_error(source, e))
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncWrite, BufWriter};
 
+use super::resume::{Partial, Registry};
 use super::TransferError;
 
 /// Where `xft recv` puts files.
@@ -326,23 +327,63 @@ pub(crate) fn open_target(
 }
 
 /// After a failed transfer: a `.part` that holds no byte is removed (there is nothing
-/// to keep or resume); one with data stays for the user to inspect.
-pub(crate) fn discard_if_empty(target: &Target) {
+/// to keep or resume); one with data stays for the user to inspect or resume.
+pub(crate) fn discard_if_empty(target: &Target, registry: &Registry) {
     if let Target::Part(part) = target {
         let empty =
             std::fs::symlink_metadata(&part.part).is_ok_and(|m| m.is_file() && m.len() == 0);
         if empty {
             let _ = std::fs::remove_file(&part.part);
+            registry.forget(&absolute(&part.part));
         }
     }
 }
 
-pub(crate) fn finish_target(target: Target) -> Result<String, TransferError> {
+/// Reopens a registered `.part` for appending (never through a symlink), and hashes
+/// what it holds. Returns the target, the output, the bytes already there and their MD5.
+pub(crate) fn reopen_part(
+    partial: &Partial,
+    overwrite: bool,
+    base_name: Option<String>,
+) -> std::io::Result<(Target, Output, u64, md5::Md5)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&partial.part)?;
+    let len = reader.metadata()?.len();
+    let hasher = super::pump::hash_prefix(&mut reader, len)?;
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&partial.part)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() != len {
+        return Err(std::io::Error::other(
+            "the .part changed while being reopened",
+        ));
+    }
+    let shown = partial.part.display().to_string();
+    let part = PartFile {
+        part: partial.part.clone(),
+        target: partial.target.clone(),
+        overwrite,
+        base_name,
+    };
+    Ok((Target::Part(part), Output::File(file, shown), len, hasher))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+pub(crate) fn finish_target(target: Target, registry: &Registry) -> Result<String, TransferError> {
     match target {
         Target::Stdout => Ok("-".into()),
         Target::Special(path) => Ok(path.display().to_string()),
         Target::Part(part) => {
             let shown = part.part.display().to_string();
+            registry.forget(&absolute(&part.part));
             part.finish()
                 .map(|p| p.display().to_string())
                 .map_err(|source| TransferError::Sink {

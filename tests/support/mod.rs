@@ -199,6 +199,7 @@ impl Prosody {
             .env_remove("XFT_CONFIG")
             .env_remove("XFT_LOG")
             .env("XDG_CONFIG_HOME", self.dir.join("no-config"))
+            .env("XDG_STATE_HOME", self.dir.join("state"))
             .stdin(Stdio::null());
         cmd
     }
@@ -427,6 +428,17 @@ impl Receiver {
         self.child.id()
     }
 
+    /// The largest `bytes` of the progress events so far.
+    pub fn progress_bytes(&self) -> u64 {
+        let text = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event"] == "progress")
+            .filter_map(|v| v["bytes"].as_u64())
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn kill(mut self) -> Finished {
         let _ = self.child.kill();
         self.finish(Duration::from_secs(5))
@@ -516,6 +528,7 @@ pub async fn offer_to(
         date: None,
         desc: None,
         methods: methods.to_vec(),
+        ranged: false,
     };
     let answer = peer
         .iq(xft::stanza::iq(

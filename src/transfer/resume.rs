@@ -1,0 +1,233 @@
+//! Resuming a broken receive (XEP-0096 §3, `<range/>`).
+//!
+//! When a transfer breaks, the receiver keeps `NAME.part`. If the same sender (bare
+//! JID) later offers a file with the same name, size and MD5, and says it can send a
+//! range (an empty `<range/>` in its offer), the receiver asks for the file from the
+//! end of the `.part` on, appends, and verifies the MD5 over the whole file.
+//!
+//! What a `.part` belongs to is kept in a small registry file in the user's state
+//! directory (`$XDG_STATE_HOME/xft/partials.json`), not next to the download: the
+//! directory stays clean, and a `.part` nobody registered (or one swapped for a
+//! symlink) is never appended to. Offsets are u64 throughout: resume must work past
+//! 2 GiB and 4 GiB.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One resumable `.part`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partial {
+    /// The `.part` file (absolute).
+    pub part: PathBuf,
+    /// Where it goes once whole (absolute).
+    pub target: PathBuf,
+    /// The sender's bare JID.
+    pub from: String,
+    /// The name as offered (before sanitising).
+    pub name: String,
+    pub size: u64,
+    /// Lowercase hex MD5 of the whole file, from the offer.
+    pub md5: String,
+}
+
+/// Registry entries kept; the oldest go first.
+const MAX_ENTRIES: usize = 256;
+/// A registry file larger than this is ignored (and rewritten) rather than read.
+const MAX_FILE: u64 = 1 << 20;
+
+/// The registry of resumable `.part` files.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    file: Option<PathBuf>,
+}
+
+impl Registry {
+    /// `$XDG_STATE_HOME/xft/partials.json`, or `~/.local/state/xft/partials.json`;
+    /// without either variable, resuming is off.
+    pub fn from_env() -> Registry {
+        let base = std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|h| PathBuf::from(h).join(".local/state"))
+            });
+        Registry {
+            file: base.map(|b| b.join("xft").join("partials.json")),
+        }
+    }
+
+    /// A registry in exactly this file (tests).
+    pub fn at(file: PathBuf) -> Registry {
+        Registry { file: Some(file) }
+    }
+
+    /// Remembers `partial` (replacing an entry for the same `.part`).
+    pub fn record(&self, partial: Partial) {
+        self.update(|entries| {
+            entries.retain(|e| e.part != partial.part);
+            entries.push(partial);
+            let excess = entries.len().saturating_sub(MAX_ENTRIES);
+            entries.drain(..excess);
+        });
+    }
+
+    /// Forgets the entry of `part` (finished, or removed).
+    pub fn forget(&self, part: &Path) {
+        self.update(|entries| entries.retain(|e| e.part != part));
+    }
+
+    /// The newest registered `.part` for this offer whose target `wanted` accepts, if it
+    /// still exists as a regular file holding some but not all of the bytes.
+    pub fn find(
+        &self,
+        wanted: &dyn Fn(&Path) -> bool,
+        from: &str,
+        name: &str,
+        size: u64,
+        md5: &str,
+    ) -> Option<Partial> {
+        let entries = self.load();
+        entries.into_iter().rev().find(|e| {
+            wanted(&e.target)
+                && e.from == from
+                && e.name == name
+                && e.size == size
+                && e.md5 == md5
+                && partial_len(&e.part).is_some_and(|len| len > 0 && len < size)
+        })
+    }
+
+    fn load(&self) -> Vec<Partial> {
+        let Some(file) = &self.file else {
+            return Vec::new();
+        };
+        let too_big = std::fs::metadata(file).is_ok_and(|m| m.len() > MAX_FILE);
+        if too_big {
+            return Vec::new();
+        }
+        std::fs::read(file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Read-modify-write under a lock file, so concurrent `xft recv`s lose no entry;
+    /// the new file replaces the old one by rename. Failures only lose resumability.
+    fn update(&self, change: impl FnOnce(&mut Vec<Partial>)) {
+        let Some(file) = &self.file else { return };
+        let Some(dir) = file.parent() else { return };
+        if create_private_dir(dir).is_err() {
+            return;
+        }
+        let Ok(lock) = std::fs::File::create(dir.join("partials.lock")) else {
+            return;
+        };
+        if lock.lock().is_err() {
+            return;
+        }
+        let mut entries = self.load();
+        change(&mut entries);
+        let Ok(text) = serde_json::to_vec_pretty(&entries) else {
+            return;
+        };
+        let temp = dir.join("partials.json.new");
+        let written = std::fs::File::create(&temp)
+            .and_then(|mut f| f.write_all(&text))
+            .and_then(|()| std::fs::rename(&temp, file));
+        if let Err(e) = written {
+            tracing::debug!("cannot update {}: {e}", file.display());
+        }
+    }
+}
+
+/// The length of `part` if it is a regular file (a symlink does not count).
+pub fn partial_len(part: &Path) -> Option<u64> {
+    std::fs::symlink_metadata(part)
+        .ok()
+        .filter(|m| m.file_type().is_file())
+        .map(|m| m.len())
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(dir: &Path, n: u64) -> Partial {
+        Partial {
+            part: dir.join(format!("f{n}.part")),
+            target: dir.join(format!("f{n}")),
+            from: "alice@example.org".into(),
+            name: format!("f{n}"),
+            size: 100,
+            md5: "00112233445566778899aabbccddeeff".into(),
+        }
+    }
+
+    #[test]
+    fn records_finds_and_forgets() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::at(dir.path().join("state/xft/partials.json"));
+        let e = entry(dir.path(), 1);
+        registry.record(e.clone());
+        let same = |t: &Path| t == e.target;
+        let find = || registry.find(&same, &e.from, &e.name, e.size, &e.md5);
+        assert_eq!(find(), None, "no .part on disk yet");
+        std::fs::write(&e.part, b"half").unwrap();
+        assert_eq!(find(), Some(e.clone()));
+        assert_eq!(
+            registry.find(&same, "mallory@example.org", &e.name, 100, &e.md5),
+            None
+        );
+        let other_md5 = "ffffffffffffffffffffffffffffffff";
+        assert_eq!(registry.find(&same, &e.from, &e.name, 100, other_md5), None);
+        assert_eq!(
+            registry.find(&same, &e.from, &e.name, 4, &e.md5),
+            None,
+            "already whole"
+        );
+        assert_eq!(
+            registry.find(&|_| false, &e.from, &e.name, 100, &e.md5),
+            None
+        );
+        registry.forget(&e.part);
+        assert_eq!(find(), None);
+    }
+
+    #[test]
+    fn a_symlinked_part_is_not_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = Registry::at(dir.path().join("partials.json"));
+        let e = entry(dir.path(), 2);
+        std::fs::write(dir.path().join("elsewhere"), b"half").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), &e.part).unwrap();
+        registry.record(e.clone());
+        let same = |t: &Path| t == e.target;
+        assert_eq!(registry.find(&same, &e.from, &e.name, e.size, &e.md5), None);
+    }
+
+    #[test]
+    fn keeps_a_bounded_number_of_entries_and_survives_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("partials.json");
+        std::fs::write(&file, b"{not json").unwrap();
+        let registry = Registry::at(file);
+        for n in 0..(MAX_ENTRIES as u64 + 10) {
+            registry.record(entry(dir.path(), n));
+        }
+        let entries = registry.load();
+        assert_eq!(entries.len(), MAX_ENTRIES);
+        assert_eq!(entries[0], entry(dir.path(), 10), "the oldest went first");
+    }
+}
