@@ -77,8 +77,12 @@ pub fn stanzas(data: &[u8]) {
 }
 
 fn every_parser(el: &Element) {
-    if let Ok(offer) = FileOffer::from_element(el) {
+    if let Ok(mut offer) = FileOffer::from_element(el) {
         let again = FileOffer::from_element(&offer.to_element()).expect("own offer parses");
+        // xft always writes a mime-type, defaulting it.
+        offer
+            .mime_type
+            .get_or_insert_with(|| "application/octet-stream".into());
         assert_eq!(again, offer, "offer round trip");
     }
     let offered = [StreamMethod::Ibb];

@@ -19,6 +19,10 @@ pub enum XmlError {
     UnknownPrefix(String),
     #[error("peer sent bytes that are not XML markup between stanzas")]
     Junk,
+    /// RFC 6120 §11.1 (XML 1.0 §2.2): a character XML does not allow, such as a C0
+    /// control other than tab, line feed and carriage return.
+    #[error("peer sent a character that XML does not allow (U+{0:04X})")]
+    InvalidChar(u32),
     /// RFC 6120 §11.6: UTF-8 only.
     #[error("peer sent bytes that are not UTF-8")]
     Encoding,

@@ -452,6 +452,57 @@ mod tests {
         ));
     }
 
+    /// Found by the `framer` fuzz body: a vertical tab in a namespace was accepted, and
+    /// then could not be written back. XML 1.0 §2.2 does not allow it.
+    #[test]
+    fn refuses_characters_xml_does_not_allow() {
+        for bad in [
+            "<a xmlns='ur\u{b}n:x'/>",
+            "<message><body>\u{1}</body></message>",
+            "<message><body>\u{FFFF}</body></message>",
+            "<message><body>\u{FFFE}</body></message>",
+        ] {
+            let stream = format!("{HEADER}{bad}");
+            assert!(
+                matches!(
+                    frames_from_chunks(&[stream.as_bytes()]),
+                    Err(XmlError::InvalidChar(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        let fine =
+            format!("{HEADER}<message><body>tab\t cr\r lf\n \u{FFFD} \u{10FFFF}</body></message>");
+        assert_eq!(
+            stanzas(&frames_from_chunks(&[fine.as_bytes()]).unwrap()).len(),
+            1
+        );
+    }
+
+    /// Found by the `stanzas` fuzz body: `m<ime-type='x'` was taken as an attribute.
+    #[test]
+    fn refuses_names_that_are_not_xml_names() {
+        for bad in [
+            "<si m<ime-type='x'/>",
+            "<si 1a='x'/>",
+            "<a-b><c =''/></a-b>",
+        ] {
+            let stream = format!("{HEADER}{bad}");
+            assert!(
+                matches!(
+                    frames_from_chunks(&[stream.as_bytes()]),
+                    Err(XmlError::Malformed(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        let fine = format!("{HEADER}<a-b.c _x='1' xml:lang='en' data-é='2'/>");
+        assert_eq!(
+            stanzas(&frames_from_chunks(&[fine.as_bytes()]).unwrap()).len(),
+            1
+        );
+    }
+
     #[test]
     fn every_split_of_a_stream_gives_the_same_frames() {
         let stream = sample_stream();

@@ -42,6 +42,7 @@ pub struct StreamHeader {
 /// Parses the opening stream tag (bytes from `<` to `>`).
 pub fn parse_stream_header(tag: &[u8]) -> Result<StreamHeader, XmlError> {
     let text = std::str::from_utf8(tag).map_err(|_| XmlError::Encoding)?;
+    check_chars(tag)?;
     let mut reader = Reader::from_str(text);
     let start = match reader.read_event().map_err(malformed)? {
         Event::Start(s) => s,
@@ -65,6 +66,7 @@ pub fn parse_stream_header(tag: &[u8]) -> Result<StreamHeader, XmlError> {
 /// Parses one complete element, resolving prefixes against `outer` first.
 pub fn parse_fragment(bytes: &[u8], outer: &NsScope) -> Result<Element, XmlError> {
     let text = std::str::from_utf8(bytes).map_err(|_| XmlError::Encoding)?;
+    check_chars(bytes)?;
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<(Element, usize)> = Vec::new();
     let mut scope = outer.clone();
@@ -108,6 +110,27 @@ pub fn parse_fragment(bytes: &[u8], outer: &NsScope) -> Result<Element, XmlError
             Event::Eof => return Err(malformed("element ends early")),
         }
     }
+}
+
+/// XML 1.0 §2.2 `Char`, on UTF-8 that is already valid: refuses the C0 controls other
+/// than tab, LF and CR, and U+FFFE/U+FFFF (surrogates cannot occur in valid UTF-8).
+/// quick-xml passes them through, and our writer would not write them back.
+fn check_chars(bytes: &[u8]) -> Result<(), XmlError> {
+    if let Some(&b) = bytes
+        .iter()
+        .find(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return Err(XmlError::InvalidChar(u32::from(b)));
+    }
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(0xEF, &bytes[at..]) {
+        let i = at + i;
+        if let [0xBF, last @ (0xBE | 0xBF)] = bytes.get(i + 1..i + 3).unwrap_or_default() {
+            return Err(XmlError::InvalidChar(0xFFFE + u32::from(*last - 0xBE)));
+        }
+        at = i + 1;
+    }
+    Ok(())
 }
 
 /// Adds a finished element to its parent; returns it when it was the root.
@@ -172,10 +195,12 @@ fn split_attributes(
     scope: &mut NsScope,
 ) -> Result<(String, Vec<(String, String)>), XmlError> {
     let name = start.name().0.to_owned();
+    check_name(&name)?;
     let mut attrs = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(malformed)?;
         let key = attr.key.0;
+        check_name(key)?;
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(attribute_error)?
@@ -189,6 +214,24 @@ fn split_attributes(
         }
     }
     Ok((name, attrs))
+}
+
+/// XML 1.0 §2.3 `Name`, in the ASCII range (anything beyond it is accepted as a name
+/// character): quick-xml takes `m<ime` as an attribute name, which we could not write
+/// back (found by the `stanzas` fuzz body).
+fn check_name(name: &str) -> Result<(), XmlError> {
+    let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii();
+    let rest_ok = |c: char| start_ok(c) || c.is_ascii_digit() || c == '-' || c == '.';
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(start_ok) && chars.all(rest_ok);
+    if valid {
+        Ok(())
+    } else {
+        Err(XmlError::Malformed(format!(
+            "'{}' is not an XML name",
+            name.chars().take(40).collect::<String>()
+        )))
+    }
 }
 
 fn split_qname(name: &str) -> (Option<&str>, &str) {
