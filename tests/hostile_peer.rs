@@ -540,3 +540,194 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
     );
     assert!(std::fs::read(dir.join("evil.bin")).unwrap() == data);
 }
+
+/// Offers a 100-byte file over IBB, then sends the iq payloads `script` builds for the
+/// session id, one at a time. Returns the receiver's exit code and stderr, the
+/// directory, and the answer to each payload.
+fn ibb_case(
+    tag: &str,
+    script: impl FnOnce(&str) -> Vec<Element>,
+) -> (
+    Option<i32>,
+    String,
+    std::path::PathBuf,
+    Vec<Result<(), IqError>>,
+) {
+    let s = server();
+    let (mallory, bob) = (s.account("mallory"), s.account("bob"));
+    let dir = scratch_dir(tag);
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--timeout", "3", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let target = receiver
+        .jid
+        .parse::<xft::jid::Jid>()
+        .unwrap()
+        .to_full()
+        .unwrap();
+    let data = pattern(100, 35);
+    let started = std::time::Instant::now();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (answers, done) = rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &mallory).await;
+        let sid = offer(&peer, &target, 100, &md5_hex(&data)).await;
+        let mut answers = Vec::new();
+        for payload in script(&sid) {
+            let iq = stanza::iq("set", Some(&target.to_string()), payload);
+            let answer = peer.iq_timeout(iq, Duration::from_secs(10)).await;
+            answers.push(answer.map(|_| ()));
+        }
+        let done = tokio::task::spawn_blocking(move || receiver.finish(LONG))
+            .await
+            .unwrap();
+        peer.close().await;
+        (answers, done)
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{tag}: took {:?}",
+        started.elapsed()
+    );
+    (done.code, done.stderr, dir, answers)
+}
+
+fn open_with(sid: &str, block_size: &str, kind: &str) -> Element {
+    Element::new("open", IBB_NS)
+        .attr("block-size", block_size)
+        .attr("sid", sid)
+        .attr("stanza", kind)
+}
+
+fn data_block(sid: &str, seq: u16, bytes: &[u8]) -> Element {
+    Element::new("data", IBB_NS)
+        .attr("seq", seq.to_string())
+        .attr("sid", sid)
+        .text(b64(bytes))
+}
+
+#[track_caller]
+fn assert_refused(answer: &Result<(), IqError>, condition: &str) {
+    match answer {
+        Err(IqError::Stanza(e)) => assert!(e.is(condition), "wanted {condition}, got {e}"),
+        other => panic!("wanted {condition}, got {other:?}"),
+    }
+}
+
+#[test]
+fn ibb_open_with_block_size_zero() {
+    let (code, err, dir, answers) = ibb_case("bs0", |sid| vec![open_with(sid, "0", "iq")]);
+    assert_refused(&answers[0], "bad-request");
+    assert_eq!(code, Some(15), "{err}");
+    assert!(err.contains("block size '0'"), "{err}");
+    assert_eq!(list_dir(&dir), Vec::<String>::new());
+}
+
+#[test]
+fn ibb_open_with_block_size_over_65535() {
+    let (code, err, dir, answers) = ibb_case("bs70000", |sid| vec![open_with(sid, "70000", "iq")]);
+    assert_refused(&answers[0], "bad-request");
+    assert_eq!(code, Some(15), "{err}");
+    assert_eq!(list_dir(&dir), Vec::<String>::new());
+}
+
+#[test]
+fn ibb_open_with_block_size_not_a_number() {
+    let (code, err, _, answers) = ibb_case("bsabc", |sid| vec![open_with(sid, "4k", "iq")]);
+    assert_refused(&answers[0], "bad-request");
+    assert_eq!(code, Some(15), "{err}");
+}
+
+#[test]
+fn ibb_open_in_message_mode() {
+    let (code, err, dir, answers) =
+        ibb_case("msgmode", |sid| vec![open_with(sid, "4096", "message")]);
+    assert_refused(&answers[0], "not-acceptable");
+    assert_eq!(code, Some(15), "{err}");
+    assert!(err.contains("message stanzas"), "{err}");
+    assert_eq!(list_dir(&dir), Vec::<String>::new());
+}
+
+#[test]
+fn ibb_data_before_open() {
+    let data = pattern(10, 36);
+    let (code, err, dir, answers) = ibb_case("data-first", |sid| vec![data_block(sid, 0, &data)]);
+    assert_refused(&answers[0], "unexpected-request");
+    assert_eq!(code, Some(9), "{err}");
+    assert_eq!(list_dir(&dir), Vec::<String>::new());
+}
+
+#[test]
+fn ibb_close_before_any_data() {
+    let (code, err, dir, answers) = ibb_case("close-first", |sid| {
+        vec![
+            open_with(sid, "4096", "iq"),
+            Element::new("close", IBB_NS).attr("sid", sid),
+        ]
+    });
+    assert!(answers[0].is_ok());
+    assert_refused(&answers[1], "not-acceptable");
+    assert_eq!(code, Some(11), "{err}");
+    assert!(err.contains("received 0 of 100 bytes"), "{err}");
+    assert_eq!(list_dir(&dir), Vec::<String>::new(), "no byte, no .part");
+}
+
+#[test]
+fn ibb_data_for_another_session_is_item_not_found() {
+    let data = pattern(50, 37);
+    let (code, err, dir, answers) = ibb_case("other-sid", |sid| {
+        vec![
+            open_with(sid, "4096", "iq"),
+            data_block(sid, 0, &data),
+            data_block("someone-elses", 0, &data),
+        ]
+    });
+    assert!(answers[0].is_ok() && answers[1].is_ok());
+    assert_refused(&answers[2], "item-not-found");
+    // Then nothing more comes: the stall deadline ends it, keeping the 50 bytes.
+    assert_eq!(code, Some(10), "{err}");
+    assert!(err.contains("no data from the peer for 3 s"), "{err}");
+    assert_kept_part_only(&dir);
+}
+
+#[test]
+fn ibb_block_larger_than_negotiated() {
+    let data = pattern(100, 38);
+    let (code, err, dir, answers) = ibb_case("too-big-block", |sid| {
+        vec![open_with(sid, "16", "iq"), data_block(sid, 0, &data)]
+    });
+    assert!(answers[0].is_ok());
+    assert_refused(&answers[1], "bad-request");
+    assert_eq!(code, Some(15), "{err}");
+    assert!(
+        err.contains("more than the negotiated block size 16"),
+        "{err}"
+    );
+    assert_eq!(list_dir(&dir), Vec::<String>::new());
+}
+
+#[test]
+fn ibb_block_with_whitespace_wrapped_base64_is_accepted() {
+    // XEP-0047 Example 7 wraps its base64; XML whitespace is allowed (§6). The bytes
+    // are those ibb_case offers.
+    let data = pattern(100, 35);
+    let wrapped: String = b64(&data)
+        .as_bytes()
+        .chunks(20)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n  ");
+    let (code, err, dir, answers) = ibb_case("wrapped", |sid| {
+        vec![
+            open_with(sid, "4096", "iq"),
+            Element::new("data", IBB_NS)
+                .attr("seq", "0")
+                .attr("sid", sid)
+                .text(wrapped),
+            Element::new("close", IBB_NS).attr("sid", sid),
+        ]
+    });
+    assert!(answers.iter().all(|a| a.is_ok()), "{answers:?}");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read(dir.join("evil.bin")).unwrap() == data);
+}

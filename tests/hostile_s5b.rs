@@ -398,3 +398,132 @@ fn strangers_on_the_streamhost_cannot_spin_the_sender() {
         peer.close().await;
     });
 }
+
+/// What a scripted target does to `xft send --method s5b`.
+#[derive(Clone, Copy, Debug)]
+enum TargetScript {
+    /// Answers the streamhost offer naming a host that was not offered.
+    UsesUnofferedHost,
+    /// Answers the streamhost offer with an empty result.
+    EmptyAnswer,
+    /// Never answers the streamhost offer.
+    Silent,
+    /// Says it used the sender's own streamhost but never connects.
+    ClaimsDirectNeverConnects,
+    /// Answers the SI offer choosing in-band bytestreams, which was not offered.
+    ChoosesUnofferedMethod,
+    /// Answers the SI offer asking for a range beyond the end of the file.
+    RangeBeyondTheFile,
+}
+
+/// Runs `xft send --method s5b --timeout 3` against a scripted target; returns its
+/// output and how long it took.
+fn send_to_scripted_target(script: TargetScript) -> (std::process::Output, Duration) {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("mallory"));
+    let file = scratch_dir(&format!("target-{script:?}")).join("t.bin");
+    std::fs::write(&file, pattern(10_000, 28)).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.args(["send", "--method", "s5b", "--no-proxy", "--timeout", "3"])
+            .arg(&file)
+            .arg(peer.jid().to_string());
+        let started = Instant::now();
+        let child = tokio::process::Command::from(send).output();
+        let peer_side = async {
+            let offer_iq = next_si_offer(&mut incoming).await;
+            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            let answer = match script {
+                TargetScript::ChoosesUnofferedMethod => si::answer_element(StreamMethod::Ibb),
+                TargetScript::RangeBeyondTheFile => {
+                    si::answer_with_offset(StreamMethod::Socks5, offer.size + 1)
+                }
+                _ => si::answer_element(StreamMethod::Socks5),
+            };
+            let mut s5b_route = route_bytestreams(&peer, &offer.sid);
+            peer.send(stanza::iq_result(&offer_iq).child(answer))
+                .await
+                .unwrap();
+            let Ok(Some(hosts_iq)) =
+                tokio::time::timeout(Duration::from_secs(10), s5b_route.next()).await
+            else {
+                return;
+            };
+            let used = |jid: &str| {
+                Element::new("query", BYTESTREAMS_NS)
+                    .attr("sid", offer.sid.as_str())
+                    .child(Element::new("streamhost-used", BYTESTREAMS_NS).attr("jid", jid))
+            };
+            match script {
+                TargetScript::UsesUnofferedHost => peer
+                    .send(stanza::iq_result(&hosts_iq).child(used("elsewhere.example")))
+                    .await
+                    .unwrap(),
+                TargetScript::EmptyAnswer => peer.reply_result(&hosts_iq).await.unwrap(),
+                TargetScript::ClaimsDirectNeverConnects => {
+                    let from = hosts_iq.get_attr("from").unwrap().to_owned();
+                    peer.send(stanza::iq_result(&hosts_iq).child(used(&from)))
+                        .await
+                        .unwrap()
+                }
+                _ => {}
+            }
+        };
+        let (out, ()) = tokio::join!(child, peer_side);
+        let elapsed = started.elapsed();
+        peer.close().await;
+        (out.unwrap(), elapsed)
+    })
+}
+
+#[track_caller]
+fn assert_sender_fails(script: TargetScript, code: i32, message: &str) {
+    let (out, elapsed) = send_to_scripted_target(script);
+    assert_exit(&out, code);
+    assert!(
+        stderr(&out).contains(message),
+        "{script:?}: {}",
+        stderr(&out)
+    );
+    assert!(elapsed < BOUNDED, "{script:?}: took {elapsed:?}");
+}
+
+#[test]
+fn target_names_a_streamhost_that_was_not_offered() {
+    assert_sender_fails(TargetScript::UsesUnofferedHost, 15, "did not offer");
+}
+
+#[test]
+fn target_answers_the_streamhosts_with_nothing() {
+    assert_sender_fails(TargetScript::EmptyAnswer, 15, "did not offer (none)");
+}
+
+#[test]
+fn target_never_answers_the_streamhosts() {
+    assert_sender_fails(TargetScript::Silent, 10, "did not answer");
+}
+
+#[test]
+fn target_claims_the_direct_host_but_never_connects() {
+    assert_sender_fails(
+        TargetScript::ClaimsDirectNeverConnects,
+        9,
+        "never connected",
+    );
+}
+
+#[test]
+fn target_chooses_a_method_that_was_not_offered() {
+    assert_sender_fails(
+        TargetScript::ChoosesUnofferedMethod,
+        15,
+        "names no stream method",
+    );
+}
+
+#[test]
+fn target_asks_for_a_range_beyond_the_file() {
+    assert_sender_fails(TargetScript::RangeBeyondTheFile, 15, "outside the file");
+}
