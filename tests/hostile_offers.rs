@@ -143,7 +143,8 @@ macro_rules! hostile_offer {
     ($name:ident, $args:expr, $payload:expr, $answer:expr) => {
         #[test]
         fn $name() {
-            survives(stringify!($name), $args, &$payload, $answer);
+            let payload: String = $payload.into();
+            survives(stringify!($name), $args, &payload, $answer);
         }
     };
 }
@@ -256,7 +257,7 @@ hostile_offer!(
 hostile_offer!(
     not_an_offer_at_all,
     ANY,
-    "<query xmlns='jabber:iq:version'/>".to_owned(),
+    "<query xmlns='jabber:iq:version'/>",
     Answer::Error("service-unavailable")
 );
 
