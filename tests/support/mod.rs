@@ -28,7 +28,7 @@ pub struct Prosody {
     pub ca_pem: PathBuf,
     config: PathBuf,
     accounts: AtomicU32,
-    _child: Child,
+    child: Child,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +62,17 @@ fn free_port() -> u16 {
 }
 
 impl Prosody {
+    /// A server of the caller's own, for tests that kill it.
+    pub fn start_private() -> Prosody {
+        Prosody::start(false)
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     fn start(tuned: bool) -> Prosody {
         let dir = tempfile::Builder::new()
             .prefix("xft-prosody-")
@@ -93,7 +104,7 @@ impl Prosody {
             ca_pem,
             config,
             accounts: AtomicU32::new(0),
-            _child: child,
+            child,
         };
         server.wait_until_listening();
         server
