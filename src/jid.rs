@@ -22,6 +22,10 @@ pub enum JidError {
     TooLong(String),
     #[error("'{0}' is not a JID: it contains characters a JID may not hold")]
     Prohibited(String),
+    /// RFC 7622 §3.2: a domain of DNS labels, none empty (only one final dot is
+    /// dropped). Found by the `stanzas` fuzz body: "a.." became "a.", then "a".
+    #[error("'{0}' is not a JID: the domain has an empty label")]
+    EmptyLabel(String),
 }
 
 /// A JID, bare (`user@example.org`) or full (`user@example.org/laptop`).
@@ -54,6 +58,9 @@ impl Jid {
             None => None,
         };
         let domain = stringprep::nameprep(domain).map_err(|_| err(JidError::Prohibited))?;
+        if domain.split('.').any(str::is_empty) {
+            return Err(err(JidError::EmptyLabel));
+        }
         let resource = match resource {
             Some("") => return Err(err(JidError::EmptyResource)),
             Some(r) => Some(stringprep::resourceprep(r).map_err(|_| err(JidError::Prohibited))?),
@@ -197,6 +204,13 @@ mod tests {
         for bad in ["", "@a", "a@", "a@b/", "a b@c", "x@a/b\u{0}"] {
             assert!(Jid::parse(bad).is_err(), "{bad:?}");
         }
+        for bad in ["24.24.24..", "a@.example", "a..b", "a@b..c/r", "."] {
+            assert!(Jid::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Jid::parse("example.org.").unwrap().to_string(),
+            "example.org"
+        );
         assert!(matches!(
             Jid::parse(&format!("{}@x", "a".repeat(1024))),
             Err(JidError::TooLong(_))

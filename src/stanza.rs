@@ -153,6 +153,15 @@ pub fn iq(kind: &str, to: Option<&str>, payload: Element) -> Element {
 }
 
 /// The empty result that acknowledges an iq request (RFC 6120 §8.2.3).
+/// Directed presence (RFC 6121 §4.6) at priority -1: the server then tells `to` when our
+/// session ends, so a peer in the middle of a transfer with us learns at once that we
+/// are gone. The negative priority keeps messages to our bare JID away from us.
+pub fn directed_presence(to: &str) -> Element {
+    Element::new("presence", CLIENT_NS)
+        .attr("to", to)
+        .child(Element::new("priority", CLIENT_NS).text("-1"))
+}
+
 pub fn iq_result(request: &Element) -> Element {
     Element::new("iq", CLIENT_NS)
         .attr("type", "result")

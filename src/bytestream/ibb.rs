@@ -12,6 +12,8 @@
 //!   first and answer with an error if it is not whole.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -87,6 +89,9 @@ pub struct IbbSender {
     block_size: usize,
     seq: u16,
     timeout: Duration,
+    /// Resolves when the receiver goes offline (it sent us directed presence), so a
+    /// vanished receiver ends the send at once instead of after `timeout`.
+    gone: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl IbbSender {
@@ -106,6 +111,7 @@ impl IbbSender {
                 .attr("sid", sid)
                 .attr("stanza", "iq");
             let peer_text = peer.to_string();
+            let gone = super::peer_gone(session, peer);
             match session
                 .iq_timeout(stanza::iq("set", Some(&peer_text), open), timeout)
                 .await
@@ -119,6 +125,7 @@ impl IbbSender {
                         block_size: size,
                         seq: 0,
                         timeout,
+                        gone: Some(Box::pin(gone)),
                     });
                 }
                 Err(IqError::Stanza(e)) if e.is("resource-constraint") => {
@@ -173,13 +180,29 @@ impl IbbSender {
             sent += n as u64;
             in_flight.push_back((seq, pending));
             if in_flight.len() >= window.max(1) {
-                await_ack(in_flight.pop_front()).await?;
+                self.ack_unless_gone(in_flight.pop_front()).await?;
             }
         }
         while let Some(front) = in_flight.pop_front() {
-            await_ack(Some(front)).await?;
+            self.ack_unless_gone(Some(front)).await?;
         }
         Ok(sent)
+    }
+
+    async fn ack_unless_gone(
+        &mut self,
+        entry: Option<(u16, PendingResult)>,
+    ) -> Result<(), IbbError> {
+        let Some(gone) = self.gone.as_mut() else {
+            return await_ack(entry).await;
+        };
+        tokio::select! {
+            acked = await_ack(entry) => acked,
+            () = gone => {
+                self.gone = None;
+                Err(IbbError::PeerGone)
+            }
+        }
     }
 
     fn data_iq(&self, seq: u16, chunk: &[u8]) -> Element {

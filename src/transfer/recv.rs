@@ -338,6 +338,10 @@ async fn receive(
         0 => si::answer_element(method),
         _ => si::answer_with_offset(method, offset),
     };
+    // Directed presence first: should we vanish, the sender hears it at once.
+    session
+        .send(stanza::directed_presence(&from.to_string()))
+        .await?;
     session
         .send(stanza::iq_result(request).child(answer))
         .await?;

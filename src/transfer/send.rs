@@ -116,10 +116,9 @@ pub async fn send_file(
 /// Directed presence (RFC 6121 §4.6): the server then tells the recipient when our
 /// session ends, so a receiver is not left waiting for bytes from a sender that is gone.
 async fn announce_presence_to(session: &Session, to: &FullJid) -> Result<(), TransferError> {
-    let presence = crate::xml::Element::new("presence", stanza::CLIENT_NS)
-        .attr("to", to.to_string())
-        .child(crate::xml::Element::new("priority", stanza::CLIENT_NS).text("-1"));
-    Ok(session.send(presence).await?)
+    Ok(session
+        .send(stanza::directed_presence(&to.to_string()))
+        .await?)
 }
 
 /// The part of the file to send: all of it, or what a resuming receiver asked for.

@@ -219,11 +219,19 @@ fn split_attributes(
 /// XML 1.0 §2.3 `Name`, in the ASCII range (anything beyond it is accepted as a name
 /// character): quick-xml takes `m<ime` as an attribute name, which we could not write
 /// back (found by the `stanzas` fuzz body).
+/// Namespaces in XML §3 `QName` too: at most one colon, with a name on each side (the
+/// `framer` fuzz body found `<stream: .../>`, an element with an empty local name).
 fn check_name(name: &str) -> Result<(), XmlError> {
-    let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii();
+    let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii();
     let rest_ok = |c: char| start_ok(c) || c.is_ascii_digit() || c == '-' || c == '.';
-    let mut chars = name.chars();
-    let valid = chars.next().is_some_and(start_ok) && chars.all(rest_ok);
+    let ncname = |part: &str| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(start_ok) && chars.all(rest_ok)
+    };
+    let valid = match name.split_once(':') {
+        Some((prefix, local)) => ncname(prefix) && ncname(local),
+        None => ncname(name),
+    };
     if valid {
         Ok(())
     } else {
