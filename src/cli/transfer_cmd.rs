@@ -27,20 +27,44 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     if args.files.iter().filter(|f| *f == "-").count() > 1 {
         return Err(Error::Usage("stdin ('-') can be sent only once".into()));
     }
-    // Read and hash local files before logging in: a typo should not cost a login.
+    // Open every file before logging in: a typo should not cost a login. Stdin is
+    // spooled (and hashed on the way); regular files are hashed while we log in and
+    // look for the recipient (SI puts the MD5 in the offer, XEP-0096 §3).
+    let hash = !args.no_hash;
     let mut sources = Vec::new();
     for file in &args.files {
-        let (file, name, hash) = (file.clone(), args.name.clone(), !args.no_hash);
-        let prepared =
-            tokio::task::spawn_blocking(move || source::prepare(&file, name.as_deref(), hash))
-                .await
-                .map_err(|e| Error::Config(format!("internal: {e}")))?;
+        let (file, name) = (file.clone(), args.name.clone());
+        let spooled_hash = hash && file == "-";
+        let prepared = tokio::task::spawn_blocking(move || {
+            source::prepare(&file, name.as_deref(), spooled_hash)
+        })
+        .await
+        .map_err(|e| Error::Config(format!("internal: {e}")))?;
         sources.push(prepared.map_err(|e| Error::Transfer(e.into()))?);
     }
+    let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global)));
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
     let result = async {
         let wait = Duration::from_secs(args.presence_wait);
         let to = recipient::resolve(&session, &mut incoming, &args.to, wait).await?;
+        if let Some(hashing) = hashing {
+            let hashes = hashing
+                .await
+                .map_err(|e| Error::Config(format!("internal: {e}")))?;
+            for (source, md5) in sources.iter_mut().zip(hashes) {
+                if source.md5.is_none() {
+                    source.md5 = Some(md5.map_err(|e| {
+                        Error::Transfer(
+                            source::SourceError::Io {
+                                path: source.path.clone(),
+                                source: e,
+                            }
+                            .into(),
+                        )
+                    })?);
+                }
+            }
+        }
         let options = send_options(global, &args);
         let progress = make_progress(global);
         for source in &sources {
@@ -53,6 +77,38 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     drop(incoming);
     session.close().await;
     result
+}
+
+/// MD5s of the regular files among `sources`, on a blocking thread, one file after the
+/// other (a spooled stdin already has its hash: an empty result stands for it).
+fn hash_in_background(
+    sources: &[source::Source],
+    progress: Arc<dyn Progress>,
+) -> tokio::task::JoinHandle<Vec<std::io::Result<String>>> {
+    let paths: Vec<Option<std::path::PathBuf>> = sources
+        .iter()
+        .map(|s| s.md5.is_none().then(|| s.path.clone()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        paths
+            .iter()
+            .map(|path| match path {
+                Some(path) => source::md5_of(path, &*progress),
+                None => Ok(String::new()),
+            })
+            .collect()
+    })
+}
+
+/// The "hashing" bar, on a terminal only: NDJSON progress describes transfers.
+fn hash_progress(global: &GlobalArgs) -> Arc<dyn Progress> {
+    match global.progress {
+        ProgressMode::Bar if !global.quiet => Arc::new(Bar::new()),
+        ProgressMode::Auto if !global.quiet && std::io::stderr().is_terminal() => {
+            Arc::new(Bar::new())
+        }
+        _ => Arc::new(Silent),
+    }
 }
 
 fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {

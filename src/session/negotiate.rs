@@ -7,8 +7,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use std::sync::Mutex;
 
-use tokio::net::TcpStream;
-
 use super::stream::{write_element, write_str, Io, XmlReader};
 use super::{SessionError, Settings};
 use crate::jid::{FullJid, Jid};
@@ -25,6 +23,17 @@ const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
 pub struct Negotiated {
     pub reader: XmlReader<Box<dyn Io>>,
     pub jid: FullJid,
+}
+
+/// The TLS client configuration, being built on a blocking thread.
+type TlsConfigJob = tokio::task::JoinHandle<
+    Result<std::sync::Arc<rustls::ClientConfig>, transport::TransportError>,
+>;
+
+async fn joined(job: TlsConfigJob) -> Result<std::sync::Arc<rustls::ClientConfig>, SessionError> {
+    job.await
+        .map_err(|e| transport::TransportError::TlsSetup(e.to_string()))?
+        .map_err(SessionError::from)
 }
 
 /// The step of login under way, for the message when the deadline passes.
@@ -66,20 +75,26 @@ async fn login_steps(
     step.set("looking up the server");
     let endpoints =
         transport::endpoints(&domain, settings.server.as_deref(), settings.direct_tls).await?;
+    // Loading the system trust store takes milliseconds: do it while the connection
+    // and the first stream header are in flight.
+    let trust = settings.trust.clone();
+    let direct = settings.direct_tls;
+    let tls_config = tokio::task::spawn_blocking(move || tls::client_config(&trust, direct));
     step.set("connecting");
     let (tcp, endpoint) = transport::connect(&endpoints).await?;
+    let tcp = transport::QuickAck(tcp);
     tracing::debug!("connected to {}:{}", endpoint.host, endpoint.port);
     let started = std::time::Instant::now();
     let (mut reader, features) = if endpoint.direct_tls {
         step.set("the TLS handshake");
-        let config = tls::client_config(&settings.trust, true)?;
+        let config = joined(tls_config).await?;
         let stream = tls::handshake(tcp, &domain, config).await?;
         let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
         step.set("the stream header and features");
         let features = open_stream(&mut reader, &domain).await?;
         (reader, features)
     } else {
-        starttls(tcp, settings, &domain, step).await?
+        starttls(tcp, tls_config, &domain, step).await?
     };
     tracing::debug!("TLS established after {:?}", started.elapsed());
     step.set("authentication");
@@ -123,8 +138,8 @@ async fn open_stream<R: Io>(
 
 /// RFC 6120 §5.4: TLS is mandatory for xft, so a server without STARTTLS is refused.
 async fn starttls(
-    tcp: TcpStream,
-    settings: &Settings,
+    tcp: transport::QuickAck,
+    tls_config: TlsConfigJob,
     domain: &str,
     step: &Step,
 ) -> Result<(XmlReader<Box<dyn Io>>, Element), SessionError> {
@@ -140,7 +155,7 @@ async fn starttls(
     if !answer.is("proceed", TLS_NS) {
         return Err(unexpected("<proceed/> to STARTTLS", &answer));
     }
-    let config = tls::client_config(&settings.trust, false)?;
+    let config = joined(tls_config).await?;
     let tcp = plain.into_inner();
     step.set("the TLS handshake");
     let stream = tls::handshake(tcp, domain, config).await?;

@@ -190,32 +190,140 @@ fn copy_blocking(
     writer: &mut impl Write,
     len: u64,
     progress: &dyn Progress,
-    mut hasher: Option<Md5>,
+    hasher: Option<Md5>,
 ) -> Result<Pumped, (u64, PumpError)> {
-    let mut buf = vec![0u8; BUFFER.min(len.max(1) as usize)];
+    let size = BUFFER.min(len.max(1) as usize);
+    let mut buffers = match hasher {
+        Some(hasher) => match HashThread::start(hasher.clone(), size) {
+            Some(thread) => Buffers::Hashing(thread),
+            None => Buffers::Inline(vec![0u8; size], hasher),
+        },
+        None => Buffers::One(vec![0u8; size]),
+    };
     let mut done = 0u64;
     while done < len {
+        let mut buf = buffers.take();
         let want = (len - done).min(buf.len() as u64) as usize;
         let n = match reader.read(&mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                buffers.give_back(buf, 0);
+                continue;
+            }
             Err(e) => return Err((done, PumpError::Read(e))),
         };
         writer
             .write_all(&buf[..n])
             .map_err(|e| (done, PumpError::Write(e)))?;
-        if let Some(h) = hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
+        buffers.give_back(buf, n);
         done += n as u64;
         progress.advance(n as u64);
     }
     writer.flush().map_err(|e| (done, PumpError::Write(e)))?;
     Ok(Pumped {
         bytes: done,
-        md5: hasher.map(|h| hex(&h.finalize())),
+        md5: buffers.finish().map(|h| hex(&h.finalize())),
     })
+}
+
+/// The copy's buffers: one, or a few circulating through a hashing thread (or one,
+/// hashed on the copying thread, if no thread could be started).
+enum Buffers {
+    One(Vec<u8>),
+    Inline(Vec<u8>, Md5),
+    Hashing(HashThread),
+}
+
+impl Buffers {
+    fn take(&mut self) -> Vec<u8> {
+        match self {
+            Buffers::One(buf) | Buffers::Inline(buf, _) => std::mem::take(buf),
+            Buffers::Hashing(thread) => thread.take(),
+        }
+    }
+
+    /// Returns a buffer whose first `filled` bytes were copied (and are to be hashed).
+    fn give_back(&mut self, buf: Vec<u8>, filled: usize) {
+        match self {
+            Buffers::One(slot) => *slot = buf,
+            Buffers::Inline(slot, hasher) => {
+                hasher.update(&buf[..filled]);
+                *slot = buf;
+            }
+            Buffers::Hashing(thread) => thread.hand_over(buf, filled),
+        }
+    }
+
+    fn finish(self) -> Option<Md5> {
+        match self {
+            Buffers::One(_) => None,
+            Buffers::Inline(_, hasher) => Some(hasher),
+            Buffers::Hashing(thread) => thread.finish(),
+        }
+    }
+}
+
+/// Buffers in flight between the copy and the hashing thread: the copy runs ahead of
+/// the hash by at most this many minus one.
+const HASH_BUFFERS: usize = 3;
+
+/// Hashes what was copied on a thread of its own, so a verified transfer runs at the
+/// speed of the slower of copying and hashing rather than their sum (issue 12). The
+/// copy fills a buffer, writes it, hands it over and takes a free one back; the hash
+/// sees the bytes in the order they were written.
+struct HashThread {
+    full: Option<std::sync::mpsc::SyncSender<(Vec<u8>, usize)>>,
+    empty: std::sync::mpsc::Receiver<Vec<u8>>,
+    spare: Vec<u8>,
+    thread: Option<std::thread::JoinHandle<Md5>>,
+}
+
+impl HashThread {
+    fn start(mut hasher: Md5, size: usize) -> Option<HashThread> {
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(HASH_BUFFERS);
+        let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel(HASH_BUFFERS);
+        for _ in 1..HASH_BUFFERS {
+            let _ = empty_tx.send(vec![0u8; size]);
+        }
+        let thread = std::thread::Builder::new()
+            .name("xft-hash".into())
+            .spawn(move || {
+                for (buf, filled) in full_rx {
+                    hasher.update(&buf[..filled]);
+                    if empty_tx.send(buf).is_err() {
+                        break;
+                    }
+                }
+                hasher
+            })
+            .ok()?;
+        Some(HashThread {
+            full: Some(full_tx),
+            empty: empty_rx,
+            spare: vec![0u8; size],
+            thread: Some(thread),
+        })
+    }
+
+    fn take(&mut self) -> Vec<u8> {
+        if !self.spare.is_empty() {
+            return std::mem::take(&mut self.spare);
+        }
+        self.empty.recv().unwrap_or_default()
+    }
+
+    fn hand_over(&mut self, buf: Vec<u8>, filled: usize) {
+        if let Some(full) = &self.full {
+            let _ = full.send((buf, filled));
+        }
+    }
+
+    /// The hash of everything handed over; `None` if the thread could not run.
+    fn finish(mut self) -> Option<Md5> {
+        drop(self.full.take());
+        self.thread.take()?.join().ok()
+    }
 }
 
 #[cfg(test)]

@@ -121,6 +121,37 @@ fn hash_copy(
     Ok((total, hasher.map(|h| hex(&h.finalize()))))
 }
 
+/// The MD5 of the file at `path`, reading it once with `progress` reporting (blocking).
+/// xft send runs it while it logs in and looks for the recipient.
+pub fn md5_of(path: &Path, progress: &dyn super::progress::Progress) -> std::io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    progress.start(&file_name(path), size, "md5");
+    let mut counted = Counted {
+        inner: file,
+        progress,
+    };
+    let result = hash_copy(&mut counted, std::io::sink(), true);
+    progress.finish(result.is_ok());
+    let (_, md5) = result?;
+    tracing::debug!("hashed {} ({size} bytes)", path.display());
+    Ok(md5.unwrap_or_default())
+}
+
+/// A reader that reports what it reads.
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a dyn super::progress::Progress,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
+mod quickack;
+pub use quickack::QuickAck;
+
 pub use srv::Endpoint;
 pub use tls::TrustSettings;
 

@@ -11,7 +11,6 @@ use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::TransportError;
@@ -90,10 +89,10 @@ fn load_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tr
 
 /// Runs the TLS handshake; SNI is the JID's domain (XEP-0368 §3 "MUST").
 pub async fn handshake(
-    tcp: TcpStream,
+    tcp: super::QuickAck,
     domain: &str,
     config: Arc<ClientConfig>,
-) -> Result<TlsStream<TcpStream>, TransportError> {
+) -> Result<TlsStream<super::QuickAck>, TransportError> {
     let name = ServerName::try_from(domain.to_owned()).map_err(|_| {
         TransportError::TlsSetup(format!("'{domain}' is not a valid TLS server name"))
     })?;

@@ -461,6 +461,8 @@ mod tests {
             "<message><body>\u{1}</body></message>",
             "<message><body>\u{FFFF}</body></message>",
             "<message><body>\u{FFFE}</body></message>",
+            "<iq type='&#1;'/>",
+            "<iq type='&#xFFFF;'/>",
         ] {
             let stream = format!("{HEADER}{bad}");
             assert!(

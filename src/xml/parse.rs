@@ -205,6 +205,11 @@ fn split_attributes(
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(attribute_error)?
             .into_owned();
+        // A character reference in an attribute (`&#1;`) is resolved by quick-xml
+        // without XML's Char check; the `framer` fuzz body found it.
+        if let Some(c) = value.chars().find(|c| !super::writer::is_xml_char(*c)) {
+            return Err(XmlError::InvalidChar(u32::from(c)));
+        }
         if key == "xmlns" {
             scope.decls.push((None, value));
         } else if let Some(prefix) = key.strip_prefix("xmlns:") {
