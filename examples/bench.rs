@@ -2,7 +2,9 @@
 //! as ratios to a plain TCP copy over loopback measured in the same run.
 //!
 //! Environment:
-//! * `XFT_BENCH_SECTIONS` (default "s5b,latency,ibb"): comma-separated sections.
+//! * `XFT_BENCH_SECTIONS` (default "s5b,verified,latency,ibb"): comma-separated sections.
+//! * `XFT_BENCH_BASELINE_BIN`: another build of xft (say, the last release) that the
+//!   "verified" and "latency" sections also measure, alternating with this build.
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
 //! * `XFT_BENCH_S5B_MIB` (default 1024): file size for the S5B table.
 //!
@@ -171,7 +173,8 @@ fn ibb_matrix(work: &Path, baseline: f64) {
 
 fn main() {
     let work = work_dir();
-    let sections = std::env::var("XFT_BENCH_SECTIONS").unwrap_or_else(|_| "s5b,latency,ibb".into());
+    let sections =
+        std::env::var("XFT_BENCH_SECTIONS").unwrap_or_else(|_| "s5b,verified,latency,ibb".into());
     let baseline_file = work.join("baseline.bin");
     make_file(&baseline_file, 256);
     let baseline = tcp_copy(&baseline_file, &work.join("tcp-copy.out"));
@@ -193,6 +196,7 @@ fn main() {
             "ibb" => ibb_matrix(&work, baseline),
             "s5b" => s5b_table(&work),
             "latency" => latency_table(&work),
+            "verified" => verified_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -243,9 +247,28 @@ fn measured_transfer(
     dest: &Path,
     send_args: &[&str],
 ) -> Measured {
+    measured_transfer_with(
+        &support::xft_binary(),
+        server,
+        (alice, bob),
+        file,
+        dest,
+        send_args,
+    )
+}
+
+/// One transfer with the xft build `bin` on both sides.
+fn measured_transfer_with(
+    bin: &Path,
+    server: &Prosody,
+    (alice, bob): (&Account, &Account),
+    file: &Path,
+    dest: &Path,
+    send_args: &[&str],
+) -> Measured {
     use std::io::BufRead;
     use std::process::Stdio;
-    let mut recv = server.xft(bob);
+    let mut recv = server.xft_using(bin, bob);
     recv.args(["recv", "--accept-any", "--json", "--progress", "json"]);
     if dest == Path::new("/dev/null") {
         recv.args(["-o", "/dev/null"]);
@@ -276,7 +299,7 @@ fn measured_transfer(
     let jid = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("receiver ready");
-    let mut send = server.xft(alice);
+    let mut send = server.xft_using(bin, alice);
     send.args(["send", "--json"])
         .args(send_args)
         .arg(file)
@@ -438,6 +461,71 @@ fn s5b_table(work: &Path) {
     let _ = std::fs::remove_file(file);
 }
 
+/// A verified SI transfer over direct SOCKS5 into /dev/null, whole command (sender's
+/// start to exit, MD5 pre-pass included), for this build and for the baseline build
+/// (`XFT_BENCH_BASELINE_BIN`) alternately, best of three each, against a TCP copy.
+fn verified_table(work: &Path) {
+    let mib = env_usize("XFT_BENCH_S5B_MIB", 1024);
+    let file = work.join("verified.bin");
+    make_file(&file, mib);
+    let server = support::server();
+    let (alice, bob) = (server.account("alice"), server.account("bob"));
+    let mut builds = vec![("this build", support::xft_binary())];
+    if let Some(bin) = std::env::var_os("XFT_BENCH_BASELINE_BIN") {
+        builds.push(("baseline build", PathBuf::from(bin)));
+    }
+    let size = (mib as f64) * 1048576.0;
+    let mut tcp = 0f64;
+    let mut best = vec![(f64::MAX, f64::MAX); builds.len()];
+    for _ in 0..3 {
+        tcp = tcp.max(tcp_copy(&file, Path::new("/dev/null")));
+        for (i, (_, bin)) in builds.iter().enumerate() {
+            let args = ["--method", "s5b", "--no-proxy"];
+            let hashed = measured_transfer_with(
+                bin,
+                server,
+                (&alice, &bob),
+                &file,
+                Path::new("/dev/null"),
+                &args,
+            );
+            let args = ["--method", "s5b", "--no-proxy", "--no-hash"];
+            let bare = measured_transfer_with(
+                bin,
+                server,
+                (&alice, &bob),
+                &file,
+                Path::new("/dev/null"),
+                &args,
+            );
+            best[i].0 = best[i].0.min(hashed.sender_wall);
+            best[i].1 = best[i].1.min(bare.sender_wall);
+        }
+    }
+    println!(
+        "\n## Whole command, {mib} MiB over direct SOCKS5 into /dev/null (best of 3, alternating)"
+    );
+    println!(
+        "Baseline: TCP copy of the same file, best of 3: {} MB/s.",
+        mb(tcp)
+    );
+    println!(
+        "| build | verified (MD5) s | MB/s | ratio to TCP | --no-hash s | MB/s | ratio to TCP |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (i, (label, _)) in builds.iter().enumerate() {
+        let (h, n) = best[i];
+        println!(
+            "| {label} | {h:.2} | {} | {:.2} | {n:.2} | {} | {:.2} |",
+            mb(size / h),
+            size / h / tcp,
+            mb(size / n),
+            size / n / tcp
+        );
+    }
+    let _ = std::fs::remove_file(file);
+}
+
 /// Phases of `xft -v send` of 1 KiB, from its debug log (uptime stamps), and wall time
 /// against `xft vcard get` (a bare login and one query) in the same run.
 fn latency_table(work: &Path) {
@@ -459,48 +547,62 @@ fn latency_table(work: &Path) {
     ])
     .arg(&inbox);
     let receiver = Receiver::spawn(recv);
-    let runs = 5;
-    let mut walls = Vec::new();
+    // XFT_BENCH_BASELINE_BIN: another build of xft (say, the last release) measured
+    // in the same run, alternating with this one.
+    let baseline_bin = std::env::var_os("XFT_BENCH_BASELINE_BIN").map(PathBuf::from);
+    let mut builds = vec![("this build", support::xft_binary())];
+    if let Some(bin) = baseline_bin {
+        builds.push(("baseline build", bin));
+    }
+    let runs = 11;
+    let mut walls = vec![Vec::new(); builds.len()];
+    let mut logins = vec![Vec::new(); builds.len()];
     let mut last_log = String::new();
     for _ in 0..runs {
-        let mut send = server.xft(&alice);
-        send.args(["-v", "send", "--method", "s5b", "--no-proxy"])
-            .arg(&file)
-            .arg(&receiver.jid);
-        let started = Instant::now();
-        let out = send.output().expect("send");
-        walls.push(started.elapsed().as_secs_f64());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        last_log = String::from_utf8_lossy(&out.stderr).into_owned();
-    }
-    let mut logins = Vec::new();
-    for _ in 0..runs {
-        let mut get = server.xft(&alice);
-        get.args(["vcard", "get", "-q"]);
-        let started = Instant::now();
-        let _ = get.output();
-        logins.push(started.elapsed().as_secs_f64());
+        for (i, (_, bin)) in builds.iter().enumerate() {
+            let mut send = server.xft_using(bin, &alice);
+            send.args(["-v", "send", "--method", "s5b", "--no-proxy"])
+                .arg(&file)
+                .arg(&receiver.jid);
+            let started = Instant::now();
+            let out = send.output().expect("send");
+            walls[i].push(started.elapsed().as_secs_f64());
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if i == 0 {
+                last_log = String::from_utf8_lossy(&out.stderr).into_owned();
+            }
+            let mut get = server.xft_using(bin, &alice);
+            get.args(["vcard", "get", "-q"]);
+            let started = Instant::now();
+            let _ = get.output();
+            logins[i].push(started.elapsed().as_secs_f64());
+        }
     }
     receiver.kill();
     let median = |v: &mut Vec<f64>| {
         v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         v[v.len() / 2]
     };
-    let (send_wall, login_wall) = (median(&mut walls), median(&mut logins));
-    println!("\n## 1 KiB transfer, command start to exit (median of {runs}, S5B direct)");
     println!(
-        "Baseline: `xft vcard get` (login, one query, logout) {:.0} ms.",
-        login_wall * 1000.0
+        "\n## 1 KiB transfer, command start to exit (median of {runs}, S5B direct, stock Prosody)"
     );
-    println!(
-        "xft send: {:.0} ms, ratio {:.2} to the baseline.",
-        send_wall * 1000.0,
-        send_wall / login_wall
-    );
+    println!("| build | `xft vcard get` (login, one query, logout) ms | 1 KiB `xft send` ms | send / this build's send |");
+    println!("|---|---|---|---|");
+    let this_send = median(&mut walls[0].clone());
+    for (i, (label, _)) in builds.iter().enumerate() {
+        let (send_wall, login_wall) = (median(&mut walls[i]), median(&mut logins[i]));
+        println!(
+            "| {label} | {:.1} | {:.1} | {:.2} |",
+            login_wall * 1000.0,
+            send_wall * 1000.0,
+            send_wall / this_send
+        );
+    }
+    let send_wall = this_send;
     println!("| phase (from the last run's -v log) | ends at ms | takes ms |");
     println!("|---|---|---|");
     let marks = [

@@ -51,9 +51,9 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
             let hashes = hashing
                 .await
                 .map_err(|e| Error::Config(format!("internal: {e}")))?;
-            for (source, md5) in sources.iter_mut().zip(hashes) {
-                if source.md5.is_none() {
-                    source.md5 = Some(md5.map_err(|e| {
+            for (source, hashed) in sources.iter_mut().zip(hashes) {
+                if let Some(hashed) = hashed {
+                    let (md5, crc32) = hashed.map_err(|e| {
                         Error::Transfer(
                             source::SourceError::Io {
                                 path: source.path.clone(),
@@ -61,7 +61,9 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
                             }
                             .into(),
                         )
-                    })?);
+                    })?;
+                    source.md5 = Some(md5);
+                    source.crc32 = Some(crc32);
                 }
             }
         }
@@ -79,12 +81,14 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     result
 }
 
-/// MD5s of the regular files among `sources`, on a blocking thread, one file after the
-/// other (a spooled stdin already has its hash: an empty result stands for it).
+/// MD5s (and CRC-32s) of the regular files among `sources`, on a blocking thread, one
+/// file after the other (a spooled stdin already has them: `None` stands for it).
+type Hashed = Option<std::io::Result<(String, u32)>>;
+
 fn hash_in_background(
     sources: &[source::Source],
     progress: Arc<dyn Progress>,
-) -> tokio::task::JoinHandle<Vec<std::io::Result<String>>> {
+) -> tokio::task::JoinHandle<Vec<Hashed>> {
     let paths: Vec<Option<std::path::PathBuf>> = sources
         .iter()
         .map(|s| s.md5.is_none().then(|| s.path.clone()))
@@ -92,10 +96,7 @@ fn hash_in_background(
     tokio::task::spawn_blocking(move || {
         paths
             .iter()
-            .map(|path| match path {
-                Some(path) => source::md5_of(path, &*progress),
-                None => Ok(String::new()),
-            })
+            .map(|path| path.as_ref().map(|p| source::md5_of(p, &*progress)))
             .collect()
     })
 }

@@ -131,7 +131,7 @@ pub enum TransferError {
     PeerGone { sent: u64, size: u64 },
     /// The bytes sent do not hash to what the offer said: the file changed after it was
     /// hashed, and the receiver will refuse it.
-    #[error("the file changed while it was being sent (its MD5 was {expected} when offered, {actual} as sent); send it again")]
+    #[error("the file changed while it was being sent (CRC-32 {expected} when hashed for the offer, {actual} as sent); send it again")]
     SourceChanged { expected: String, actual: String },
     #[error("received {received} of {expected} bytes: the sender closed the stream early")]
     Incomplete { received: u64, expected: u64 },

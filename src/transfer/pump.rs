@@ -38,11 +38,31 @@ impl PumpError {
     }
 }
 
+/// How a copy checks the bytes it moves.
+pub enum Check {
+    None,
+    /// MD5, on a thread of its own (the receiver's verification); it may already hold a
+    /// resumed file's prefix.
+    Md5(Md5),
+    /// CRC-32 on the copying thread (gigabytes a second): the sender's own check that
+    /// the bytes it sends are those it hashed for the offer, without a second MD5.
+    Crc32(crc32fast::Hasher),
+}
+
+impl Check {
+    /// MD5 when given one.
+    pub fn md5(hasher: Option<Md5>) -> Check {
+        hasher.map_or(Check::None, Check::Md5)
+    }
+}
+
 /// What a finished copy reports.
 pub struct Pumped {
     pub bytes: u64,
     /// Hex MD5 of the bytes, when asked for.
     pub md5: Option<String>,
+    /// CRC-32 of the bytes, when asked for.
+    pub crc32: Option<u32>,
 }
 
 /// Copies exactly `len` bytes (fewer if `reader` ends first) on a blocking thread,
@@ -53,14 +73,14 @@ pub async fn copy<R, W>(
     mut writer: W,
     len: u64,
     progress: Arc<dyn Progress>,
-    hasher: Option<Md5>,
+    check: Check,
 ) -> Result<(Pumped, R, W), (u64, PumpError)>
 where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
 {
     let job = tokio::task::spawn_blocking(move || {
-        let pumped = copy_blocking(&mut reader, &mut writer, len, &*progress, hasher)?;
+        let pumped = copy_blocking(&mut reader, &mut writer, len, &*progress, check)?;
         Ok((pumped, reader, writer))
     });
     match job.await {
@@ -120,7 +140,7 @@ pub async fn copy_unless_gone<R, W>(
     writer: W,
     len: u64,
     progress: Arc<dyn Progress>,
-    hasher: Option<Md5>,
+    check: Check,
     socket: &std::net::TcpStream,
     gone: impl std::future::Future<Output = ()>,
 ) -> Result<Pumped, (u64, PumpError)>
@@ -133,7 +153,7 @@ where
         inner: progress,
         moved: 0.into(),
     });
-    let job = copy(reader, writer, len, counting.clone(), hasher);
+    let job = copy(reader, writer, len, counting.clone(), check);
     tokio::pin!(job);
     tokio::select! {
         done = &mut job => return done.map(|(pumped, _, _)| pumped),
@@ -163,21 +183,33 @@ where
 /// left just past them.
 pub fn hash_prefix(reader: &mut impl Read, len: u64) -> std::io::Result<Md5> {
     let mut hasher = Md5::new();
-    let copied = std::io::copy(&mut reader.take(len), &mut HashWriter(&mut hasher))?;
+    feed_prefix(reader, len, |data| hasher.update(data))?;
+    Ok(hasher)
+}
+
+/// CRC-32 of the next `len` bytes of `reader`; the reader is left just past them.
+pub fn crc_prefix(reader: &mut impl Read, len: u64) -> std::io::Result<crc32fast::Hasher> {
+    let mut crc = crc32fast::Hasher::new();
+    feed_prefix(reader, len, |data| crc.update(data))?;
+    Ok(crc)
+}
+
+fn feed_prefix(reader: &mut impl Read, len: u64, feed: impl FnMut(&[u8])) -> std::io::Result<()> {
+    let copied = std::io::copy(&mut reader.take(len), &mut FeedWriter(feed))?;
     if copied < len {
         return Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             "the file is shorter than the part to skip",
         ));
     }
-    Ok(hasher)
+    Ok(())
 }
 
-struct HashWriter<'a>(&'a mut Md5);
+struct FeedWriter<F>(F);
 
-impl Write for HashWriter<'_> {
+impl<F: FnMut(&[u8])> Write for FeedWriter<F> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
+        (self.0)(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -190,15 +222,16 @@ fn copy_blocking(
     writer: &mut impl Write,
     len: u64,
     progress: &dyn Progress,
-    hasher: Option<Md5>,
+    check: Check,
 ) -> Result<Pumped, (u64, PumpError)> {
     let size = BUFFER.min(len.max(1) as usize);
-    let mut buffers = match hasher {
-        Some(hasher) => match HashThread::start(hasher.clone(), size) {
+    let mut buffers = match check {
+        Check::Md5(hasher) => match HashThread::start(hasher.clone(), size) {
             Some(thread) => Buffers::Hashing(thread),
             None => Buffers::Inline(vec![0u8; size], hasher),
         },
-        None => Buffers::One(vec![0u8; size]),
+        Check::Crc32(crc) => Buffers::Crc(vec![0u8; size], crc),
+        Check::None => Buffers::One(vec![0u8; size]),
     };
     let mut done = 0u64;
     while done < len {
@@ -221,24 +254,29 @@ fn copy_blocking(
         progress.advance(n as u64);
     }
     writer.flush().map_err(|e| (done, PumpError::Write(e)))?;
+    let (md5, crc32) = buffers.finish();
     Ok(Pumped {
         bytes: done,
-        md5: buffers.finish().map(|h| hex(&h.finalize())),
+        md5: md5.map(|h| hex(&h.finalize())),
+        crc32,
     })
 }
 
 /// The copy's buffers: one, or a few circulating through a hashing thread (or one,
-/// hashed on the copying thread, if no thread could be started).
+/// hashed on the copying thread, if no thread could be started), or one with a CRC.
 enum Buffers {
     One(Vec<u8>),
     Inline(Vec<u8>, Md5),
+    Crc(Vec<u8>, crc32fast::Hasher),
     Hashing(HashThread),
 }
 
 impl Buffers {
     fn take(&mut self) -> Vec<u8> {
         match self {
-            Buffers::One(buf) | Buffers::Inline(buf, _) => std::mem::take(buf),
+            Buffers::One(buf) | Buffers::Inline(buf, _) | Buffers::Crc(buf, _) => {
+                std::mem::take(buf)
+            }
             Buffers::Hashing(thread) => thread.take(),
         }
     }
@@ -251,15 +289,20 @@ impl Buffers {
                 hasher.update(&buf[..filled]);
                 *slot = buf;
             }
+            Buffers::Crc(slot, crc) => {
+                crc.update(&buf[..filled]);
+                *slot = buf;
+            }
             Buffers::Hashing(thread) => thread.hand_over(buf, filled),
         }
     }
 
-    fn finish(self) -> Option<Md5> {
+    fn finish(self) -> (Option<Md5>, Option<u32>) {
         match self {
-            Buffers::One(_) => None,
-            Buffers::Inline(_, hasher) => Some(hasher),
-            Buffers::Hashing(thread) => thread.finish(),
+            Buffers::One(_) => (None, None),
+            Buffers::Inline(_, hasher) => (Some(hasher), None),
+            Buffers::Crc(_, crc) => (None, Some(crc.finalize())),
+            Buffers::Hashing(thread) => (thread.finish(), None),
         }
     }
 }
@@ -339,18 +382,32 @@ mod tests {
             &mut out,
             data.len() as u64 - 1,
             &super::super::progress::Silent,
-            Some(Md5::new()),
+            Check::Md5(Md5::new()),
         )
         .unwrap();
         assert_eq!(p.bytes, data.len() as u64 - 1);
         assert_eq!(out.len(), data.len() - 1);
-        assert_eq!(p.md5.as_deref().map(str::len), Some(32));
+        let whole = &data[..data.len() - 1];
+        assert_eq!(
+            p.md5,
+            Some(hex(&Md5::digest(whole))),
+            "the hash thread saw every byte in order"
+        );
+        let crc = copy_blocking(
+            &mut &data[..],
+            &mut Vec::new(),
+            data.len() as u64 - 1,
+            &super::super::progress::Silent,
+            Check::Crc32(crc32fast::Hasher::new()),
+        )
+        .unwrap();
+        assert_eq!(crc.crc32, Some(crc32fast::hash(whole)));
         let short = copy_blocking(
             &mut &data[..10],
             &mut Vec::new(),
             100,
             &super::super::progress::Silent,
-            None,
+            Check::None,
         )
         .unwrap();
         assert_eq!((short.bytes, short.md5), (10, None));

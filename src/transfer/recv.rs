@@ -580,7 +580,7 @@ async fn receive_from_socket(
         writer,
         expect.len,
         progress.clone(),
-        expect.hasher.clone(),
+        pump::Check::md5(expect.hasher.clone()),
         &handle,
         gone,
     )

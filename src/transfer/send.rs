@@ -278,7 +278,8 @@ async fn send_over_socket(
     stall: Duration,
     progress: Arc<dyn Progress>,
 ) -> Result<(), TransferError> {
-    let (file, hasher) = open_at(source, span.offset, source.md5.is_some()).await?;
+    let (file, crc) = open_at(source, span.offset, source.crc32.is_some()).await?;
+    let check = crc.map_or(pump::Check::None, pump::Check::Crc32);
     let broken = |sent, e| TransferError::StreamBroken {
         sent,
         size: span.len,
@@ -286,7 +287,7 @@ async fn send_over_socket(
     };
     let (blocking, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
     let gone = crate::bytestream::peer_gone(session, to.as_jid());
-    let pumped = pump::copy_unless_gone(file, blocking, span.len, progress, hasher, &handle, gone)
+    let pumped = pump::copy_unless_gone(file, blocking, span.len, progress, check, &handle, gone)
         .await
         .map_err(|(sent, e)| match e {
             PumpError::Read(e) => source_error(source, e),
@@ -309,11 +310,11 @@ async fn send_over_socket(
         );
         return Err(source_error(source, e));
     }
-    if let (Some(expected), Some(actual)) = (&source.md5, pumped.md5) {
-        if *expected != actual {
+    if let (Some(expected), Some(actual)) = (source.crc32, pumped.crc32) {
+        if expected != actual {
             return Err(TransferError::SourceChanged {
-                expected: expected.clone(),
-                actual,
+                expected: format!("{expected:08x}"),
+                actual: format!("{actual:08x}"),
             });
         }
     }
@@ -380,20 +381,20 @@ async fn send_ibb(
     }
 }
 
-/// Opens the file positioned at `offset`: by reading the skipped prefix into an MD5
-/// when `hash` (the sender's own check covers the whole file), by seeking otherwise.
+/// Opens the file positioned at `offset`: by reading the skipped prefix into a CRC-32
+/// when `check` (the sender's own check covers the whole file), by seeking otherwise.
 async fn open_at(
     source: &Source,
     offset: u64,
-    hash: bool,
-) -> Result<(std::fs::File, Option<md5::Md5>), TransferError> {
+    check: bool,
+) -> Result<(std::fs::File, Option<crc32fast::Hasher>), TransferError> {
     let path = source.path.clone();
     let opened = tokio::task::spawn_blocking(move || {
         use std::io::{Seek, SeekFrom};
         let mut file = std::fs::File::open(&path)?;
-        if hash {
-            let hasher = pump::hash_prefix(&mut file, offset)?;
-            return Ok((file, Some(hasher)));
+        if check {
+            let crc = pump::crc_prefix(&mut file, offset)?;
+            return Ok((file, Some(crc)));
         }
         file.seek(SeekFrom::Start(offset))?;
         Ok((file, None))

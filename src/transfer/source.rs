@@ -17,6 +17,9 @@ pub struct Source {
     pub size: u64,
     /// Lowercase hex MD5 of the content (None with `--no-hash`).
     pub md5: Option<String>,
+    /// CRC-32 of the content, computed in the same pass as the MD5: while sending, the
+    /// sender checks the bytes against it rather than hashing them with MD5 again.
+    pub crc32: Option<u32>,
     pub modified: Option<SystemTime>,
     /// Keeps a stdin spool alive (deleted on drop).
     _spool: Option<tempfile::NamedTempFile>,
@@ -55,10 +58,10 @@ pub fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Source, Sour
         return Err(SourceError::NotAFile(path));
     }
     let file = std::fs::File::open(&path).map_err(io)?;
-    let (size, md5) = if hash {
+    let (size, md5, crc32) = if hash {
         hash_copy(file, std::io::sink(), true).map_err(io)?
     } else {
-        (meta.len(), None)
+        (meta.len(), None, None)
     };
     tracing::debug!("hashed {} ({size} bytes)", path.display());
     let offered = name.map(str::to_owned).unwrap_or_else(|| file_name(&path));
@@ -66,6 +69,7 @@ pub fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Source, Sour
         name: offered,
         size,
         md5,
+        crc32,
         modified: meta.modified().ok(),
         path,
         _spool: None,
@@ -83,7 +87,7 @@ fn spool_stdin(name: &str, hash: bool) -> Result<Source, SourceError> {
         .prefix("xft-stdin-")
         .tempfile()
         .map_err(SourceError::Spool)?;
-    let (size, md5) = hash_copy(std::io::stdin().lock(), spool.as_file_mut(), hash)
+    let (size, md5, crc32) = hash_copy(std::io::stdin().lock(), spool.as_file_mut(), hash)
         .map_err(SourceError::Spool)?;
     spool.as_file_mut().flush().map_err(SourceError::Spool)?;
     Ok(Source {
@@ -91,18 +95,21 @@ fn spool_stdin(name: &str, hash: bool) -> Result<Source, SourceError> {
         name: name.to_owned(),
         size,
         md5,
+        crc32,
         modified: Some(SystemTime::now()),
         _spool: Some(spool),
     })
 }
 
-/// Copies `from` into `to`, returning the byte count and (if `hash`) the MD5 in one pass.
+/// Copies `from` into `to`, returning the byte count and (if `hash`) the MD5 and the
+/// CRC-32 in one pass.
 fn hash_copy(
     mut from: impl Read,
     mut to: impl Write,
     hash: bool,
-) -> std::io::Result<(u64, Option<String>)> {
+) -> std::io::Result<(u64, Option<String>, Option<u32>)> {
     let mut hasher = hash.then(Md5::new);
+    let mut crc = hash.then(crc32fast::Hasher::new);
     let mut buf = vec![0u8; BUF];
     let mut total = 0u64;
     loop {
@@ -115,15 +122,25 @@ fn hash_copy(
         if let Some(h) = hasher.as_mut() {
             h.update(&buf[..n]);
         }
+        if let Some(c) = crc.as_mut() {
+            c.update(&buf[..n]);
+        }
         to.write_all(&buf[..n])?;
         total += n as u64;
     }
-    Ok((total, hasher.map(|h| hex(&h.finalize()))))
+    Ok((
+        total,
+        hasher.map(|h| hex(&h.finalize())),
+        crc.map(|c| c.finalize()),
+    ))
 }
 
-/// The MD5 of the file at `path`, reading it once with `progress` reporting (blocking).
-/// xft send runs it while it logs in and looks for the recipient.
-pub fn md5_of(path: &Path, progress: &dyn super::progress::Progress) -> std::io::Result<String> {
+/// The MD5 and CRC-32 of the file at `path`, reading it once with `progress`
+/// reporting (blocking). xft send runs it while it logs in and looks for the recipient.
+pub fn md5_of(
+    path: &Path,
+    progress: &dyn super::progress::Progress,
+) -> std::io::Result<(String, u32)> {
     let file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
     progress.start(&file_name(path), size, "md5");
@@ -133,9 +150,9 @@ pub fn md5_of(path: &Path, progress: &dyn super::progress::Progress) -> std::io:
     };
     let result = hash_copy(&mut counted, std::io::sink(), true);
     progress.finish(result.is_ok());
-    let (_, md5) = result?;
+    let (_, md5, crc32) = result?;
     tracing::debug!("hashed {} ({size} bytes)", path.display());
-    Ok(md5.unwrap_or_default())
+    Ok((md5.unwrap_or_default(), crc32.unwrap_or_default()))
 }
 
 /// A reader that reports what it reads.
@@ -168,13 +185,15 @@ mod tests {
             md5(b"").1.as_deref(),
             Some("d41d8cd98f00b204e9800998ecf8427e")
         );
+        // CRC-32 check value (the "123456789" test vector): cbf43926.
+        assert_eq!(md5(b"123456789").2, Some(0xcbf4_3926));
         assert_eq!(
-            md5(b"abc"),
-            (3, Some("900150983cd24fb0d6963f7d28e17f72".into()))
+            md5(b"abc").1.as_deref(),
+            Some("900150983cd24fb0d6963f7d28e17f72")
         );
         assert_eq!(
             hash_copy(&b"abc"[..], std::io::sink(), false).unwrap(),
-            (3, None)
+            (3, None, None)
         );
     }
 

@@ -185,7 +185,12 @@ impl Prosody {
 
     /// `xft` logged in as `account` against this server (no DNS, our CA, no user config).
     pub fn xft(&self, account: &Account) -> Command {
-        let mut cmd = self.xft_bare();
+        self.xft_using(&xft_binary(), account)
+    }
+
+    /// Like [`Prosody::xft`], with another build of xft (a benchmark's baseline).
+    pub fn xft_using(&self, binary: &Path, account: &Account) -> Command {
+        let mut cmd = self.xft_bare_using(binary);
         cmd.args(["--jid", &account.jid])
             .args(["--server", &format!("127.0.0.1:{}", self.c2s_port)])
             .arg("--ca")
@@ -197,7 +202,11 @@ impl Prosody {
     /// `xft` with an isolated environment and nothing else. Direct SOCKS5 candidates
     /// are pinned to loopback: no test ever offers (or connects to) another address.
     pub fn xft_bare(&self) -> Command {
-        let mut cmd = Command::new(xft_binary());
+        self.xft_bare_using(&xft_binary())
+    }
+
+    fn xft_bare_using(&self, binary: &Path) -> Command {
+        let mut cmd = Command::new(binary);
         // A receiver without --dir writes into its working directory: never the
         // repository's (issue 8, item 14).
         let cwd = self.dir.join("cwd");
