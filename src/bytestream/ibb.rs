@@ -180,26 +180,36 @@ impl IbbSender {
             sent += n as u64;
             in_flight.push_back((seq, pending));
             if in_flight.len() >= window.max(1) {
-                self.ack_unless_gone(in_flight.pop_front()).await?;
+                self.ack_unless_gone(&mut in_flight).await?;
             }
         }
-        while let Some(front) = in_flight.pop_front() {
-            self.ack_unless_gone(Some(front)).await?;
+        while !in_flight.is_empty() {
+            self.ack_unless_gone(&mut in_flight).await?;
         }
         Ok(sent)
     }
 
+    /// Waits for the oldest block's acknowledgement, unless the receiver goes offline
+    /// first; then an error it already sent for any block in flight (say, that it
+    /// cannot write the file) is the better report than "gone".
     async fn ack_unless_gone(
         &mut self,
-        entry: Option<(u16, PendingResult)>,
+        in_flight: &mut VecDeque<(u16, PendingResult)>,
     ) -> Result<(), IbbError> {
+        let front = in_flight.pop_front();
         let Some(gone) = self.gone.as_mut() else {
-            return await_ack(entry).await;
+            return await_ack(front).await;
         };
         tokio::select! {
-            acked = await_ack(entry) => acked,
+            biased;
+            acked = await_ack(front) => acked,
             () = gone => {
                 self.gone = None;
+                for (seq, pending) in in_flight.iter_mut() {
+                    if let Some(Err(IqError::Stanza(error))) = pending.try_answer() {
+                        return Err(IbbError::DataRefused { seq: *seq, error });
+                    }
+                }
                 Err(IbbError::PeerGone)
             }
         }

@@ -191,6 +191,16 @@ pub struct PendingResult {
 }
 
 impl PendingResult {
+    /// The answer if it has already arrived, without waiting.
+    pub fn try_answer(&mut self) -> Option<Result<Element, IqError>> {
+        match self.rx.try_recv() {
+            Ok(el) if el.get_attr("type") == Some("result") => Some(Ok(el)),
+            Ok(el) => Some(Err(IqError::Stanza(StanzaError::from_stanza(&el)))),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(IqError::Disconnected)),
+        }
+    }
+
     pub async fn wait(self) -> Result<Element, IqError> {
         match tokio::time::timeout(self.timeout, self.rx).await {
             Err(_) => {
@@ -290,8 +300,11 @@ impl Session {
         if let Ok(mut pending) = self.shared.pending.lock() {
             pending.insert(id.clone(), PendingIq { from, tx });
         }
+        // The reader clears the table when the connection ends; an entry made after
+        // that would wait out its whole timeout, so check once more (it sets `closed`
+        // before clearing).
         let sent = self.send(iq).await;
-        if sent.is_err() {
+        if sent.is_err() || self.is_closed() {
             if let Ok(mut pending) = self.shared.pending.lock() {
                 pending.remove(&id);
             }
@@ -317,12 +330,16 @@ impl Session {
     /// Claims every future stanza for which `filter` is true.
     pub fn route(&self, filter: impl Fn(&Element) -> bool + Send + Sync + 'static) -> Route {
         let (tx, rx) = mpsc::channel(ROUTE_QUEUE);
-        if let Ok(mut routes) = self.shared.routes.lock() {
-            routes.push(RouteEntry {
-                filter: Box::new(filter),
-                tx,
-                budget: Arc::new(Semaphore::new(ROUTE_BYTES)),
-            });
+        // After the connection ended nothing will ever arrive: the route is born closed
+        // (its sender dropped), so `next` answers `None` at once.
+        if !self.is_closed() {
+            if let Ok(mut routes) = self.shared.routes.lock() {
+                routes.push(RouteEntry {
+                    filter: Box::new(filter),
+                    tx,
+                    budget: Arc::new(Semaphore::new(ROUTE_BYTES)),
+                });
+            }
         }
         Route { rx }
     }
