@@ -2,15 +2,12 @@
 //! xft itself advertises (answered by the session layer, XEP-0030 §3.1).
 
 use crate::jid::Jid;
-use crate::session::{IqError, Session, DISCO_INFO_NS, PING_NS};
+use crate::ns::{
+    BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, IBB_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS,
+};
+use crate::session::{IqError, Session};
 use crate::stanza;
 use crate::xml::Element;
-
-pub const DISCO_ITEMS_NS: &str = "http://jabber.org/protocol/disco#items";
-pub const SI_NS: &str = "http://jabber.org/protocol/si";
-pub const SI_FILE_TRANSFER_NS: &str = "http://jabber.org/protocol/si/profile/file-transfer";
-pub const BYTESTREAMS_NS: &str = "http://jabber.org/protocol/bytestreams";
-pub const IBB_NS: &str = "http://jabber.org/protocol/ibb";
 
 /// What `xft` advertises: peers such as Smack and Pidgin check these before offering
 /// (PROTOCOL-NOTES §2.1), so a receiver must list SI, its profile and both streams.

@@ -1,3 +1,38 @@
+//! xft: move files between XMPP accounts.
+//!
+//! # How the code is laid out
+//!
+//! One module per protocol, each layer knowing only the ones below it. Follow one byte
+//! of a received file from the socket to the disk:
+//!
+//! 1. [`transport`] finds the server (SRV, RFC 2782 / XEP-0368), connects over TCP
+//!    (with `TCP_QUICKACK` while reading) and wraps the stream in TLS (STARTTLS or
+//!    direct TLS, system roots plus `--ca`).
+//! 2. [`xml`] turns the bytes of the stream into whole first-level elements: the
+//!    incremental, sans-IO framer refuses what RFC 6120 §11 forbids, oversize stanzas
+//!    and nesting past [`xml::MAX_DEPTH`]; [`xml::Element`] is the owned tree.
+//! 3. [`session`] negotiates the stream (RFC 6120 §4-§7, with [`sasl`]: SCRAM and
+//!    PLAIN as pure state machines) under one login deadline, then runs a reader task
+//!    that hands each stanza to exactly one place: an iq waiter, a [`session::Route`]
+//!    a protocol registered, a built-in answer (ping, disco#info), or the command's
+//!    incoming queue. Every queue is bounded in bytes.
+//! 4. [`stanza`], [`jid`], [`disco`] (XEP-0030), [`roster`] (RFC 6121) and [`vcard`]
+//!    (XEP-0054) are the typed pieces commands use.
+//! 5. [`si`] is the negotiation front-end of today (XEP-0095 stream initiation with the
+//!    XEP-0096 file profile and XEP-0020 feature negotiation): the offer, the answer,
+//!    the range of a resumed transfer.
+//! 6. [`bytestream`] moves the bytes and knows nothing of SI: [`bytestream::ibb`]
+//!    (XEP-0047, base64 blocks in iqs) and [`bytestream::s5b`] (XEP-0065: requester,
+//!    target, candidates, proxy discovery) over [`bytestream::socks5`] (RFC 1928).
+//! 7. [`transfer`] is one file's life: `send` and `recv` wire an SI offer to a
+//!    bytestream; `pump` is the S5B byte loop (hashing on a thread beside it), `sink`
+//!    the `.part` file renamed into place only when verified, `source` what is sent,
+//!    `resume` the registry of resumable `.part` files, `progress` the bars and events.
+//! 8. [`cli`] parses the command line and config, prints results and maps every error
+//!    to an exit code through [`error`]. [`text`] escapes network text for terminals.
+//!
+//! [`fuzzing`] holds the fuzz bodies that `fuzz/` and `tests/fuzz_corpus.rs` run.
+
 pub mod bytestream;
 pub mod cli;
 pub mod disco;
@@ -5,6 +40,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod jid;
+pub mod ns;
 pub mod roster;
 pub mod sasl;
 pub mod session;

@@ -5,11 +5,10 @@
 //! default.
 
 use crate::jid::Jid;
+use crate::ns::{CLIENT_NS, ROSTER_NS};
 use crate::session::{IqError, Session, SessionError};
-use crate::stanza::{self, CLIENT_NS};
+use crate::stanza;
 use crate::xml::Element;
-
-pub const ROSTER_NS: &str = "jabber:iq:roster";
 
 /// RFC 6121 §2.1.2.5: the subscription state of a roster item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,13 +9,13 @@
 //! §2.1): a `list-multi` or `text-single` field instead of `list-single`, an empty
 //! trailing `<value/>` (gloox), and two `<value/>`s in an answer (Smack up to 4.3).
 
+use crate::ns::{
+    BYTESTREAMS_NS, DATA_FORMS_NS, FEATURE_NEG_NS, IBB_NS, SI_FILE_TRANSFER_NS, SI_NS,
+};
 use std::time::SystemTime;
 
-use crate::disco::{BYTESTREAMS_NS, IBB_NS, SI_FILE_TRANSFER_NS, SI_NS};
 use crate::xml::Element;
 
-pub const FEATURE_NEG_NS: &str = "http://jabber.org/protocol/feature-neg";
-pub const DATA_FORMS_NS: &str = "jabber:x:data";
 const STREAM_METHOD: &str = "stream-method";
 
 /// A bytestream SI can negotiate (XEP-0096 §3.1 makes both mandatory to implement).

@@ -1,12 +1,10 @@
 //! Stanza plumbing shared by every protocol: ids, iq replies and stanza errors
 //! (RFC 6120 §8.2.3, §8.3).
 
+use crate::ns::{CLIENT_NS, STANZAS_NS};
 use std::fmt;
 
 use crate::xml::Element;
-
-pub const CLIENT_NS: &str = "jabber:client";
-pub const STANZAS_NS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
 /// RFC 6120 §8.3.2: what the error tells the sender to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

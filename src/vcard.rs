@@ -14,7 +14,7 @@ use crate::session::{IqError, Session};
 use crate::stanza::{self, StanzaError};
 use crate::xml::Element;
 
-pub const NS: &str = "vcard-temp";
+use crate::ns::VCARD_NS as NS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VcardError {

@@ -4,11 +4,12 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use xft::ns::PING_NS;
 
 use support::{
     assert_exit, pattern, peer_login, run, scratch_dir, server, stderr, stdout, Receiver,
 };
-use xft::session::PING_NS;
+
 use xft::stanza;
 use xft::xml::Element;
 
@@ -170,7 +171,7 @@ fn recv_answers_no_valid_streams_and_keeps_waiting() {
         Err(xft::session::IqError::Stanza(e)) => {
             assert!(e.is("bad-request"), "{e}");
             assert!(
-                e.has_app_condition("no-valid-streams", xft::disco::SI_NS),
+                e.has_app_condition("no-valid-streams", xft::ns::SI_NS),
                 "{e:?}"
             );
         }
@@ -200,12 +201,12 @@ fn send_exits_7_on_no_valid_streams() {
         let refuse = async {
             loop {
                 let el = incoming.next().await.expect("session");
-                if stanza::is_iq_request(&el, "set", "si", xft::disco::SI_NS) {
+                if stanza::is_iq_request(&el, "set", "si", xft::ns::SI_NS) {
                     let error = xft::stanza::StanzaError::new(
                         xft::stanza::ErrorType::Cancel,
                         "bad-request",
                     )
-                    .with_app_condition("no-valid-streams", xft::disco::SI_NS);
+                    .with_app_condition("no-valid-streams", xft::ns::SI_NS);
                     peer.reply_error(&el, &error).await.unwrap();
                     return;
                 }

@@ -7,11 +7,12 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use xft::ns::SI_NS;
 
 use support::{list_dir, pattern, peer_login, scratch_dir, server, Receiver};
 use xft::bytestream::ibb::IbbSender;
 use xft::bytestream::s5b::{self, StreamHost};
-use xft::disco::SI_NS;
+
 use xft::jid::{FullJid, Jid};
 use xft::session::{IqError, Session};
 use xft::si::{self, FileOffer, StreamMethod};

@@ -4,9 +4,9 @@
 mod support;
 
 use std::time::Duration;
+use xft::ns::{CLIENT_NS, IBB_NS, SI_NS};
 
 use support::{list_dir, pattern, peer_login, scratch_dir, server, Receiver};
-use xft::disco::{IBB_NS, SI_NS};
 use xft::jid::FullJid;
 use xft::session::{IqError, Session};
 use xft::si::{self, FileOffer, StreamMethod};
@@ -66,7 +66,7 @@ fn run_script(
     let close_answer = rt.block_on(async {
         let (peer, _incoming) = peer_login(s, &alice).await;
         // Directed presence, as xft send does, so the receiver hears when we vanish.
-        peer.send(Element::new("presence", stanza::CLIENT_NS).attr("to", target.to_string()))
+        peer.send(Element::new("presence", CLIENT_NS).attr("to", target.to_string()))
             .await
             .unwrap();
         let sid = offer(&peer, &target, offered_size, offered_md5).await;
@@ -496,10 +496,10 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
         let (flooder, _flood_incoming) = peer_login(s, &carol).await;
         let body = "x".repeat(200_000);
         for _ in 0..150 {
-            let message = Element::new("message", stanza::CLIENT_NS)
+            let message = Element::new("message", CLIENT_NS)
                 .attr("to", target.to_string())
                 .attr("type", "chat")
-                .child(Element::new("body", stanza::CLIENT_NS).text(body.as_str()));
+                .child(Element::new("body", CLIENT_NS).text(body.as_str()));
             flooder.send(message).await.unwrap();
         }
         let started = std::time::Instant::now();

@@ -6,6 +6,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use xft::ns::{BYTESTREAMS_NS, CLIENT_NS, SI_NS};
 
 use support::{
     assert_exit, list_dir, next_si_offer, offer_to, pattern, peer_login, route_bytestreams,
@@ -14,7 +15,6 @@ use support::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use xft::bytestream::s5b::{self, candidates, proxy, requester};
 use xft::bytestream::socks5;
-use xft::disco::{BYTESTREAMS_NS, SI_NS};
 use xft::jid::{FullJid, Jid};
 use xft::si::{self, FileOffer, StreamMethod};
 use xft::stanza;
@@ -101,7 +101,7 @@ fn receiver_notices_a_sender_that_logs_out_mid_file() {
     let target = full(&receiver.jid);
     let held = rt.block_on(async {
         let (peer, _incoming) = peer_login(s, &alice).await;
-        peer.send(Element::new("presence", stanza::CLIENT_NS).attr("to", target.to_string()))
+        peer.send(Element::new("presence", CLIENT_NS).attr("to", target.to_string()))
             .await
             .unwrap();
         let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;

@@ -4,6 +4,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use xft::ns::{BYTESTREAMS_NS, SI_NS};
 
 use support::{
     assert_exit, list_dir, next_si_offer, offer_to, pattern, peer_login, route_bytestreams, run,
@@ -13,7 +14,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use xft::bytestream::ibb::{IbbReceiver, IbbSender};
 use xft::bytestream::s5b::{self, proxy, requester, StreamHost};
 use xft::bytestream::socks5;
-use xft::disco::{BYTESTREAMS_NS, SI_NS};
 use xft::jid::Jid;
 use xft::si::{self, FileOffer, StreamMethod};
 use xft::stanza::{self, ErrorType, StanzaError};

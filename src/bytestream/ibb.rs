@@ -11,6 +11,7 @@
 //!   It returns the `<close/>` request unanswered, so the caller can verify the file
 //!   first and answer with an error if it is not whole.
 
+use crate::ns::IBB_NS;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,7 +21,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::disco::IBB_NS;
 use crate::jid::Jid;
 use crate::session::{IqError, PendingResult, Route, Session};
 use crate::stanza::{self, ErrorType, StanzaError};
@@ -510,7 +510,7 @@ pub fn decode_block(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stanza::CLIENT_NS;
+    use crate::ns::CLIENT_NS;
 
     #[test]
     fn decodes_wrapped_base64_and_refuses_junk() {

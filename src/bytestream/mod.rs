@@ -8,7 +8,8 @@ pub mod s5b;
 pub mod socks5;
 
 use crate::jid::Jid;
-use crate::stanza::CLIENT_NS;
+use crate::ns::CLIENT_NS;
+
 use crate::xml::Element;
 
 /// Resolves when `peer` goes offline (its unavailable presence; RFC 6121 §4.6.3). The

@@ -1,5 +1,6 @@
 //! `xft vcard get` and `xft vcard set` (XEP-0054).
 
+use crate::ns::VCARD_NS;
 use std::io::{Read, Write};
 
 use super::args::{GlobalArgs, VcardCommand, VcardSet};
@@ -61,7 +62,7 @@ async fn set_vcard(
         None => {
             let mut current = match vcard::fetch(session, None).await {
                 Ok(v) => v,
-                Err(vcard::VcardError::NotFound { .. }) => Element::new("vCard", vcard::NS),
+                Err(vcard::VcardError::NotFound { .. }) => Element::new("vCard", VCARD_NS),
                 Err(e) => return Err(e.into()),
             };
             vcard::apply(&mut current, changes);

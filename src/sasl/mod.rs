@@ -9,8 +9,6 @@ pub mod scram;
 
 pub use scram::{ScramClient, ScramHash};
 
-pub const NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
-
 #[derive(Debug, thiserror::Error)]
 pub enum SaslError {
     #[error("the server offers no SASL mechanism xft supports (offered: {0})")]

@@ -17,6 +17,7 @@ mod negotiate;
 mod router;
 pub mod stream;
 
+use crate::ns::CLIENT_NS;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,12 +26,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::jid::{FullJid, Jid};
-use crate::stanza::{self, ErrorType, StanzaError, CLIENT_NS};
+use crate::stanza::{self, ErrorType, StanzaError};
 use crate::transport::{TransportError, TrustSettings};
 use crate::xml::{self, Element, XmlError};
-
-pub const PING_NS: &str = "urn:xmpp:ping";
-pub const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
 /// Everything needed to log in.
 #[derive(Debug, Clone)]

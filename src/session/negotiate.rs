@@ -3,6 +3,7 @@
 //! Runs strictly in order on one connection, so it is a plain async function with no
 //! tasks: open the stream, STARTTLS unless TLS is already up, SASL, restart, bind.
 
+use crate::ns::{BIND_NS, CLIENT_NS, SASL_NS, SESSION_NS, STREAMS_NS, TLS_NS};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use std::sync::Mutex;
@@ -10,14 +11,10 @@ use std::sync::Mutex;
 use super::stream::{write_element, write_str, Io, XmlReader};
 use super::{SessionError, Settings};
 use crate::jid::{FullJid, Jid};
-use crate::sasl::{self, Exchange, Mechanism};
-use crate::stanza::{self, StanzaError, CLIENT_NS};
+use crate::sasl::{Exchange, Mechanism};
+use crate::stanza::{self, StanzaError};
 use crate::transport::{self, tls};
-use crate::xml::{self, Element, Frame, STREAMS_NS};
-
-const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
-const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
-const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
+use crate::xml::{self, Element, Frame};
 
 /// A negotiated stream, ready for stanzas.
 pub struct Negotiated {
@@ -174,7 +171,7 @@ async fn authenticate(
     domain: &str,
 ) -> Result<Element, SessionError> {
     let offered: Vec<String> = features
-        .get_child("mechanisms", sasl::NS)
+        .get_child("mechanisms", SASL_NS)
         .map(|m| {
             m.children()
                 .map(|c| c.text_content().trim().to_owned())
@@ -185,23 +182,23 @@ async fn authenticate(
     tracing::debug!("SASL mechanism {}", mechanism.name());
     let user = settings.jid.node().unwrap_or_default();
     let (mut exchange, initial) = Exchange::new(mechanism, user, password)?;
-    let auth = Element::new("auth", sasl::NS)
+    let auth = Element::new("auth", SASL_NS)
         .attr("mechanism", mechanism.name())
         .text(encode_sasl(&initial));
     write_element(reader.io_mut(), &auth).await?;
     loop {
         let el = reader.next_element().await?;
         match el.name() {
-            "challenge" if el.ns() == sasl::NS => {
+            "challenge" if el.ns() == SASL_NS => {
                 let response = exchange.respond(&decode_sasl(&el)?)?;
-                let response = Element::new("response", sasl::NS).text(encode_sasl(&response));
+                let response = Element::new("response", SASL_NS).text(encode_sasl(&response));
                 write_element(reader.io_mut(), &response).await?;
             }
-            "success" if el.ns() == sasl::NS => {
+            "success" if el.ns() == SASL_NS => {
                 exchange.finish(&decode_sasl(&el)?)?;
                 break;
             }
-            "failure" if el.ns() == sasl::NS => return Err(sasl_failure(&el)),
+            "failure" if el.ns() == SASL_NS => return Err(sasl_failure(&el)),
             _ => return Err(unexpected("a SASL answer", &el)),
         }
     }
@@ -291,7 +288,7 @@ fn sasl_failure(el: &Element) -> SessionError {
         .find(|c| c.name() != "text")
         .map(|c| c.name().to_owned())
         .unwrap_or_else(|| "not-authorized".into());
-    let text = el.child_text("text", sasl::NS).filter(|t| !t.is_empty());
+    let text = el.child_text("text", SASL_NS).filter(|t| !t.is_empty());
     SessionError::AuthFailed { condition, text }
 }
 

@@ -2,6 +2,7 @@
 //! `session`): the writer drains the outgoing queue; the reader hands every stanza to
 //! exactly one destination and answers pings and disco#info itself (XEP-0199, XEP-0030).
 
+use crate::ns::{CLIENT_NS, DISCO_INFO_NS, PING_NS, STREAMS_NS};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -9,12 +10,10 @@ use tokio::io::{AsyncWriteExt, BufWriter, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, Semaphore};
 
 use super::stream::{self, Io, XmlReader};
-use super::{
-    refusal_of_request, Outgoing, Queued, SessionError, Shared, DISCO_INFO_NS, KEEPALIVE, PING_NS,
-};
+use super::{refusal_of_request, Outgoing, Queued, SessionError, Shared, KEEPALIVE};
 use crate::jid::Jid;
-use crate::stanza::{self, CLIENT_NS};
-use crate::xml::{self, Element, Frame, STREAMS_NS};
+use crate::stanza;
+use crate::xml::{self, Element, Frame};
 
 /// How long the reader waits for a full route to take a presence.
 const PRESENCE_HANDOFF: std::time::Duration = std::time::Duration::from_secs(1);

@@ -1,11 +1,11 @@
 //! An XML stream over an async byte stream: reading frames, writing stanzas, logging the
 //! exchange at trace level with credentials redacted (RFC 6120 §4).
 
+use crate::ns::{SASL_NS, STREAMS_NS};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::SessionError;
-use crate::sasl;
-use crate::xml::{self, Element, Frame, Framer, STREAMS_NS};
+use crate::xml::{self, Element, Frame, Framer};
 
 /// Largest first-level element accepted from the server. IBB blocks of 65535 bytes are
 /// about 87 KiB in base64; leave room, but do not let a peer exhaust memory.
@@ -111,12 +111,12 @@ pub async fn write_element<W: AsyncWrite + Unpin>(
     io: &mut W,
     el: &Element,
 ) -> Result<(), SessionError> {
-    write_str(io, &xml::stanza_to_string(el, crate::stanza::CLIENT_NS)).await
+    write_str(io, &xml::stanza_to_string(el, crate::ns::CLIENT_NS)).await
 }
 
 /// Turns `<stream:error>` into a typed error (RFC 6120 §4.9).
 pub fn stream_error(el: &Element) -> SessionError {
-    const NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+    use crate::ns::STREAM_ERRORS_NS as NS;
     let condition = el
         .children()
         .find(|c| c.ns() == NS && c.name() != "text")
@@ -136,8 +136,8 @@ fn log_incoming(frame: &Frame) {
     let text = match frame {
         Frame::StreamOpen(h) => format!("<stream:stream id={:?} from={:?}>", h.id, h.from),
         Frame::StreamClose => "</stream:stream>".into(),
-        Frame::Stanza(el) if el.ns() == sasl::NS => {
-            format!("<{} xmlns='{}'>[redacted]", el.name(), sasl::NS)
+        Frame::Stanza(el) if el.ns() == SASL_NS => {
+            format!("<{} xmlns='{}'>[redacted]", el.name(), SASL_NS)
         }
         Frame::Stanza(el) => el.to_xml(),
     };
@@ -149,7 +149,7 @@ pub fn log_outgoing(text: &str) {
         return;
     }
     let redacted;
-    let shown = if text.contains(sasl::NS) {
+    let shown = if text.contains(SASL_NS) {
         redacted = "<SASL exchange> [redacted]".to_owned();
         &redacted
     } else {

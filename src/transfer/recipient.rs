@@ -5,16 +5,17 @@
 //! presence we are subscribed to; each candidate is then asked whether it supports SI
 //! file transfer, highest presence priority first.
 
+use crate::ns::{CLIENT_NS, SI_FILE_TRANSFER_NS};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::TransferError;
-use crate::disco::{self, SI_FILE_TRANSFER_NS};
+use crate::disco;
 use crate::jid::{FullJid, Jid};
 use crate::roster;
 use crate::session::{Incoming, Session};
-use crate::stanza::CLIENT_NS;
+
 use crate::xml::Element;
 
 /// After the first presence of the recipient, wait this long for its other resources.

@@ -1,6 +1,7 @@
 //! The receiving side: stay online, judge each offer (XEP-0095 §3.2, §4.2), receive
 //! over the chosen bytestream, verify size and MD5, and only then rename into place.
 
+use crate::ns::{IBB_NS, ROSTER_NS, SI_NS};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,9 +19,8 @@ use super::sink::{
 use super::{Report, TransferError};
 use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
-use crate::disco::{IBB_NS, SI_NS};
 use crate::jid::{FullJid, Jid};
-use crate::roster::{self, Item, Subscription, ROSTER_NS};
+use crate::roster::{self, Item, Subscription};
 use crate::session::{Incoming, Session};
 use crate::si::{self, FileOffer, SiError, StreamMethod};
 use crate::stanza::{self, ErrorType, StanzaError};

@@ -1,5 +1,6 @@
 //! The sending side: offer (XEP-0095 §3.2, XEP-0096 §3), then the chosen bytestream.
 
+use crate::ns::{SI_FILE_TRANSFER_NS, SI_NS};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use super::source::Source;
 use super::{Report, TransferError};
 use crate::bytestream::ibb::IbbSender;
 use crate::bytestream::s5b::{candidates, proxy, requester, S5bError, StreamHost};
-use crate::disco::{self, SI_FILE_TRANSFER_NS, SI_NS};
+use crate::disco;
 use crate::jid::FullJid;
 use crate::session::{IqError, Session};
 use crate::si::{self, FileOffer, StreamMethod};

@@ -10,7 +10,7 @@ mod writer;
 pub use element::{Element, Node};
 pub use error::XmlError;
 pub use framer::{Frame, Framer};
-pub use parse::{parse_document, StreamHeader, STREAMS_NS};
+pub use parse::{parse_document, StreamHeader};
 pub use writer::{escape_into, stanza_to_string, stream_header};
 
 /// Deepest element nesting accepted from a peer, counting the stanza itself as 1.

@@ -3,13 +3,12 @@
 //! quick-xml tokenizes; namespace resolution is done here against the scope the stream
 //! header declared, because a stanza is parsed on its own, outside the stream document.
 
+use crate::ns::STREAMS_NS;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::element::Element;
 use super::error::XmlError;
-
-pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
 
 /// Namespace declarations in force: `(prefix, namespace)`, `None` prefix = default.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

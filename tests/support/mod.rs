@@ -559,7 +559,7 @@ pub async fn offer_to(
         .await
         .expect("offer accepted");
     let chosen =
-        xft::si::parse_answer(answer.get_child("si", xft::disco::SI_NS).unwrap(), methods).unwrap();
+        xft::si::parse_answer(answer.get_child("si", xft::ns::SI_NS).unwrap(), methods).unwrap();
     assert_eq!(
         chosen[0],
         xft::si::StreamMethod::Socks5,
@@ -574,7 +574,7 @@ pub async fn next_si_offer(incoming: &mut xft::session::Incoming) -> xft::xml::E
             .await
             .expect("an SI offer in time")
             .expect("session open");
-        if xft::stanza::is_iq_request(&el, "set", "si", xft::disco::SI_NS) {
+        if xft::stanza::is_iq_request(&el, "set", "si", xft::ns::SI_NS) {
             return el;
         }
     }
@@ -583,9 +583,9 @@ pub async fn next_si_offer(incoming: &mut xft::session::Incoming) -> xft::xml::E
 pub fn route_bytestreams(peer: &xft::session::Session, sid: &str) -> xft::session::Route {
     let sid = sid.to_owned();
     peer.route(move |el| {
-        xft::stanza::is_iq_request(el, "set", "query", xft::disco::BYTESTREAMS_NS)
+        xft::stanza::is_iq_request(el, "set", "query", xft::ns::BYTESTREAMS_NS)
             && el
-                .get_child("query", xft::disco::BYTESTREAMS_NS)
+                .get_child("query", xft::ns::BYTESTREAMS_NS)
                 .and_then(|q| q.get_attr("sid"))
                 == Some(sid.as_str())
     })

@@ -19,9 +19,9 @@ pub mod proxy;
 pub mod requester;
 pub mod target;
 
+use crate::ns::BYTESTREAMS_NS;
 use sha1::{Digest, Sha1};
 
-use crate::disco::BYTESTREAMS_NS;
 use crate::jid::{FullJid, Jid};
 use crate::session::IqError;
 use crate::stanza::StanzaError;

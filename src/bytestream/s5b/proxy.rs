@@ -2,8 +2,9 @@
 //! on each item for the identity `proxy/bytestreams`, then ask it for its address.
 
 use super::StreamHost;
-use crate::disco::{self, BYTESTREAMS_NS};
+use crate::disco;
 use crate::jid::Jid;
+use crate::ns::BYTESTREAMS_NS;
 use crate::session::{IqError, Session};
 use crate::stanza;
 use crate::xml::Element;

@@ -5,6 +5,7 @@
 //! the hash. The target's answer names the one that worked: our own (use the accepted
 //! socket) or a proxy (connect there too and activate).
 
+use crate::ns::BYTESTREAMS_NS;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -14,7 +15,7 @@ use tokio::task::JoinSet;
 use super::candidates::Listener;
 use super::{dst_addr, offer_element, streamhost_used, S5bError, StreamHost};
 use crate::bytestream::socks5;
-use crate::disco::BYTESTREAMS_NS;
+
 use crate::jid::FullJid;
 use crate::session::{IqError, Session};
 use crate::stanza;

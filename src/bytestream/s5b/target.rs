@@ -5,6 +5,7 @@
 //! 10 s, so everything must be over in about 8), and answers `streamhost-used` or
 //! `item-not-found`.
 
+use crate::ns::BYTESTREAMS_NS;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -12,7 +13,7 @@ use tokio::task::JoinSet;
 
 use super::{S5bError, StreamHost};
 use crate::bytestream::socks5;
-use crate::disco::BYTESTREAMS_NS;
+
 use crate::jid::{FullJid, Jid};
 use crate::session::{Route, Session};
 use crate::stanza::{self, ErrorType, StanzaError};

@@ -1,0 +1,40 @@
+//! Every XML namespace xft reads or writes, in one place, with where it is defined.
+
+/// RFC 6120 §4.8.3: stanzas of a client stream.
+pub const CLIENT_NS: &str = "jabber:client";
+/// RFC 6120 §4.8.1: the stream element and stream errors.
+pub const STREAMS_NS: &str = "http://etherx.jabber.org/streams";
+/// RFC 6120 §8.3: defined stanza error conditions.
+pub const STANZAS_NS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+/// RFC 6120 §5: STARTTLS.
+pub const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+/// RFC 6120 §6: SASL.
+pub const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+/// RFC 6120 §7: resource binding.
+pub const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+/// RFC 3921 §3 (legacy session establishment, RFC 6121 §1.4).
+pub const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
+/// RFC 6121 §2: the roster.
+pub const ROSTER_NS: &str = "jabber:iq:roster";
+/// XEP-0004: data forms.
+pub const DATA_FORMS_NS: &str = "jabber:x:data";
+/// XEP-0020: feature negotiation.
+pub const FEATURE_NEG_NS: &str = "http://jabber.org/protocol/feature-neg";
+/// XEP-0030 §3: service discovery, information.
+pub const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
+/// XEP-0030 §4: service discovery, items.
+pub const DISCO_ITEMS_NS: &str = "http://jabber.org/protocol/disco#items";
+/// XEP-0047: in-band bytestreams.
+pub const IBB_NS: &str = "http://jabber.org/protocol/ibb";
+/// XEP-0054: vcard-temp.
+pub const VCARD_NS: &str = "vcard-temp";
+/// XEP-0065: SOCKS5 bytestreams.
+pub const BYTESTREAMS_NS: &str = "http://jabber.org/protocol/bytestreams";
+/// XEP-0095: stream initiation.
+pub const SI_NS: &str = "http://jabber.org/protocol/si";
+/// XEP-0096: the SI file-transfer profile.
+pub const SI_FILE_TRANSFER_NS: &str = "http://jabber.org/protocol/si/profile/file-transfer";
+/// XEP-0199: ping.
+pub const PING_NS: &str = "urn:xmpp:ping";
+/// RFC 6120 §4.9.3: defined stream error conditions.
+pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
