@@ -4,7 +4,10 @@
 //! the single exhaustive `match` that decides the exit code, so a new variant anywhere
 //! forces a decision here. The README's table is checked against [`ExitStatus::ALL`].
 
+use crate::bytestream::ibb::IbbError;
+use crate::bytestream::s5b::S5bError;
 use crate::session::{IqError, SessionError};
+use crate::transfer::TransferError;
 use crate::transport::TransportError;
 use crate::vcard::VcardError;
 
@@ -107,6 +110,9 @@ pub enum Error {
     },
     #[error("interrupted")]
     Interrupted,
+    /// A bug in xft: a task panicked or was cancelled.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -121,7 +127,7 @@ impl Error {
         match self {
             Error::Config(_) => ExitStatus::Config,
             Error::Usage(_) => ExitStatus::Usage,
-            Error::Transfer(e) => e.exit_status(),
+            Error::Transfer(e) => transfer_status(e),
             Error::Session(e) => session_status(e),
             Error::Vcard(e) => match e {
                 VcardError::NotFound { .. } => ExitStatus::NotFound,
@@ -132,6 +138,7 @@ impl Error {
             },
             Error::LocalIo { .. } => ExitStatus::LocalIo,
             Error::Interrupted => ExitStatus::Interrupted,
+            Error::Internal(_) => ExitStatus::Internal,
         }
     }
 }
@@ -160,5 +167,74 @@ pub fn iq_status(e: &IqError) -> ExitStatus {
         IqError::Stanza(_) => ExitStatus::Remote,
         IqError::Timeout(_) => ExitStatus::Timeout,
         IqError::Disconnected => ExitStatus::Connection,
+    }
+}
+
+/// The exit code of a transfer failure.
+pub fn transfer_status(e: &TransferError) -> ExitStatus {
+    match e {
+        TransferError::Source(_) | TransferError::Sink { .. } => ExitStatus::LocalIo,
+        TransferError::Session(e) => session_status(e),
+        TransferError::NotAContact { .. }
+        | TransferError::Offline { .. }
+        | TransferError::RecipientUnavailable { .. } => ExitStatus::Unavailable,
+        TransferError::NoFileTransfer { .. } | TransferError::NoValidStreams { .. } => {
+            ExitStatus::Unsupported
+        }
+        TransferError::Declined { .. } => ExitStatus::Declined,
+        TransferError::OfferRefused(_) => ExitStatus::Remote,
+        TransferError::OfferTimeout(_) => ExitStatus::Timeout,
+        TransferError::OfferIq(e) | TransferError::Roster(e) => iq_status(e),
+        TransferError::BadAnswer(_) => ExitStatus::Protocol,
+        TransferError::Ibb(e) => ibb_status(e),
+        TransferError::S5b(e) => s5b_status(e),
+        TransferError::FallbackFailed { ibb, .. } => transfer_status(ibb),
+        TransferError::StreamBroken { .. } | TransferError::PeerGone { .. } => {
+            ExitStatus::TransferFailed
+        }
+        TransferError::Stalled { .. } => ExitStatus::Timeout,
+        TransferError::SourceChanged { .. } => ExitStatus::Integrity,
+        TransferError::Incomplete { .. } | TransferError::Md5Mismatch { .. } => {
+            ExitStatus::Integrity
+        }
+    }
+}
+
+fn s5b_status(e: &S5bError) -> ExitStatus {
+    match e {
+        S5bError::NoAnswer(e) => iq_status(e),
+        S5bError::NoOffer(_) => ExitStatus::Timeout,
+        S5bError::UnknownStreamHost(_) | S5bError::BadOffer => ExitStatus::Protocol,
+        S5bError::Listen(_) => ExitStatus::Config,
+        S5bError::Disconnected => ExitStatus::Connection,
+        S5bError::TargetFailed(_)
+        | S5bError::DirectNotConnected
+        | S5bError::Proxy { .. }
+        | S5bError::ActivationRefused(_)
+        | S5bError::NothingToOffer
+        | S5bError::NoStreamHost(_)
+        | S5bError::PeerGone
+        | S5bError::Socks5(_) => ExitStatus::TransferFailed,
+    }
+}
+
+fn ibb_status(e: &IbbError) -> ExitStatus {
+    match e {
+        IbbError::OpenRefused(_)
+        | IbbError::DataRefused { .. }
+        | IbbError::PeerClosed
+        | IbbError::PeerGone => ExitStatus::TransferFailed,
+        IbbError::CloseRefused(_) | IbbError::TooMuchData { .. } => ExitStatus::Integrity,
+        IbbError::Iq(e) => iq_status(e),
+        IbbError::SeqGap { .. }
+        | IbbError::BlockTooLarge { .. }
+        | IbbError::BadBase64 { .. }
+        | IbbError::BadBlockSize(_)
+        | IbbError::MessageMode => ExitStatus::Protocol,
+        IbbError::NoOpen(_) | IbbError::Stalled(_) => ExitStatus::Timeout,
+        IbbError::SourceShort { .. } | IbbError::Read(_) | IbbError::Write(_) => {
+            ExitStatus::LocalIo
+        }
+        IbbError::Disconnected => ExitStatus::Connection,
     }
 }

@@ -39,7 +39,7 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
             source::prepare(&file, name.as_deref(), spooled_hash)
         })
         .await
-        .map_err(|e| Error::Config(format!("internal: {e}")))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
         sources.push(prepared.map_err(|e| Error::Transfer(e.into()))?);
     }
     let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global)));
@@ -48,9 +48,7 @@ pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
         let wait = Duration::from_secs(args.presence_wait);
         let to = recipient::resolve(&session, &mut incoming, &args.to, wait).await?;
         if let Some(hashing) = hashing {
-            let hashes = hashing
-                .await
-                .map_err(|e| Error::Config(format!("internal: {e}")))?;
+            let hashes = hashing.await.map_err(|e| Error::Internal(e.to_string()))?;
             for (source, hashed) in sources.iter_mut().zip(hashes) {
                 if let Some(hashed) = hashed {
                     let (md5, crc32) = hashed.map_err(|e| {

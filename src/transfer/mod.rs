@@ -18,7 +18,6 @@ use serde::Serialize;
 
 use crate::bytestream::ibb::IbbError;
 use crate::bytestream::s5b::S5bError;
-use crate::error::{iq_status, session_status, ExitStatus};
 use crate::session::{IqError, SessionError};
 use crate::si::SiError;
 use crate::stanza::StanzaError;
@@ -139,74 +138,4 @@ pub enum TransferError {
     Md5Mismatch { expected: String, actual: String },
     #[error("roster: {0}")]
     Roster(IqError),
-}
-
-impl TransferError {
-    pub fn exit_status(&self) -> ExitStatus {
-        match self {
-            TransferError::Source(_) | TransferError::Sink { .. } => ExitStatus::LocalIo,
-            TransferError::Session(e) => session_status(e),
-            TransferError::NotAContact { .. }
-            | TransferError::Offline { .. }
-            | TransferError::RecipientUnavailable { .. } => ExitStatus::Unavailable,
-            TransferError::NoFileTransfer { .. } | TransferError::NoValidStreams { .. } => {
-                ExitStatus::Unsupported
-            }
-            TransferError::Declined { .. } => ExitStatus::Declined,
-            TransferError::OfferRefused(_) => ExitStatus::Remote,
-            TransferError::OfferTimeout(_) => ExitStatus::Timeout,
-            TransferError::OfferIq(e) | TransferError::Roster(e) => iq_status(e),
-            TransferError::BadAnswer(_) => ExitStatus::Protocol,
-            TransferError::Ibb(e) => ibb_status(e),
-            TransferError::S5b(e) => s5b_status(e),
-            TransferError::FallbackFailed { ibb, .. } => ibb.exit_status(),
-            TransferError::StreamBroken { .. } | TransferError::PeerGone { .. } => {
-                ExitStatus::TransferFailed
-            }
-            TransferError::Stalled { .. } => ExitStatus::Timeout,
-            TransferError::SourceChanged { .. } => ExitStatus::Integrity,
-            TransferError::Incomplete { .. } | TransferError::Md5Mismatch { .. } => {
-                ExitStatus::Integrity
-            }
-        }
-    }
-}
-
-fn s5b_status(e: &S5bError) -> ExitStatus {
-    match e {
-        S5bError::NoAnswer(e) => iq_status(e),
-        S5bError::NoOffer(_) => ExitStatus::Timeout,
-        S5bError::UnknownStreamHost(_) | S5bError::BadOffer => ExitStatus::Protocol,
-        S5bError::Listen(_) => ExitStatus::Config,
-        S5bError::Disconnected => ExitStatus::Connection,
-        S5bError::TargetFailed(_)
-        | S5bError::DirectNotConnected
-        | S5bError::Proxy { .. }
-        | S5bError::ActivationRefused(_)
-        | S5bError::NothingToOffer
-        | S5bError::NoStreamHost(_)
-        | S5bError::PeerGone
-        | S5bError::Socks5(_) => ExitStatus::TransferFailed,
-    }
-}
-
-fn ibb_status(e: &IbbError) -> ExitStatus {
-    match e {
-        IbbError::OpenRefused(_)
-        | IbbError::DataRefused { .. }
-        | IbbError::PeerClosed
-        | IbbError::PeerGone => ExitStatus::TransferFailed,
-        IbbError::CloseRefused(_) | IbbError::TooMuchData { .. } => ExitStatus::Integrity,
-        IbbError::Iq(e) => iq_status(e),
-        IbbError::SeqGap { .. }
-        | IbbError::BlockTooLarge { .. }
-        | IbbError::BadBase64 { .. }
-        | IbbError::BadBlockSize(_)
-        | IbbError::MessageMode => ExitStatus::Protocol,
-        IbbError::NoOpen(_) | IbbError::Stalled(_) => ExitStatus::Timeout,
-        IbbError::SourceShort { .. } | IbbError::Read(_) | IbbError::Write(_) => {
-            ExitStatus::LocalIo
-        }
-        IbbError::Disconnected => ExitStatus::Connection,
-    }
 }
