@@ -1,6 +1,7 @@
 //! Service discovery (XEP-0030): asking what an entity supports, and the feature list
 //! xft itself advertises (answered by the session layer, XEP-0030 §3.1).
 
+use crate::forms::Form;
 use crate::jid::Jid;
 use crate::ns::{
     BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, IBB_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS,
@@ -31,11 +32,18 @@ pub struct Info {
     /// `(category, type)` pairs.
     pub identities: Vec<(String, String)>,
     pub features: Vec<String>,
+    /// XEP-0128 extension forms (HTTP upload's size limit is in one).
+    pub forms: Vec<Form>,
 }
 
 impl Info {
     pub fn has_feature(&self, var: &str) -> bool {
         self.features.iter().any(|f| f == var)
+    }
+
+    /// The extension form whose `FORM_TYPE` is `form_type` (XEP-0128).
+    pub fn form(&self, form_type: &str) -> Option<&Form> {
+        self.forms.iter().find(|f| f.form_type() == Some(form_type))
     }
 
     pub fn has_identity(&self, category: &str, kind: &str) -> bool {
@@ -55,6 +63,8 @@ impl Info {
                 if let Some(var) = child.get_attr("var") {
                     info.features.push(var.to_owned());
                 }
+            } else if let Some(form) = Form::from_element(child) {
+                info.forms.push(form);
             }
         }
         info
@@ -96,6 +106,30 @@ pub async fn items(session: &Session, jid: &Jid) -> Result<Vec<Jid>, IqError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// XEP-0363 §4 Example 2: the upload service's answer keeps its extension form.
+    #[test]
+    fn keeps_extension_forms() {
+        let query = crate::xml::parse_document(
+            "<query xmlns='http://jabber.org/protocol/disco#info'>
+               <identity category='store' type='file' name='HTTP File Upload'/>
+               <feature var='urn:xmpp:http:upload:0'/>
+               <x type='result' xmlns='jabber:x:data'>
+                 <field var='FORM_TYPE' type='hidden'><value>urn:xmpp:http:upload:0</value></field>
+                 <field var='max-file-size'><value>5242880</value></field>
+               </x>
+             </query>",
+        )
+        .unwrap();
+        let info = Info::from_query(&query);
+        assert!(info.has_feature("urn:xmpp:http:upload:0"));
+        let limit = info
+            .form("urn:xmpp:http:upload:0")
+            .and_then(|f| f.field("max-file-size"))
+            .and_then(|f| f.value());
+        assert_eq!(limit, Some("5242880"));
+        assert!(info.form("urn:other").is_none());
+    }
 
     /// XEP-0030 §3.1 Example 2, abridged.
     #[test]

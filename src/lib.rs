@@ -37,6 +37,7 @@ pub mod bytestream;
 pub mod cli;
 pub mod disco;
 pub mod error;
+pub mod forms;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod jid;

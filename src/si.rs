@@ -14,6 +14,7 @@ use crate::ns::{
 };
 use std::time::SystemTime;
 
+use crate::forms::{Field, Form, FormKind};
 use crate::xml::Element;
 
 const STREAM_METHOD: &str = "stream-method";
@@ -122,15 +123,8 @@ impl FileOffer {
         if self.ranged {
             file.push_child(Element::new("range", SI_FILE_TRANSFER_NS));
         }
-        let mut field = Element::new("field", DATA_FORMS_NS)
-            .attr("var", STREAM_METHOD)
-            .attr("type", "list-single");
-        for method in &self.methods {
-            field.push_child(
-                Element::new("option", DATA_FORMS_NS)
-                    .child(Element::new("value", DATA_FORMS_NS).text(method.namespace())),
-            );
-        }
+        let methods: Vec<&str> = self.methods.iter().map(|m| m.namespace()).collect();
+        let field = Field::list_single(STREAM_METHOD, &methods);
         Element::new("si", SI_NS)
             .attr("id", self.sid.as_str())
             .attr(
@@ -141,7 +135,7 @@ impl FileOffer {
             )
             .attr("profile", SI_FILE_TRANSFER_NS)
             .child(file)
-            .child(feature_form("form", field))
+            .child(feature_form(FormKind::Form, field))
     }
 
     /// Reads an offer. Unknown stream methods are skipped; none left is `NoValidStreams`.
@@ -190,13 +184,11 @@ impl FileOffer {
 
 /// XEP-0095 §3.2 Example 2: the answer choosing `method`.
 pub fn answer_element(method: StreamMethod) -> Element {
-    Element::new("si", SI_NS).child(feature_form("submit", chosen_method_field(method)))
+    Element::new("si", SI_NS).child(feature_form(FormKind::Submit, chosen_method_field(method)))
 }
 
-fn chosen_method_field(method: StreamMethod) -> Element {
-    Element::new("field", DATA_FORMS_NS)
-        .attr("var", STREAM_METHOD)
-        .child(Element::new("value", DATA_FORMS_NS).text(method.namespace()))
+fn chosen_method_field(method: StreamMethod) -> Field {
+    Field::with_value(STREAM_METHOD, method.namespace())
 }
 
 /// XEP-0096 §3: the answer choosing `method` and asking for the file from `offset` on
@@ -206,7 +198,7 @@ pub fn answer_with_offset(method: StreamMethod, offset: u64) -> Element {
     let file = Element::new("file", SI_FILE_TRANSFER_NS).child(range);
     Element::new("si", SI_NS)
         .child(file)
-        .child(feature_form("submit", chosen_method_field(method)))
+        .child(feature_form(FormKind::Submit, chosen_method_field(method)))
 }
 
 /// XEP-0096 §3: the range the receiver asked for; `None` (no `<range/>`, or one without
@@ -244,9 +236,9 @@ pub fn parse_answer(si: &Element, offered: &[StreamMethod]) -> Result<Vec<Stream
     let chosen: Vec<StreamMethod> = stream_method_field(si)
         .map(|field| {
             field
-                .children()
-                .filter(|c| c.is("value", DATA_FORMS_NS))
-                .filter_map(|v| StreamMethod::from_namespace(&v.text_content()))
+                .values
+                .iter()
+                .filter_map(|v| StreamMethod::from_namespace(v))
                 .filter(|m| offered.contains(m))
                 .collect()
         })
@@ -257,29 +249,26 @@ pub fn parse_answer(si: &Element, offered: &[StreamMethod]) -> Result<Vec<Stream
     Ok(chosen)
 }
 
-fn feature_form(kind: &str, field: Element) -> Element {
-    Element::new("feature", FEATURE_NEG_NS).child(
-        Element::new("x", DATA_FORMS_NS)
-            .attr("type", kind)
-            .child(field),
-    )
+/// XEP-0020 §2: the feature-negotiation wrapper around one data form.
+fn feature_form(kind: FormKind, field: Field) -> Element {
+    Element::new("feature", FEATURE_NEG_NS).child(Form::new(kind, vec![field]).to_element())
 }
 
-fn stream_method_field(si: &Element) -> Option<&Element> {
-    si.get_child("feature", FEATURE_NEG_NS)?
-        .get_child("x", DATA_FORMS_NS)?
-        .children()
-        .find(|f| f.is("field", DATA_FORMS_NS) && f.get_attr("var") == Some(STREAM_METHOD))
+fn stream_method_field(si: &Element) -> Option<Field> {
+    let x = si
+        .get_child("feature", FEATURE_NEG_NS)?
+        .get_child("x", DATA_FORMS_NS)?;
+    Form::from_element(x)?
+        .fields
+        .into_iter()
+        .find(|f| f.var == STREAM_METHOD)
 }
 
 fn offered_methods(si: &Element) -> Result<Vec<StreamMethod>, SiError> {
     let field = stream_method_field(si).ok_or(SiError::NoValidStreams)?;
     let mut methods = Vec::new();
-    for option in field.children().filter(|c| c.is("option", DATA_FORMS_NS)) {
-        let value = option
-            .child_text("value", DATA_FORMS_NS)
-            .unwrap_or_default();
-        if let Some(m) = StreamMethod::from_namespace(&value) {
+    for value in &field.options {
+        if let Some(m) = StreamMethod::from_namespace(value) {
             if !methods.contains(&m) {
                 methods.push(m);
             }
