@@ -731,3 +731,72 @@ fn ibb_block_with_whitespace_wrapped_base64_is_accepted() {
     assert_eq!(code, Some(0), "{err}");
     assert!(std::fs::read(dir.join("evil.bin")).unwrap() == data);
 }
+
+/// An offer that arrives while a transfer runs waits for it (bounded queue), then is
+/// accepted: both files arrive.
+#[test]
+fn an_offer_during_a_transfer_waits_its_turn() {
+    let s = server();
+    let (alice, carol, bob) = (s.account("mallory"), s.account("carol"), s.account("bob"));
+    let dir = scratch_dir("second-offer");
+    let mut recv = s.xft(&bob);
+    recv.args([
+        "recv",
+        "--accept-any",
+        "--count",
+        "2",
+        "--timeout",
+        "20",
+        "--dir",
+    ])
+    .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let target = receiver
+        .jid
+        .parse::<xft::jid::Jid>()
+        .unwrap()
+        .to_full()
+        .unwrap();
+    let first = pattern(100, 81);
+    let second = pattern(3000, 82);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let sid = offer(&peer, &target, 100, &md5_hex(&first)).await;
+        open(&peer, &target, &sid).await;
+        let block = |seq: u16, bytes: &[u8]| {
+            stanza::iq(
+                "set",
+                Some(&target.to_string()),
+                data_block(&sid, seq, bytes),
+            )
+        };
+        peer.iq(block(0, &first[..50])).await.unwrap();
+        let (other, _other_incoming) = peer_login(s, &carol).await;
+        let later = async {
+            let sid = offer_named(&other, &target, "later.bin", 3000, &md5_hex(&second)).await;
+            let mut ibb =
+                xft::bytestream::ibb::IbbSender::open(&other, target.as_jid(), &sid, 4096, LONG)
+                    .await
+                    .unwrap();
+            ibb.send(&mut &second[..], 3000, 4).await.unwrap();
+            ibb.close().await.unwrap();
+        };
+        let finish_first = async {
+            // Give the second offer time to arrive while the first transfer is open.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            peer.iq(block(1, &first[50..])).await.unwrap();
+            let close = Element::new("close", IBB_NS).attr("sid", sid.as_str());
+            peer.iq(stanza::iq("set", Some(&target.to_string()), close))
+                .await
+                .unwrap();
+        };
+        tokio::join!(later, finish_first);
+        other.close().await;
+        peer.close().await;
+    });
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(list_dir(&dir), ["evil.bin", "later.bin"]);
+    assert!(std::fs::read(dir.join("later.bin")).unwrap() == second);
+}

@@ -103,6 +103,9 @@ pub async fn run(
 /// requests. A sender whose offer waits here may time out; past this many, an offer is
 /// refused as busy rather than queued.
 const DEFERRED_MAX: usize = 16;
+/// The same queue's bound in bytes (as serialised): offers are small, a stanza that
+/// is not is refused rather than kept.
+const DEFERRED_BYTES: usize = 256 * 1024;
 
 /// Runs `transfer` while still reading the incoming queue: iq requests that have nothing
 /// to do with the transfer are answered now (not when it ends), what must wait is kept
@@ -131,7 +134,9 @@ async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, st
     let must_wait = stanza::is_iq_request(&stanza, "set", "si", SI_NS)
         || roster::is_roster_push(&stanza, &session.jid().bare())
         || (stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe"));
-    if must_wait && deferred.len() < DEFERRED_MAX {
+    let held: usize = deferred.iter().map(|s| s.to_xml().len()).sum();
+    if must_wait && deferred.len() < DEFERRED_MAX && held + stanza.to_xml().len() <= DEFERRED_BYTES
+    {
         deferred.push_back(stanza);
         return;
     }
