@@ -3,6 +3,7 @@
 //! This is the only layer that knows both SI (the offer) and the bytestreams; it wires
 //! them to files, progress and the receiver's policy (who may send, how much).
 
+pub mod hash;
 pub mod progress;
 mod pump;
 pub mod recipient;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use md5::{Digest, Md5};
+use super::hash::Hasher;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Receives progress events for one file at a time.
@@ -200,17 +200,17 @@ impl Progress for JsonEvents {
 pub struct Metered<T> {
     inner: T,
     progress: Arc<dyn Progress>,
-    md5: Option<Md5>,
+    hash: Option<Hasher>,
     bytes: u64,
 }
 
 impl<T> Metered<T> {
     /// `hasher`, when given, may already hold a resumed file's prefix.
-    pub fn new(inner: T, progress: Arc<dyn Progress>, hasher: Option<Md5>) -> Metered<T> {
+    pub fn new(inner: T, progress: Arc<dyn Progress>, hasher: Option<Hasher>) -> Metered<T> {
         Metered {
             inner,
             progress,
-            md5: hasher,
+            hash: hasher,
             bytes: 0,
         }
     }
@@ -223,16 +223,16 @@ impl<T> Metered<T> {
         &mut self.inner
     }
 
-    /// The lowercase hex MD5 of what passed (if hashing).
-    pub fn md5_hex(&self) -> Option<String> {
-        self.md5.clone().map(|h| super::source::hex(&h.finalize()))
+    /// The lowercase hex hash of what passed (if hashing).
+    pub fn hash_hex(&self) -> Option<String> {
+        self.hash.clone().map(Hasher::hex)
     }
 
     fn account(&mut self, data: &[u8]) {
         if data.is_empty() {
             return;
         }
-        if let Some(h) = self.md5.as_mut() {
+        if let Some(h) = self.hash.as_mut() {
             h.update(data);
         }
         self.bytes += data.len() as u64;

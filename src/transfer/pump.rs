@@ -7,10 +7,9 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use md5::{Digest, Md5};
+use super::hash::{Algorithm, Hasher};
 
 use super::progress::Progress;
-use super::source::hex;
 
 const BUFFER: usize = 1 << 20;
 
@@ -41,26 +40,26 @@ impl PumpError {
 /// How a copy checks the bytes it moves.
 pub enum Check {
     None,
-    /// MD5, on a thread of its own (the receiver's verification); it may already hold a
-    /// resumed file's prefix.
-    Md5(Md5),
+    /// A verifying hash (MD5 for SI, XEP-0300 algorithms for Jingle), on a thread of its
+    /// own (the receiver's verification); it may already hold a resumed file's prefix.
+    Hash(Box<Hasher>),
     /// CRC-32 on the copying thread (gigabytes a second): the sender's own check that
     /// the bytes it sends are those it hashed for the offer, without a second MD5.
     Crc32(crc32fast::Hasher),
 }
 
 impl Check {
-    /// MD5 when given one.
-    pub fn md5(hasher: Option<Md5>) -> Check {
-        hasher.map_or(Check::None, Check::Md5)
+    /// The hash when given one.
+    pub fn hash(hasher: Option<Hasher>) -> Check {
+        hasher.map_or(Check::None, |h| Check::Hash(Box::new(h)))
     }
 }
 
 /// What a finished copy reports.
 pub struct Pumped {
     pub bytes: u64,
-    /// Hex MD5 of the bytes, when asked for.
-    pub md5: Option<String>,
+    /// The hash of the bytes (hex), when asked for.
+    pub hash: Option<String>,
     /// CRC-32 of the bytes, when asked for.
     pub crc32: Option<u32>,
 }
@@ -179,10 +178,14 @@ where
     }
 }
 
-/// MD5 of the next `len` bytes of `reader` (a resumed file's prefix); the reader is
+/// The hash of the next `len` bytes of `reader` (a resumed file's prefix); the reader is
 /// left just past them.
-pub fn hash_prefix(reader: &mut impl Read, len: u64) -> std::io::Result<Md5> {
-    let mut hasher = Md5::new();
+pub fn hash_prefix(
+    reader: &mut impl Read,
+    len: u64,
+    algorithm: Algorithm,
+) -> std::io::Result<Hasher> {
+    let mut hasher = Hasher::new(algorithm);
     feed_prefix(reader, len, |data| hasher.update(data))?;
     Ok(hasher)
 }
@@ -226,9 +229,9 @@ fn copy_blocking(
 ) -> Result<Pumped, (u64, PumpError)> {
     let size = BUFFER.min(len.max(1) as usize);
     let mut buffers = match check {
-        Check::Md5(hasher) => match HashThread::start(hasher.clone(), size) {
+        Check::Hash(hasher) => match HashThread::start((*hasher).clone(), size) {
             Some(thread) => Buffers::Hashing(thread),
-            None => Buffers::Inline(vec![0u8; size], hasher),
+            None => Buffers::Inline(vec![0u8; size], *hasher),
         },
         Check::Crc32(crc) => Buffers::Crc(vec![0u8; size], crc),
         Check::None => Buffers::One(vec![0u8; size]),
@@ -254,10 +257,10 @@ fn copy_blocking(
         progress.advance(n as u64);
     }
     writer.flush().map_err(|e| (done, PumpError::Write(e)))?;
-    let (md5, crc32) = buffers.finish();
+    let (hash, crc32) = buffers.finish();
     Ok(Pumped {
         bytes: done,
-        md5: md5.map(|h| hex(&h.finalize())),
+        hash: hash.map(Hasher::hex),
         crc32,
     })
 }
@@ -266,7 +269,7 @@ fn copy_blocking(
 /// hashed on the copying thread, if no thread could be started), or one with a CRC.
 enum Buffers {
     One(Vec<u8>),
-    Inline(Vec<u8>, Md5),
+    Inline(Vec<u8>, Hasher),
     Crc(Vec<u8>, crc32fast::Hasher),
     Hashing(HashThread),
 }
@@ -297,7 +300,7 @@ impl Buffers {
         }
     }
 
-    fn finish(self) -> (Option<Md5>, Option<u32>) {
+    fn finish(self) -> (Option<Hasher>, Option<u32>) {
         match self {
             Buffers::One(_) => (None, None),
             Buffers::Inline(_, hasher) => (Some(hasher), None),
@@ -319,11 +322,11 @@ struct HashThread {
     full: Option<std::sync::mpsc::SyncSender<(Vec<u8>, usize)>>,
     empty: std::sync::mpsc::Receiver<Vec<u8>>,
     spare: Vec<u8>,
-    thread: Option<std::thread::JoinHandle<Md5>>,
+    thread: Option<std::thread::JoinHandle<Hasher>>,
 }
 
 impl HashThread {
-    fn start(mut hasher: Md5, size: usize) -> Option<HashThread> {
+    fn start(mut hasher: Hasher, size: usize) -> Option<HashThread> {
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(HASH_BUFFERS);
         let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel(HASH_BUFFERS);
         for _ in 1..HASH_BUFFERS {
@@ -363,7 +366,7 @@ impl HashThread {
     }
 
     /// The hash of everything handed over; `None` if the thread could not run.
-    fn finish(mut self) -> Option<Md5> {
+    fn finish(mut self) -> Option<Hasher> {
         drop(self.full.take());
         self.thread.take()?.join().ok()
     }
@@ -382,15 +385,17 @@ mod tests {
             &mut out,
             data.len() as u64 - 1,
             &super::super::progress::Silent,
-            Check::Md5(Md5::new()),
+            Check::Hash(Box::new(Hasher::new(Algorithm::Md5))),
         )
         .unwrap();
         assert_eq!(p.bytes, data.len() as u64 - 1);
         assert_eq!(out.len(), data.len() - 1);
         let whole = &data[..data.len() - 1];
+        let mut expected = Hasher::new(Algorithm::Md5);
+        expected.update(whole);
         assert_eq!(
-            p.md5,
-            Some(hex(&Md5::digest(whole))),
+            p.hash,
+            Some(expected.hex()),
             "the hash thread saw every byte in order"
         );
         let crc = copy_blocking(
@@ -410,6 +415,6 @@ mod tests {
             Check::None,
         )
         .unwrap();
-        assert_eq!((short.bytes, short.md5), (10, None));
+        assert_eq!((short.bytes, short.hash), (10, None));
     }
 }

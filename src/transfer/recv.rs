@@ -6,7 +6,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use md5::{Digest, Md5};
+use super::hash::{Algorithm, Hasher};
 use tokio::io::AsyncWriteExt;
 
 use super::progress::{Metered, Progress};
@@ -296,7 +296,7 @@ fn decline_reason(
 /// resumed one), hashed on top of `hasher` when the offer carried an MD5.
 struct Expect {
     len: u64,
-    hasher: Option<Md5>,
+    hasher: Option<Hasher>,
 }
 
 /// The opened destination of one offer.
@@ -306,7 +306,7 @@ struct Opened {
     /// Bytes already there (a resumed `.part`); 0 for a fresh file.
     offset: u64,
     /// MD5 of those bytes, when the offer has a hash to check.
-    hasher: Option<Md5>,
+    hasher: Option<Hasher>,
 }
 
 /// Accepts the offer and receives the file.
@@ -442,7 +442,7 @@ async fn open_destination(
             md5: md5.clone(),
         });
     }
-    let hasher = offer.md5.is_some().then(Md5::new);
+    let hasher = offer.md5.is_some().then(|| Hasher::new(Algorithm::Md5));
     Ok(Opened {
         target,
         output,
@@ -585,7 +585,7 @@ async fn receive_from_socket(
         writer,
         expect.len,
         progress.clone(),
-        pump::Check::md5(expect.hasher.clone()),
+        pump::Check::hash(expect.hasher.clone()),
         &handle,
         gone,
     )
@@ -607,7 +607,7 @@ async fn receive_from_socket(
         bytes: pumped.bytes,
         close: None,
         method: StreamMethod::Socks5,
-        md5: pumped.md5,
+        md5: pumped.hash,
     })
 }
 
@@ -652,7 +652,7 @@ async fn receive_ibb_data(
         bytes,
         close: Some(close),
         method: StreamMethod::Ibb,
-        md5: writer.md5_hex(),
+        md5: writer.hash_hex(),
     })
 }
 

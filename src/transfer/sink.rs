@@ -345,14 +345,15 @@ pub(crate) fn reopen_part(
     partial: &Partial,
     overwrite: bool,
     base_name: Option<String>,
-) -> std::io::Result<(Target, Output, u64, md5::Md5)> {
+) -> std::io::Result<(Target, Output, u64, super::hash::Hasher)> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut reader = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&partial.part)?;
     let len = reader.metadata()?.len();
-    let hasher = super::pump::hash_prefix(&mut reader, len)?;
+    // SI resumes only (its hash is MD5); a Jingle resume would pass its algorithm.
+    let hasher = super::pump::hash_prefix(&mut reader, len, super::hash::Algorithm::Md5)?;
     let file = std::fs::OpenOptions::new()
         .append(true)
         .custom_flags(libc::O_NOFOLLOW)

@@ -1,0 +1,141 @@
+//! The hash that verifies a file, whatever the negotiation: MD5 for SI (XEP-0096 §3
+//! puts it in the offer), and the XEP-0300 algorithms Jingle file transfer names in
+//! `<hash algo='…'/>` (XEP-0300 §2: sha-256 is the one to use; sha-1 and sha-512 are
+//! read for compatibility).
+
+use md5::{Digest, Md5};
+use sha1::Sha1;
+use sha2::{Sha256, Sha512};
+
+/// A hash algorithm xft can verify with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Not in XEP-0300's registry; only SI uses it.
+    Md5,
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl Algorithm {
+    /// XEP-0300 §2 / the IANA "Hash Function Textual Names" registry.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "md5",
+            Algorithm::Sha1 => "sha-1",
+            Algorithm::Sha256 => "sha-256",
+            Algorithm::Sha512 => "sha-512",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        match name.trim() {
+            "md5" => Some(Algorithm::Md5),
+            "sha-1" => Some(Algorithm::Sha1),
+            "sha-256" => Some(Algorithm::Sha256),
+            "sha-512" => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+}
+
+/// A running hash of one of the [`Algorithm`]s.
+#[derive(Clone)]
+pub enum Hasher {
+    Md5(Md5),
+    Sha1(Sha1),
+    Sha256(Sha256),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    pub fn new(algorithm: Algorithm) -> Hasher {
+        match algorithm {
+            Algorithm::Md5 => Hasher::Md5(Md5::new()),
+            Algorithm::Sha1 => Hasher::Sha1(Sha1::new()),
+            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+            Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
+        }
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            Hasher::Md5(_) => Algorithm::Md5,
+            Hasher::Sha1(_) => Algorithm::Sha1,
+            Hasher::Sha256(_) => Algorithm::Sha256,
+            Hasher::Sha512(_) => Algorithm::Sha512,
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Md5(h) => h.update(data),
+            Hasher::Sha1(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    /// The digest's bytes.
+    pub fn finalize(self) -> Vec<u8> {
+        match self {
+            Hasher::Md5(h) => h.finalize().to_vec(),
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
+
+    /// The digest in lowercase hex (how SI carries MD5).
+    pub fn hex(self) -> String {
+        super::source::hex(&self.finalize())
+    }
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hasher({})", self.algorithm().name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FIPS 180-2 and RFC 1321 test vectors for "abc", through the shared interface.
+    #[test]
+    fn known_digests_of_abc() {
+        let hex = |algorithm| {
+            let mut h = Hasher::new(algorithm);
+            h.update(b"a");
+            h.update(b"bc");
+            h.hex()
+        };
+        assert_eq!(hex(Algorithm::Md5), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            hex(Algorithm::Sha1),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex(Algorithm::Sha256),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(hex(Algorithm::Sha512).starts_with("ddaf35a193617aba"));
+    }
+
+    /// XEP-0300 §2: the names, both ways; unknown names are not guessed at.
+    #[test]
+    fn names_round_trip() {
+        for a in [
+            Algorithm::Md5,
+            Algorithm::Sha1,
+            Algorithm::Sha256,
+            Algorithm::Sha512,
+        ] {
+            assert_eq!(Algorithm::from_name(a.name()), Some(a));
+            assert_eq!(Hasher::new(a).algorithm(), a);
+        }
+        assert_eq!(Algorithm::from_name("blake2b-256"), None);
+        assert_eq!(Algorithm::from_name("SHA-256"), None);
+    }
+}
