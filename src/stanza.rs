@@ -27,14 +27,111 @@ impl ErrorType {
         }
     }
 
+    /// §8.3.2 makes `type` one of five; a missing or unknown one is read as `cancel`
+    /// (do not retry), the safe reading of an error we cannot classify, and logged.
     fn parse(s: &str) -> ErrorType {
         match s {
             "auth" => ErrorType::Auth,
+            "cancel" => ErrorType::Cancel,
             "continue" => ErrorType::Continue,
             "modify" => ErrorType::Modify,
             "wait" => ErrorType::Wait,
-            _ => ErrorType::Cancel,
+            other => {
+                tracing::debug!(
+                    "stanza error of unknown type '{}' read as cancel",
+                    crate::text::printable(&other.chars().take(40).collect::<String>())
+                );
+                ErrorType::Cancel
+            }
         }
+    }
+}
+
+/// RFC 6120 §8.3.3: the defined stanza error conditions. An unknown one is read as
+/// `undefined-condition` (§8.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Condition {
+    BadRequest,
+    Conflict,
+    FeatureNotImplemented,
+    Forbidden,
+    Gone,
+    InternalServerError,
+    ItemNotFound,
+    JidMalformed,
+    NotAcceptable,
+    NotAllowed,
+    NotAuthorized,
+    PolicyViolation,
+    RecipientUnavailable,
+    Redirect,
+    RegistrationRequired,
+    RemoteServerNotFound,
+    RemoteServerTimeout,
+    ResourceConstraint,
+    ServiceUnavailable,
+    SubscriptionRequired,
+    UndefinedCondition,
+    UnexpectedRequest,
+}
+
+impl Condition {
+    const ALL: [Condition; 22] = [
+        Condition::BadRequest,
+        Condition::Conflict,
+        Condition::FeatureNotImplemented,
+        Condition::Forbidden,
+        Condition::Gone,
+        Condition::InternalServerError,
+        Condition::ItemNotFound,
+        Condition::JidMalformed,
+        Condition::NotAcceptable,
+        Condition::NotAllowed,
+        Condition::NotAuthorized,
+        Condition::PolicyViolation,
+        Condition::RecipientUnavailable,
+        Condition::Redirect,
+        Condition::RegistrationRequired,
+        Condition::RemoteServerNotFound,
+        Condition::RemoteServerTimeout,
+        Condition::ResourceConstraint,
+        Condition::ServiceUnavailable,
+        Condition::SubscriptionRequired,
+        Condition::UndefinedCondition,
+        Condition::UnexpectedRequest,
+    ];
+
+    /// The element name, e.g. `service-unavailable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::BadRequest => "bad-request",
+            Condition::Conflict => "conflict",
+            Condition::FeatureNotImplemented => "feature-not-implemented",
+            Condition::Forbidden => "forbidden",
+            Condition::Gone => "gone",
+            Condition::InternalServerError => "internal-server-error",
+            Condition::ItemNotFound => "item-not-found",
+            Condition::JidMalformed => "jid-malformed",
+            Condition::NotAcceptable => "not-acceptable",
+            Condition::NotAllowed => "not-allowed",
+            Condition::NotAuthorized => "not-authorized",
+            Condition::PolicyViolation => "policy-violation",
+            Condition::RecipientUnavailable => "recipient-unavailable",
+            Condition::Redirect => "redirect",
+            Condition::RegistrationRequired => "registration-required",
+            Condition::RemoteServerNotFound => "remote-server-not-found",
+            Condition::RemoteServerTimeout => "remote-server-timeout",
+            Condition::ResourceConstraint => "resource-constraint",
+            Condition::ServiceUnavailable => "service-unavailable",
+            Condition::SubscriptionRequired => "subscription-required",
+            Condition::UndefinedCondition => "undefined-condition",
+            Condition::UnexpectedRequest => "unexpected-request",
+        }
+    }
+
+    /// The condition named `name`, if RFC 6120 defines it.
+    pub fn from_name(name: &str) -> Option<Condition> {
+        Condition::ALL.into_iter().find(|c| c.as_str() == name)
     }
 }
 
@@ -43,7 +140,7 @@ impl ErrorType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StanzaError {
     pub error_type: ErrorType,
-    pub condition: String,
+    pub condition: Condition,
     pub text: Option<String>,
     /// `(name, namespace)` of the application-specific condition element (boxed: rare,
     /// and it would double the size of every error that carries a `StanzaError`).
@@ -51,10 +148,10 @@ pub struct StanzaError {
 }
 
 impl StanzaError {
-    pub fn new(error_type: ErrorType, condition: &str) -> Self {
+    pub fn new(error_type: ErrorType, condition: Condition) -> Self {
         StanzaError {
             error_type,
-            condition: condition.to_owned(),
+            condition,
             text: None,
             app_condition: None,
         }
@@ -74,16 +171,17 @@ impl StanzaError {
     /// `undefined-condition` rather than a parse failure, since it still means "no".
     pub fn from_stanza(stanza: &Element) -> StanzaError {
         let Some(error) = stanza.children().find(|c| c.name() == "error") else {
-            return StanzaError::new(ErrorType::Cancel, "undefined-condition");
+            return StanzaError::new(ErrorType::Cancel, Condition::UndefinedCondition);
         };
         let error_type = ErrorType::parse(error.get_attr("type").unwrap_or("cancel"));
-        let mut out = StanzaError::new(error_type, "undefined-condition");
+        let mut out = StanzaError::new(error_type, Condition::UndefinedCondition);
         for child in error.children() {
             if child.ns() == STANZAS_NS {
                 if child.name() == "text" {
                     out.text = Some(child.text_content()).filter(|t| !t.is_empty());
                 } else {
-                    out.condition = child.name().to_owned();
+                    out.condition =
+                        Condition::from_name(child.name()).unwrap_or(Condition::UndefinedCondition);
                 }
             } else {
                 out.app_condition =
@@ -94,7 +192,7 @@ impl StanzaError {
     }
 
     /// True when the defined condition is `condition`.
-    pub fn is(&self, condition: &str) -> bool {
+    pub fn is(&self, condition: Condition) -> bool {
         self.condition == condition
     }
 
@@ -121,7 +219,7 @@ impl StanzaError {
 
 impl fmt::Display for StanzaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.condition)?;
+        f.write_str(self.condition.as_str())?;
         if let Some(app) = &self.app_condition {
             write!(f, " ({})", app.0)?;
         }
@@ -202,6 +300,24 @@ pub fn payload(stanza: &Element) -> Option<&Element> {
 mod tests {
     use super::*;
 
+    /// RFC 6120 §8.3.3: every defined condition by name, and §8.3.2: an unknown one
+    /// reads as undefined-condition.
+    #[test]
+    fn conditions_by_name() {
+        for c in Condition::ALL {
+            assert_eq!(Condition::from_name(c.as_str()), Some(c));
+        }
+        assert_eq!(Condition::ALL.len(), 22);
+        let odd = crate::xml::parse_document(
+            "<iq xmlns='jabber:client' type='error'><error type='bogus'>\
+             <made-up xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        )
+        .unwrap();
+        let e = StanzaError::from_stanza(&odd);
+        assert_eq!(e.condition, Condition::UndefinedCondition);
+        assert_eq!(e.error_type, ErrorType::Cancel);
+    }
+
     #[test]
     fn parses_error_with_app_condition() {
         // XEP-0095 §4.2 Example 4: no valid streams.
@@ -216,7 +332,7 @@ mod tests {
                 )),
         );
         let e = StanzaError::from_stanza(&stanza);
-        assert!(e.is("bad-request"));
+        assert!(e.is(Condition::BadRequest));
         assert!(e.has_app_condition("no-valid-streams", "http://jabber.org/protocol/si"));
         assert_eq!(e.error_type, ErrorType::Cancel);
     }
@@ -227,7 +343,8 @@ mod tests {
             .attr("type", "set")
             .attr("id", "x1")
             .attr("from", "a@b/c");
-        let err = StanzaError::new(ErrorType::Cancel, "forbidden").with_text("Offer Declined");
+        let err =
+            StanzaError::new(ErrorType::Cancel, Condition::Forbidden).with_text("Offer Declined");
         let reply = error_reply(&req, &err);
         assert_eq!(reply.get_attr("to"), Some("a@b/c"));
         assert_eq!(reply.get_attr("id"), Some("x1"));

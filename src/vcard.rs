@@ -5,6 +5,7 @@
 //! vCard, there is no partial update). [`VCardView`] is the typed reading used for
 //! display and JSON.
 
+use crate::stanza::Condition;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::Serialize;
@@ -43,7 +44,9 @@ pub async fn fetch(session: &Session, jid: Option<&Jid>) -> Result<Element, Vcar
         Element::new("vCard", NS),
     );
     let answer = session.iq(request).await.map_err(|e| match e {
-        IqError::Stanza(se) if se.is("service-unavailable") || se.is("item-not-found") => {
+        IqError::Stanza(se)
+            if se.is(Condition::ServiceUnavailable) || se.is(Condition::ItemNotFound) =>
+        {
             VcardError::NotFound { jid: shown.clone() }
         }
         IqError::Stanza(se) => VcardError::Refused(se),

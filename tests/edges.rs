@@ -5,6 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 use xft::ns::PING_NS;
+use xft::stanza::Condition;
 
 use support::{
     assert_exit, pattern, peer_login, run, scratch_dir, server, stderr, stdout, Receiver,
@@ -169,7 +170,7 @@ fn recv_answers_no_valid_streams_and_keeps_waiting() {
     });
     match error {
         Err(xft::session::IqError::Stanza(e)) => {
-            assert!(e.is("bad-request"), "{e}");
+            assert!(e.is(Condition::BadRequest), "{e}");
             assert!(
                 e.has_app_condition("no-valid-streams", xft::ns::SI_NS),
                 "{e:?}"
@@ -204,7 +205,7 @@ fn send_exits_7_on_no_valid_streams() {
                 if stanza::is_iq_request(&el, "set", "si", xft::ns::SI_NS) {
                     let error = xft::stanza::StanzaError::new(
                         xft::stanza::ErrorType::Cancel,
-                        "bad-request",
+                        xft::stanza::Condition::BadRequest,
                     )
                     .with_app_condition("no-valid-streams", xft::ns::SI_NS);
                     peer.reply_error(&el, &error).await.unwrap();

@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Duration;
 use xft::ns::{CLIENT_NS, IBB_NS, SI_NS};
+use xft::stanza::Condition;
 
 use support::{list_dir, pattern, peer_login, scratch_dir, server, Receiver};
 use xft::jid::FullJid;
@@ -208,7 +209,7 @@ fn early_close_is_refused_and_an_integrity_failure() {
     assert_eq!(code, Some(11), "{err}");
     assert!(err.contains("received 60 of 100 bytes"), "{err}");
     match close {
-        Some(Err(IqError::Stanza(e))) => assert!(e.is("not-acceptable"), "{e}"),
+        Some(Err(IqError::Stanza(e))) => assert!(e.is(Condition::NotAcceptable), "{e}"),
         other => panic!("the close should be refused, got {other:?}"),
     }
     assert_kept_part_only(&dir);
@@ -277,7 +278,10 @@ fn send_to_scripted_ibb_receiver(tag: &str, close_error: Option<&str>) -> std::p
                 Some(condition) => {
                     // What gloox 1.0.24 does once it has the whole file.
                     let request = close.into_request();
-                    let error = xft::stanza::StanzaError::new(ErrorType::Cancel, condition);
+                    let error = xft::stanza::StanzaError::new(
+                        ErrorType::Cancel,
+                        Condition::from_name(condition).unwrap(),
+                    );
                     peer.reply_error(&request, &error).await.unwrap();
                 }
             }
@@ -524,7 +528,7 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
     let done = receiver.finish(LONG);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     match answer {
-        Err(IqError::Stanza(e)) => assert!(e.is("service-unavailable"), "{e}"),
+        Err(IqError::Stanza(e)) => assert!(e.is(Condition::ServiceUnavailable), "{e}"),
         other => panic!("wanted service-unavailable during the transfer, got {other:?}"),
     }
     eprintln!("flood: peak RSS {peak} KiB, unrelated iq answered after {waited:?}");
@@ -609,7 +613,10 @@ fn data_block(sid: &str, seq: u16, bytes: &[u8]) -> Element {
 #[track_caller]
 fn assert_refused(answer: &Result<(), IqError>, condition: &str) {
     match answer {
-        Err(IqError::Stanza(e)) => assert!(e.is(condition), "wanted {condition}, got {e}"),
+        Err(IqError::Stanza(e)) => assert!(
+            e.condition.as_str() == condition,
+            "wanted {condition}, got {e}"
+        ),
         other => panic!("wanted {condition}, got {other:?}"),
     }
 }

@@ -5,6 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 use xft::ns::{BYTESTREAMS_NS, SI_NS};
+use xft::stanza::Condition;
 
 use support::{
     assert_exit, list_dir, next_si_offer, offer_to, pattern, peer_login, route_bytestreams, run,
@@ -174,7 +175,7 @@ fn sender_falls_back_when_the_target_reaches_no_streamhost() {
                 .await
                 .unwrap();
             let hosts_iq = s5b_route.next().await.unwrap();
-            let error = StanzaError::new(ErrorType::Cancel, "item-not-found");
+            let error = StanzaError::new(ErrorType::Cancel, Condition::ItemNotFound);
             peer.reply_error(&hosts_iq, &error).await.unwrap();
             ibb.accept_open(Duration::from_secs(20)).await.unwrap();
             let mut got = Vec::new();
@@ -370,7 +371,7 @@ fn receiver_accepts_ibb_after_item_not_found() {
         )
         .await;
         match failed {
-            Err(s5b::S5bError::TargetFailed(e)) => assert!(e.is("item-not-found"), "{e}"),
+            Err(s5b::S5bError::TargetFailed(e)) => assert!(e.is(Condition::ItemNotFound), "{e}"),
             other => panic!("expected item-not-found, got {:?}", other.map(|_| ())),
         }
         let mut ibb = IbbSender::open(&peer, target.as_jid(), &sid, 4096, Duration::from_secs(20))

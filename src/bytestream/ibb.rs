@@ -12,6 +12,7 @@
 //!   first and answer with an error if it is not whole.
 
 use crate::ns::IBB_NS;
+use crate::stanza::Condition;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -128,7 +129,7 @@ impl IbbSender {
                         gone: Some(Box::pin(gone)),
                     });
                 }
-                Err(IqError::Stanza(e)) if e.is("resource-constraint") => {
+                Err(IqError::Stanza(e)) if e.is(Condition::ResourceConstraint) => {
                     match STEP_DOWN.iter().find(|s| **s < size) {
                         Some(smaller) => {
                             tracing::debug!(
@@ -236,7 +237,9 @@ impl IbbSender {
             .await;
         match answer {
             Ok(_) => Ok(()),
-            Err(IqError::Stanza(e)) if e.is("not-acceptable") => Err(IbbError::CloseRefused(e)),
+            Err(IqError::Stanza(e)) if e.is(Condition::NotAcceptable) => {
+                Err(IbbError::CloseRefused(e))
+            }
             Err(IqError::Stanza(e)) => {
                 tracing::warn!(
                     "the receiver acknowledged every block but answered the close with {e}; \
@@ -301,7 +304,7 @@ impl CloseRequest {
 
     /// The data is not acceptable (short, wrong hash): tell the sender.
     pub async fn refuse(self, text: &str) {
-        let error = StanzaError::new(ErrorType::Cancel, "not-acceptable").with_text(text);
+        let error = StanzaError::new(ErrorType::Cancel, Condition::NotAcceptable).with_text(text);
         let _ = self.session.reply_error(&self.request, &error).await;
     }
 }
@@ -339,12 +342,12 @@ impl IbbReceiver {
             Ok(r) => r?,
         };
         let Some(open) = request.get_child("open", IBB_NS) else {
-            self.refuse(&request, "unexpected-request", ErrorType::Cancel)
+            self.refuse(&request, Condition::UnexpectedRequest, ErrorType::Cancel)
                 .await;
             return Err(IbbError::PeerClosed);
         };
         if open.get_attr("stanza").is_some_and(|s| s != "iq") {
-            self.refuse(&request, "not-acceptable", ErrorType::Cancel)
+            self.refuse(&request, Condition::NotAcceptable, ErrorType::Cancel)
                 .await;
             return Err(IbbError::MessageMode);
         }
@@ -352,7 +355,7 @@ impl IbbReceiver {
         let block_size = match raw.trim().parse::<usize>() {
             Ok(n) if (1..=MAX_BLOCK_SIZE).contains(&n) => n,
             _ => {
-                self.refuse(&request, "bad-request", ErrorType::Modify)
+                self.refuse(&request, Condition::BadRequest, ErrorType::Modify)
                     .await;
                 return Err(IbbError::BadBlockSize(raw.chars().take(20).collect()));
             }
@@ -394,7 +397,7 @@ impl IbbReceiver {
             if let Err(e) = sink.write_all(&chunk).await {
                 // Tell the sender now, with the cause, rather than let it wait out its
                 // timeout on an unanswered block (issue 8, item 12).
-                let error = StanzaError::new(ErrorType::Cancel, "internal-server-error")
+                let error = StanzaError::new(ErrorType::Cancel, Condition::InternalServerError)
                     .with_text(format!("the receiver cannot write the file: {e}"));
                 let _ = self.session.reply_error(&request, &error).await;
                 self.abort().await;
@@ -412,11 +415,11 @@ impl IbbReceiver {
         request: &Element,
         received: u64,
         limit: u64,
-    ) -> Result<Vec<u8>, (IbbError, &'static str, ErrorType)> {
+    ) -> Result<Vec<u8>, (IbbError, Condition, ErrorType)> {
         let Some(data) = request.get_child("data", IBB_NS) else {
             return Err((
                 IbbError::PeerClosed,
-                "unexpected-request",
+                Condition::UnexpectedRequest,
                 ErrorType::Cancel,
             ));
         };
@@ -428,18 +431,18 @@ impl IbbReceiver {
                 expected: self.next_seq,
                 got: 0,
             };
-            return Err((e, "bad-request", ErrorType::Modify));
+            return Err((e, Condition::BadRequest, ErrorType::Modify));
         };
         if seq != self.next_seq {
             let e = IbbError::SeqGap {
                 expected: self.next_seq,
                 got: seq,
             };
-            return Err((e, "unexpected-request", ErrorType::Cancel));
+            return Err((e, Condition::UnexpectedRequest, ErrorType::Cancel));
         }
         let chunk = decode_block(&data.text_content()).ok_or((
             IbbError::BadBase64 { seq },
-            "bad-request",
+            Condition::BadRequest,
             ErrorType::Modify,
         ))?;
         if chunk.len() > self.block_size {
@@ -448,12 +451,12 @@ impl IbbReceiver {
                 got: chunk.len(),
                 limit: self.block_size,
             };
-            return Err((e, "bad-request", ErrorType::Modify));
+            return Err((e, Condition::BadRequest, ErrorType::Modify));
         }
         if received + chunk.len() as u64 > limit {
             return Err((
                 IbbError::TooMuchData { limit },
-                "not-acceptable",
+                Condition::NotAcceptable,
                 ErrorType::Cancel,
             ));
         }
@@ -468,7 +471,7 @@ impl IbbReceiver {
         Ok(el)
     }
 
-    async fn refuse(&self, request: &Element, condition: &str, kind: ErrorType) {
+    async fn refuse(&self, request: &Element, condition: Condition, kind: ErrorType) {
         let _ = self
             .session
             .reply_error(request, &StanzaError::new(kind, condition))

@@ -18,6 +18,7 @@ mod router;
 pub mod stream;
 
 use crate::ns::CLIENT_NS;
+use crate::stanza::Condition;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -164,7 +165,7 @@ impl Drop for Incoming {
 fn refusal_of_request(el: &Element) -> Option<String> {
     let is_request = el.name() == "iq" && matches!(el.get_attr("type"), Some("get" | "set"));
     is_request.then(|| {
-        let error = StanzaError::new(ErrorType::Cancel, "service-unavailable");
+        let error = StanzaError::new(ErrorType::Cancel, Condition::ServiceUnavailable);
         xml::stanza_to_string(&stanza::error_reply(el, &error), CLIENT_NS)
     })
 }

@@ -2,6 +2,7 @@
 //! over the chosen bytestream, verify size and MD5, and only then rename into place.
 
 use crate::ns::{IBB_NS, ROSTER_NS, SI_NS};
+use crate::stanza::Condition;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -141,7 +142,7 @@ async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, st
         return;
     }
     if stanza::is_iq_request(&stanza, "set", "si", SI_NS) {
-        let busy = StanzaError::new(ErrorType::Wait, "resource-constraint")
+        let busy = StanzaError::new(ErrorType::Wait, Condition::ResourceConstraint)
             .with_text("busy with other transfers; offer again later");
         let _ = session.reply_error(&stanza, &busy).await;
         return;
@@ -178,9 +179,9 @@ async fn refuse_unhandled(session: &Session, stanza: &Element) -> Result<(), Tra
         // XEP-0047 §2.2: data for a session we do not know is item-not-found.
         let unknown_ibb = stanza.children().next().is_some_and(|c| c.ns() == IBB_NS);
         let condition = if unknown_ibb {
-            "item-not-found"
+            Condition::ItemNotFound
         } else {
-            "service-unavailable"
+            Condition::ServiceUnavailable
         };
         session
             .reply_error(stanza, &StanzaError::new(ErrorType::Cancel, condition))
@@ -218,7 +219,7 @@ async fn handle_offer(
         .and_then(|f| Jid::parse(f).ok())
         .and_then(|j| j.to_full())
     else {
-        let error = StanzaError::new(ErrorType::Modify, "bad-request");
+        let error = StanzaError::new(ErrorType::Modify, Condition::BadRequest);
         session.reply_error(request, &error).await?;
         return Ok(None);
     };
@@ -237,12 +238,12 @@ async fn handle_offer(
             offer.name,
             offer.size
         );
-        let error = StanzaError::new(ErrorType::Cancel, "forbidden").with_text(reason);
+        let error = StanzaError::new(ErrorType::Cancel, Condition::Forbidden).with_text(reason);
         session.reply_error(request, &error).await?;
         return Ok(None);
     }
     let Some(method) = SUPPORTED.into_iter().find(|m| offer.methods.contains(m)) else {
-        let error = StanzaError::new(ErrorType::Cancel, "bad-request")
+        let error = StanzaError::new(ErrorType::Cancel, Condition::BadRequest)
             .with_app_condition("no-valid-streams", SI_NS);
         session.reply_error(request, &error).await?;
         return Ok(None);
@@ -254,7 +255,7 @@ async fn handle_offer(
 
 /// XEP-0095 §4.2 errors for offers that cannot be parsed.
 fn offer_error(e: &SiError) -> StanzaError {
-    let bad_request = StanzaError::new(ErrorType::Cancel, "bad-request");
+    let bad_request = StanzaError::new(ErrorType::Cancel, Condition::BadRequest);
     match e {
         SiError::BadProfile(_) => bad_request.with_app_condition("bad-profile", SI_NS),
         SiError::NoValidStreams => bad_request.with_app_condition("no-valid-streams", SI_NS),
@@ -322,7 +323,7 @@ async fn receive(
     let opened = match open_destination(from, offer, options).await {
         Ok(opened) => opened,
         Err(e) => {
-            let error = StanzaError::new(ErrorType::Cancel, "internal-server-error")
+            let error = StanzaError::new(ErrorType::Cancel, Condition::InternalServerError)
                 .with_text("cannot store the file");
             session.reply_error(request, &error).await?;
             return Err(e);

@@ -1,6 +1,7 @@
 //! The sending side: offer (XEP-0095 §3.2, XEP-0096 §3), then the chosen bytestream.
 
 use crate::ns::{SI_FILE_TRANSFER_NS, SI_NS};
+use crate::stanza::Condition;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -173,7 +174,7 @@ async fn refusal(
     e: StanzaError,
 ) -> TransferError {
     let jid = to.to_string();
-    if e.is("forbidden") || e.is("not-acceptable") || e.is("not-allowed") {
+    if e.is(Condition::Forbidden) || e.is(Condition::NotAcceptable) || e.is(Condition::NotAllowed) {
         return TransferError::Declined { jid, text: e.text };
     }
     if e.has_app_condition("no-valid-streams", SI_NS) {
@@ -183,7 +184,10 @@ async fn refusal(
             offered: offered.join(", "),
         };
     }
-    if e.is("service-unavailable") || e.is("feature-not-implemented") || e.is("item-not-found") {
+    if e.is(Condition::ServiceUnavailable)
+        || e.is(Condition::FeatureNotImplemented)
+        || e.is(Condition::ItemNotFound)
+    {
         // Either the resource is gone (the server answers) or the client lacks SI (it
         // answers): disco#info tells which.
         return match disco::info(session, to.as_jid()).await {
@@ -194,7 +198,7 @@ async fn refusal(
             Err(_) => TransferError::RecipientUnavailable { jid, error: e },
         };
     }
-    if e.is("recipient-unavailable") || e.is("remote-server-not-found") {
+    if e.is(Condition::RecipientUnavailable) || e.is(Condition::RemoteServerNotFound) {
         return TransferError::RecipientUnavailable { jid, error: e };
     }
     TransferError::OfferRefused(e)

@@ -6,6 +6,7 @@
 //! `item-not-found`.
 
 use crate::ns::BYTESTREAMS_NS;
+use crate::stanza::Condition;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -68,7 +69,7 @@ impl S5bTarget {
             })
             .unwrap_or_default();
         if hosts.is_empty() {
-            let error = StanzaError::new(ErrorType::Modify, "bad-request");
+            let error = StanzaError::new(ErrorType::Modify, Condition::BadRequest);
             let _ = self.session.reply_error(&request, &error).await;
             return Err(S5bError::BadOffer);
         }
@@ -89,8 +90,8 @@ impl S5bTarget {
             }
             Err(report) => {
                 // §5.3.2: none reachable is item-not-found; the text says why.
-                let error =
-                    StanzaError::new(ErrorType::Cancel, "item-not-found").with_text(report.clone());
+                let error = StanzaError::new(ErrorType::Cancel, Condition::ItemNotFound)
+                    .with_text(report.clone());
                 let _ = self.session.reply_error(&request, &error).await;
                 Err(S5bError::NoStreamHost(report))
             }
