@@ -8,6 +8,7 @@ use crate::ns::{
 };
 use crate::session::{IqError, Session};
 use crate::stanza;
+use crate::stanza::IqType;
 use crate::xml::Element;
 
 /// What `xft` advertises: peers such as Smack and Pidgin check these before offering
@@ -74,7 +75,7 @@ impl Info {
 /// XEP-0030 §3.1: disco#info of `jid`.
 pub async fn info(session: &Session, jid: &Jid) -> Result<Info, IqError> {
     let request = stanza::iq(
-        "get",
+        IqType::Get,
         Some(&jid.to_string()),
         Element::new("query", DISCO_INFO_NS),
     );
@@ -88,7 +89,7 @@ pub async fn info(session: &Session, jid: &Jid) -> Result<Info, IqError> {
 /// XEP-0030 §4.1: the JIDs of `jid`'s items.
 pub async fn items(session: &Session, jid: &Jid) -> Result<Vec<Jid>, IqError> {
     let request = stanza::iq(
-        "get",
+        IqType::Get,
         Some(&jid.to_string()),
         Element::new("query", DISCO_ITEMS_NS),
     );

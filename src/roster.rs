@@ -8,6 +8,7 @@ use crate::jid::Jid;
 use crate::ns::{CLIENT_NS, ROSTER_NS};
 use crate::session::{IqError, Session, SessionError};
 use crate::stanza;
+use crate::stanza::IqType;
 use crate::xml::Element;
 
 /// RFC 6121 §2.1.2.5: the subscription state of a roster item.
@@ -75,7 +76,11 @@ impl Item {
 /// RFC 6121 §2.2: the whole roster.
 pub async fn fetch(session: &Session) -> Result<Vec<Item>, IqError> {
     let answer = session
-        .iq(stanza::iq("get", None, Element::new("query", ROSTER_NS)))
+        .iq(stanza::iq(
+            IqType::Get,
+            None,
+            Element::new("query", ROSTER_NS),
+        ))
         .await?;
     Ok(answer
         .get_child("query", ROSTER_NS)
@@ -90,7 +95,7 @@ pub async fn remove(session: &Session, jid: &Jid) -> Result<(), IqError> {
         .attr("subscription", "remove");
     session
         .iq(stanza::iq(
-            "set",
+            IqType::Set,
             None,
             Element::new("query", ROSTER_NS).child(item),
         ))
@@ -100,7 +105,7 @@ pub async fn remove(session: &Session, jid: &Jid) -> Result<(), IqError> {
 
 /// True for a roster push we must acknowledge (RFC 6121 §2.1.6): from our own account.
 pub fn is_roster_push(el: &Element, own: &Jid) -> bool {
-    stanza::is_iq_request(el, "set", "query", ROSTER_NS)
+    stanza::is_iq_request(el, IqType::Set, "query", ROSTER_NS)
         && el
             .get_attr("from")
             .is_none_or(|f| Jid::parse(f).is_ok_and(|j| j == own.bare()))

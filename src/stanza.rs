@@ -135,6 +135,45 @@ impl Condition {
     }
 }
 
+/// RFC 6120 §8.2.3: the four kinds of iq.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IqType {
+    Get,
+    Set,
+    Result,
+    Error,
+}
+
+impl IqType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IqType::Get => "get",
+            IqType::Set => "set",
+            IqType::Result => "result",
+            IqType::Error => "error",
+        }
+    }
+
+    /// The kind of `stanza` when it is an iq of the client namespace with a valid type.
+    pub fn of(stanza: &Element) -> Option<IqType> {
+        if stanza.name() != "iq" || stanza.ns() != CLIENT_NS {
+            return None;
+        }
+        match stanza.get_attr("type")? {
+            "get" => Some(IqType::Get),
+            "set" => Some(IqType::Set),
+            "result" => Some(IqType::Result),
+            "error" => Some(IqType::Error),
+            _ => None,
+        }
+    }
+
+    /// `get` and `set` ask; `result` and `error` answer.
+    pub fn is_request(self) -> bool {
+        matches!(self, IqType::Get | IqType::Set)
+    }
+}
+
 /// An `<error/>` child of a stanza (RFC 6120 §8.3): a defined condition, optional text,
 /// and an optional application-specific condition (e.g. SI's `<no-valid-streams/>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,9 +279,9 @@ pub fn new_id() -> String {
 }
 
 /// `<iq type='get|set' to=... id=...>payload</iq>`.
-pub fn iq(kind: &str, to: Option<&str>, payload: Element) -> Element {
+pub fn iq(kind: IqType, to: Option<&str>, payload: Element) -> Element {
     Element::new("iq", CLIENT_NS)
-        .attr("type", kind)
+        .attr("type", kind.as_str())
         .attr("id", new_id())
         .attr_opt("to", to)
         .child(payload)
@@ -284,11 +323,8 @@ pub fn stanza_type(stanza: &Element) -> &str {
 }
 
 /// True for an iq request (`get` or `set`) whose first child is `name` in `ns`.
-pub fn is_iq_request(stanza: &Element, kind: &str, name: &str, ns: &str) -> bool {
-    stanza.name() == "iq"
-        && stanza.ns() == CLIENT_NS
-        && stanza.get_attr("type") == Some(kind)
-        && stanza.children().next().is_some_and(|c| c.is(name, ns))
+pub fn is_iq_request(stanza: &Element, kind: IqType, name: &str, ns: &str) -> bool {
+    IqType::of(stanza) == Some(kind) && stanza.children().next().is_some_and(|c| c.is(name, ns))
 }
 
 /// The first child element of an iq: its payload.

@@ -6,6 +6,7 @@
 //! display and JSON.
 
 use crate::stanza::Condition;
+use crate::stanza::IqType;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::Serialize;
@@ -39,7 +40,7 @@ pub async fn fetch(session: &Session, jid: Option<&Jid>) -> Result<Element, Vcar
     let target = jid.map(Jid::bare).filter(|j| *j != own);
     let shown = target.as_ref().unwrap_or(&own).to_string();
     let request = stanza::iq(
-        "get",
+        IqType::Get,
         target.as_ref().map(|j| j.to_string()).as_deref(),
         Element::new("vCard", NS),
     );
@@ -62,7 +63,7 @@ pub async fn fetch(session: &Session, jid: Option<&Jid>) -> Result<Element, Vcar
 
 /// XEP-0054 §3.2: publishes `vcard` as our own (the whole vCard is replaced).
 pub async fn publish(session: &Session, vcard: Element) -> Result<(), VcardError> {
-    let request = stanza::iq("set", None, vcard);
+    let request = stanza::iq(IqType::Set, None, vcard);
     session.iq(request).await.map_err(|e| match e {
         IqError::Stanza(se) => VcardError::Refused(se),
         other => VcardError::Iq(other),

@@ -6,6 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 use xft::ns::PING_NS;
 use xft::stanza::Condition;
+use xft::stanza::IqType;
 
 use support::{
     assert_exit, pattern, peer_login, run, scratch_dir, server, stderr, stdout, Receiver,
@@ -24,7 +25,11 @@ fn recv_answers_pings() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let answer = rt.block_on(async {
         let (peer, _incoming) = peer_login(s, &alice).await;
-        let ping = stanza::iq("get", Some(&receiver.jid), Element::new("ping", PING_NS));
+        let ping = stanza::iq(
+            IqType::Get,
+            Some(&receiver.jid),
+            Element::new("ping", PING_NS),
+        );
         let answer = peer.iq(ping).await;
         peer.close().await;
         answer
@@ -164,7 +169,7 @@ fn recv_answers_no_valid_streams_and_keeps_waiting() {
                </x></feature></si>",
         )
         .unwrap();
-        let answer = peer.iq(stanza::iq("set", Some(&receiver.jid), offer)).await;
+        let answer = peer.iq(stanza::iq(IqType::Set, Some(&receiver.jid), offer)).await;
         peer.close().await;
         answer
     });
@@ -202,7 +207,7 @@ fn send_exits_7_on_no_valid_streams() {
         let refuse = async {
             loop {
                 let el = incoming.next().await.expect("session");
-                if stanza::is_iq_request(&el, "set", "si", xft::ns::SI_NS) {
+                if stanza::is_iq_request(&el, IqType::Set, "si", xft::ns::SI_NS) {
                     let error = xft::stanza::StanzaError::new(
                         xft::stanza::ErrorType::Cancel,
                         xft::stanza::Condition::BadRequest,

@@ -9,6 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 use xft::ns::SI_NS;
 use xft::stanza::Condition;
+use xft::stanza::IqType;
 
 use support::{list_dir, pattern, peer_login, scratch_dir, server, Receiver};
 use xft::bytestream::ibb::IbbSender;
@@ -68,7 +69,7 @@ fn survives(tag: &str, args: &[&str], payload: &str, answer: Answer) {
         let (peer, _incoming) = peer_login(s, &mallory).await;
         let got = peer
             .iq_timeout(
-                stanza::iq("set", Some(&target.to_string()), payload),
+                stanza::iq(IqType::Set, Some(&target.to_string()), payload),
                 Duration::from_secs(15),
             )
             .await;
@@ -122,7 +123,7 @@ async fn send_good_file(peer: &Session, target: &FullJid) {
     };
     let answer = peer
         .iq(stanza::iq(
-            "set",
+            IqType::Set,
             Some(&target.to_string()),
             offer.to_element(),
         ))
@@ -289,7 +290,7 @@ fn from_a_stranger_then_from_the_allowed_sender() {
         ))
         .unwrap();
         let refused = stranger
-            .iq(stanza::iq("set", Some(&target.to_string()), offer))
+            .iq(stanza::iq(IqType::Set, Some(&target.to_string()), offer))
             .await;
         assert!(
             matches!(refused, Err(IqError::Stanza(ref e)) if e.is(Condition::Forbidden)),
@@ -347,7 +348,7 @@ fn bad_streamhosts(tag: &str, hosts_xml: &str, answer: &'static str) {
         ))
         .unwrap();
         let got = peer
-            .iq_timeout(stanza::iq("set", Some(&target.to_string()), query), Duration::from_secs(20))
+            .iq_timeout(stanza::iq(IqType::Set, Some(&target.to_string()), query), Duration::from_secs(20))
             .await;
         match got {
             Err(IqError::Stanza(e)) => assert!(e.condition.as_str() == answer, "{tag}: wanted {answer}, got {e}"),

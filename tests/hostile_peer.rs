@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 use xft::ns::{CLIENT_NS, IBB_NS, SI_NS};
 use xft::stanza::Condition;
+use xft::stanza::IqType;
 
 use support::{list_dir, pattern, peer_login, scratch_dir, server, Receiver};
 use xft::jid::FullJid;
@@ -83,7 +84,7 @@ fn run_script(
                 .attr("sid", sid.as_str())
                 .text(payload);
             if peer
-                .iq(stanza::iq("set", Some(&target.to_string()), data))
+                .iq(stanza::iq(IqType::Set, Some(&target.to_string()), data))
                 .await
                 .is_err()
             {
@@ -99,7 +100,7 @@ fn run_script(
         }
         let close = Element::new("close", IBB_NS).attr("sid", sid.as_str());
         let answer = peer
-            .iq(stanza::iq("set", Some(&target.to_string()), close))
+            .iq(stanza::iq(IqType::Set, Some(&target.to_string()), close))
             .await
             .map(|_| ());
         peer.close().await;
@@ -127,7 +128,7 @@ async fn offer_named(peer: &Session, target: &FullJid, name: &str, size: u64, md
     };
     let answer = peer
         .iq(stanza::iq(
-            "set",
+            IqType::Set,
             Some(&target.to_string()),
             offer.to_element(),
         ))
@@ -144,7 +145,7 @@ async fn open(peer: &Session, target: &FullJid, sid: &str) {
         .attr("block-size", "4096")
         .attr("sid", sid)
         .attr("stanza", "iq");
-    peer.iq(stanza::iq("set", Some(&target.to_string()), open))
+    peer.iq(stanza::iq(IqType::Set, Some(&target.to_string()), open))
         .await
         .unwrap();
 }
@@ -378,11 +379,11 @@ fn names_from_the_network_are_escaped_on_the_terminal() {
             .attr("seq", "0")
             .attr("sid", sid.as_str())
             .text(b64(&data));
-        peer.iq(stanza::iq("set", Some(&target.to_string()), block))
+        peer.iq(stanza::iq(IqType::Set, Some(&target.to_string()), block))
             .await
             .unwrap();
         let close = Element::new("close", IBB_NS).attr("sid", sid.as_str());
-        peer.iq(stanza::iq("set", Some(&target.to_string()), close))
+        peer.iq(stanza::iq(IqType::Set, Some(&target.to_string()), close))
             .await
             .unwrap();
         peer.close().await;
@@ -430,7 +431,7 @@ fn deeply_nested_stanza_is_a_clean_protocol_error() {
                 for _ in 0..36_000 {
                     inner = Element::new("a", "urn:xft:deep").child(inner);
                 }
-                let iq = stanza::iq("get", Some(&target), inner);
+                let iq = stanza::iq(IqType::Get, Some(&target), inner);
                 peer.send(iq).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 peer.close().await;
@@ -493,7 +494,7 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
                 .attr("seq", seq.to_string())
                 .attr("sid", sid.as_str())
                 .text(b64(bytes));
-            stanza::iq("set", Some(&target.to_string()), data)
+            stanza::iq(IqType::Set, Some(&target.to_string()), data)
         };
         peer.iq(block(0, &data[..50])).await.unwrap();
         // The transfer waits for its next block; meanwhile, the flood.
@@ -510,7 +511,7 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
         let version = Element::new("query", "jabber:iq:version");
         let answer = flooder
             .iq_timeout(
-                stanza::iq("get", Some(&target.to_string()), version),
+                stanza::iq(IqType::Get, Some(&target.to_string()), version),
                 Duration::from_secs(15),
             )
             .await;
@@ -518,7 +519,7 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
         let peak = peak_rss_kib(pid);
         peer.iq(block(1, &data[50..])).await.unwrap();
         let close = Element::new("close", IBB_NS).attr("sid", sid.as_str());
-        peer.iq(stanza::iq("set", Some(&target.to_string()), close))
+        peer.iq(stanza::iq(IqType::Set, Some(&target.to_string()), close))
             .await
             .unwrap();
         flooder.close().await;
@@ -578,7 +579,7 @@ fn ibb_case(
         let sid = offer(&peer, &target, 100, &md5_hex(&data)).await;
         let mut answers = Vec::new();
         for payload in script(&sid) {
-            let iq = stanza::iq("set", Some(&target.to_string()), payload);
+            let iq = stanza::iq(IqType::Set, Some(&target.to_string()), payload);
             let answer = peer.iq_timeout(iq, Duration::from_secs(10)).await;
             answers.push(answer.map(|_| ()));
         }
@@ -773,7 +774,7 @@ fn an_offer_during_a_transfer_waits_its_turn() {
         open(&peer, &target, &sid).await;
         let block = |seq: u16, bytes: &[u8]| {
             stanza::iq(
-                "set",
+                IqType::Set,
                 Some(&target.to_string()),
                 data_block(&sid, seq, bytes),
             )
@@ -794,7 +795,7 @@ fn an_offer_during_a_transfer_waits_its_turn() {
             tokio::time::sleep(Duration::from_millis(500)).await;
             peer.iq(block(1, &first[50..])).await.unwrap();
             let close = Element::new("close", IBB_NS).attr("sid", sid.as_str());
-            peer.iq(stanza::iq("set", Some(&target.to_string()), close))
+            peer.iq(stanza::iq(IqType::Set, Some(&target.to_string()), close))
                 .await
                 .unwrap();
         };

@@ -7,6 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 use xft::ns::{BYTESTREAMS_NS, CLIENT_NS, SI_NS};
+use xft::stanza::IqType;
 
 use support::{
     assert_exit, list_dir, next_si_offer, offer_to, pattern, peer_login, route_bytestreams,
@@ -147,7 +148,7 @@ fn receiver_gives_up_on_a_proxy_that_is_never_activated() {
         let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;
         let offer = s5b::offer_element(&sid, &hosts);
         let answer = peer
-            .iq(stanza::iq("set", Some(&target.to_string()), offer))
+            .iq(stanza::iq(IqType::Set, Some(&target.to_string()), offer))
             .await
             .unwrap();
         assert_eq!(

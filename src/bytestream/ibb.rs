@@ -13,6 +13,7 @@
 
 use crate::ns::IBB_NS;
 use crate::stanza::Condition;
+use crate::stanza::IqType;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -114,7 +115,7 @@ impl IbbSender {
             let peer_text = peer.to_string();
             let gone = super::peer_gone(session, peer);
             match session
-                .iq_timeout(stanza::iq("set", Some(&peer_text), open), timeout)
+                .iq_timeout(stanza::iq(IqType::Set, Some(&peer_text), open), timeout)
                 .await
             {
                 Ok(_) => {
@@ -221,7 +222,7 @@ impl IbbSender {
             .attr("seq", seq.to_string())
             .attr("sid", self.sid.as_str())
             .text(B64.encode(chunk));
-        stanza::iq("set", Some(&self.peer), data)
+        stanza::iq(IqType::Set, Some(&self.peer), data)
     }
 
     /// §2.3: closes the bytestream after every block was acknowledged. Only
@@ -233,7 +234,10 @@ impl IbbSender {
         let close = Element::new("close", IBB_NS).attr("sid", self.sid.as_str());
         let answer = self
             .session
-            .iq_timeout(stanza::iq("set", Some(&self.peer), close), self.timeout)
+            .iq_timeout(
+                stanza::iq(IqType::Set, Some(&self.peer), close),
+                self.timeout,
+            )
             .await;
         match answer {
             Ok(_) => Ok(()),
@@ -256,7 +260,7 @@ impl IbbSender {
         let close = Element::new("close", IBB_NS).attr("sid", self.sid.as_str());
         let _ = self
             .session
-            .send(stanza::iq("set", Some(&self.peer), close))
+            .send(stanza::iq(IqType::Set, Some(&self.peer), close))
             .await;
     }
 }
@@ -483,7 +487,7 @@ impl IbbReceiver {
         let close = Element::new("close", IBB_NS).attr("sid", self.sid.as_str());
         let _ = self
             .session
-            .send(stanza::iq("set", Some(&self.peer.to_string()), close))
+            .send(stanza::iq(IqType::Set, Some(&self.peer.to_string()), close))
             .await;
     }
 }
@@ -491,8 +495,7 @@ impl IbbReceiver {
 /// IBB requests for this session from this peer, or the peer's unavailable presence.
 fn is_for_session(el: &Element, peer: &Jid, sid: &str) -> bool {
     super::claims(el, peer, |el| {
-        el.name() == "iq"
-            && el.get_attr("type") == Some("set")
+        IqType::of(el) == Some(IqType::Set)
             && el
                 .children()
                 .next()

@@ -19,6 +19,7 @@ pub mod stream;
 
 use crate::ns::CLIENT_NS;
 use crate::stanza::Condition;
+use crate::stanza::IqType;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -163,7 +164,7 @@ impl Drop for Incoming {
 
 /// The serialized `service-unavailable` answer to an iq request; None for other stanzas.
 fn refusal_of_request(el: &Element) -> Option<String> {
-    let is_request = el.name() == "iq" && matches!(el.get_attr("type"), Some("get" | "set"));
+    let is_request = IqType::of(el).is_some_and(IqType::is_request);
     is_request.then(|| {
         let error = StanzaError::new(ErrorType::Cancel, Condition::ServiceUnavailable);
         xml::stanza_to_string(&stanza::error_reply(el, &error), CLIENT_NS)

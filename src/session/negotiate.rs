@@ -4,6 +4,7 @@
 //! tasks: open the stream, STARTTLS unless TLS is already up, SASL, restart, bind.
 
 use crate::ns::{BIND_NS, CLIENT_NS, SASL_NS, SESSION_NS, STREAMS_NS, TLS_NS};
+use crate::stanza::IqType;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use std::sync::Mutex;
@@ -221,7 +222,7 @@ async fn bind(
     if let Some(r) = resource {
         bind.push_child(Element::new("resource", BIND_NS).text(r));
     }
-    let result = request(reader, stanza::iq("set", None, bind)).await?;
+    let result = request(reader, stanza::iq(IqType::Set, None, bind)).await?;
     let jid_text = result
         .get_child("bind", BIND_NS)
         .and_then(|b| b.child_text("jid", BIND_NS))
@@ -235,7 +236,7 @@ async fn bind(
         if session.get_child("optional", SESSION_NS).is_none() {
             request(
                 reader,
-                stanza::iq("set", None, Element::new("session", SESSION_NS)),
+                stanza::iq(IqType::Set, None, Element::new("session", SESSION_NS)),
             )
             .await?;
         }

@@ -3,6 +3,7 @@
 //! exactly one destination and answers pings and disco#info itself (XEP-0199, XEP-0030).
 
 use crate::ns::{CLIENT_NS, DISCO_INFO_NS, PING_NS, STREAMS_NS};
+use crate::stanza::IqType;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -108,7 +109,7 @@ fn permits(size: usize, limit: usize) -> u32 {
 /// Delivers one stanza (`size` bytes as received) to its single destination (see
 /// module docs).
 async fn dispatch(shared: &Shared, incoming: &Unclaimed, el: Element, size: usize) {
-    if el.name() == "iq" && matches!(el.get_attr("type"), Some("result" | "error")) {
+    if IqType::of(&el).is_some_and(|t| !t.is_request()) {
         deliver_iq_answer(shared, el);
         return;
     }
@@ -221,10 +222,10 @@ fn matching_routes(shared: &Shared, el: &Element) -> Vec<Claimant> {
 
 /// Answers XEP-0199 pings and XEP-0030 disco#info queries on our own.
 fn builtin_answer(shared: &Shared, el: &Element) -> Option<Element> {
-    if stanza::is_iq_request(el, "get", "ping", PING_NS) {
+    if stanza::is_iq_request(el, IqType::Get, "ping", PING_NS) {
         return Some(stanza::iq_result(el));
     }
-    if stanza::is_iq_request(el, "get", "query", DISCO_INFO_NS) {
+    if stanza::is_iq_request(el, IqType::Get, "query", DISCO_INFO_NS) {
         let query = el.get_child("query", DISCO_INFO_NS)?;
         let mut answer =
             Element::new("query", DISCO_INFO_NS).attr_opt("node", query.get_attr("node"));

@@ -3,6 +3,7 @@
 
 use crate::ns::{IBB_NS, ROSTER_NS, SI_NS};
 use crate::stanza::Condition;
+use crate::stanza::IqType;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -82,7 +83,7 @@ pub async fn run(
                 None => return Err(session.lost().into()),
             },
         };
-        if stanza::is_iq_request(&stanza, "set", "si", SI_NS) {
+        if stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS) {
             let transfer = handle_offer(session, &stanza, options, &contacts, progress.clone());
             match while_answering(session, incoming, &mut deferred, transfer).await {
                 Ok(Some(report)) => {
@@ -132,7 +133,7 @@ async fn while_answering<T>(
 }
 
 async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, stanza: Element) {
-    let must_wait = stanza::is_iq_request(&stanza, "set", "si", SI_NS)
+    let must_wait = stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS)
         || roster::is_roster_push(&stanza, &session.jid().bare())
         || (stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe"));
     let held: usize = deferred.iter().map(|s| s.to_xml().len()).sum();
@@ -141,7 +142,7 @@ async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, st
         deferred.push_back(stanza);
         return;
     }
-    if stanza::is_iq_request(&stanza, "set", "si", SI_NS) {
+    if stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS) {
         let busy = StanzaError::new(ErrorType::Wait, Condition::ResourceConstraint)
             .with_text("busy with other transfers; offer again later");
         let _ = session.reply_error(&stanza, &busy).await;
@@ -175,7 +176,7 @@ async fn handle_other(
 
 /// RFC 6120 §8.4: an iq request nobody handles gets an error; other stanzas are dropped.
 async fn refuse_unhandled(session: &Session, stanza: &Element) -> Result<(), TransferError> {
-    if stanza.name() == "iq" && matches!(stanza.get_attr("type"), Some("get" | "set")) {
+    if IqType::of(stanza).is_some_and(IqType::is_request) {
         // XEP-0047 §2.2: data for a session we do not know is item-not-found.
         let unknown_ibb = stanza.children().next().is_some_and(|c| c.ns() == IBB_NS);
         let condition = if unknown_ibb {

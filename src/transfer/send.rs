@@ -2,6 +2,7 @@
 
 use crate::ns::{SI_FILE_TRANSFER_NS, SI_NS};
 use crate::stanza::Condition;
+use crate::stanza::IqType;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -139,7 +140,7 @@ async fn offer_file(
     offer: &FileOffer,
     timeout: Duration,
 ) -> Result<(Vec<StreamMethod>, Span), TransferError> {
-    let request = stanza::iq("set", Some(&to.to_string()), offer.to_element());
+    let request = stanza::iq(IqType::Set, Some(&to.to_string()), offer.to_element());
     match session.iq_timeout(request, timeout).await {
         Ok(answer) => {
             let si = answer

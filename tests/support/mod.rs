@@ -14,6 +14,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use xft::stanza::IqType;
 
 pub const DOMAIN: &str = "xft.test";
 pub const PROXY: &str = "proxy.xft.test";
@@ -552,7 +553,7 @@ pub async fn offer_to(
     };
     let answer = peer
         .iq(xft::stanza::iq(
-            "set",
+            IqType::Set,
             Some(&target.to_string()),
             offer.to_element(),
         ))
@@ -574,7 +575,7 @@ pub async fn next_si_offer(incoming: &mut xft::session::Incoming) -> xft::xml::E
             .await
             .expect("an SI offer in time")
             .expect("session open");
-        if xft::stanza::is_iq_request(&el, "set", "si", xft::ns::SI_NS) {
+        if xft::stanza::is_iq_request(&el, IqType::Set, "si", xft::ns::SI_NS) {
             return el;
         }
     }
@@ -583,7 +584,7 @@ pub async fn next_si_offer(incoming: &mut xft::session::Incoming) -> xft::xml::E
 pub fn route_bytestreams(peer: &xft::session::Session, sid: &str) -> xft::session::Route {
     let sid = sid.to_owned();
     peer.route(move |el| {
-        xft::stanza::is_iq_request(el, "set", "query", xft::ns::BYTESTREAMS_NS)
+        xft::stanza::is_iq_request(el, IqType::Set, "query", xft::ns::BYTESTREAMS_NS)
             && el
                 .get_child("query", xft::ns::BYTESTREAMS_NS)
                 .and_then(|q| q.get_attr("sid"))

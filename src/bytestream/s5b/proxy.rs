@@ -7,6 +7,7 @@ use crate::jid::Jid;
 use crate::ns::BYTESTREAMS_NS;
 use crate::session::{IqError, Session};
 use crate::stanza;
+use crate::stanza::IqType;
 use crate::xml::Element;
 
 /// The proxies of our server, each with the address it gave (§4 Examples 6-8).
@@ -41,7 +42,7 @@ pub async fn discover(session: &Session) -> Vec<StreamHost> {
 /// Asks the proxy named by `--proxy JID` (or found by discovery) for its address.
 pub async fn streamhost_of(session: &Session, proxy: &Jid) -> Result<Vec<StreamHost>, IqError> {
     let request = stanza::iq(
-        "get",
+        IqType::Get,
         Some(&proxy.to_string()),
         Element::new("query", BYTESTREAMS_NS),
     );

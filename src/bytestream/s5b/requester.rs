@@ -6,6 +6,7 @@
 //! socket) or a proxy (connect there too and activate).
 
 use crate::ns::BYTESTREAMS_NS;
+use crate::stanza::IqType;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -54,7 +55,7 @@ pub async fn connect(
     }
     drop(accepted_tx);
     let request = stanza::iq(
-        "set",
+        IqType::Set,
         Some(&target.to_string()),
         offer_element(sid, &offered),
     );
@@ -178,7 +179,11 @@ async fn connect_via_proxy(
         .attr("sid", sid)
         .child(Element::new("activate", BYTESTREAMS_NS).text(target.to_string()));
     session
-        .iq(stanza::iq("set", Some(&proxy.jid.to_string()), activate))
+        .iq(stanza::iq(
+            IqType::Set,
+            Some(&proxy.jid.to_string()),
+            activate,
+        ))
         .await
         .map_err(S5bError::ActivationRefused)?;
     Ok(socket)

@@ -7,6 +7,7 @@
 
 use crate::ns::BYTESTREAMS_NS;
 use crate::stanza::Condition;
+use crate::stanza::IqType;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -160,7 +161,7 @@ async fn try_one(host: &StreamHost, hash: &str) -> Result<TcpStream, String> {
 /// The bytestreams offer for this session from this requester, or its unavailability.
 fn is_for_session(el: &Element, requester: &Jid, sid: &str) -> bool {
     crate::bytestream::claims(el, requester, |el| {
-        stanza::is_iq_request(el, "set", "query", BYTESTREAMS_NS)
+        stanza::is_iq_request(el, IqType::Set, "query", BYTESTREAMS_NS)
             && el
                 .get_child("query", BYTESTREAMS_NS)
                 .and_then(|q| q.get_attr("sid"))
