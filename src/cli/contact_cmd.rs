@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::roster;
 use crate::transfer::TransferError;
 
-pub async fn run(global: &GlobalArgs, cmd: ContactCommand) -> Result<(), Error> {
+pub(super) async fn run(global: &GlobalArgs, cmd: ContactCommand) -> Result<(), Error> {
     let (session, incoming) = super::login(global, Vec::new()).await?;
     drop(incoming);
     let own = session.jid().bare();

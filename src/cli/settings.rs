@@ -16,7 +16,7 @@ use crate::transport::TrustSettings;
 /// `config.toml`: everything except the password itself may live here.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfigFile {
+pub(super) struct ConfigFile {
     pub jid: Option<String>,
     pub server: Option<String>,
     #[serde(default)]
@@ -28,7 +28,7 @@ pub struct ConfigFile {
 }
 
 /// Where the config file is looked for when `--config` is not given.
-pub fn default_config_path() -> Option<PathBuf> {
+pub(super) fn default_config_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -37,7 +37,7 @@ pub fn default_config_path() -> Option<PathBuf> {
 }
 
 /// Loads the config file; a missing default file is fine, a missing `--config` is not.
-pub fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, Error> {
+pub(super) fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, Error> {
     let (path, required) = match explicit {
         Some(p) => (p.to_owned(), true),
         None => match default_config_path() {
@@ -68,7 +68,7 @@ pub fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, Error> {
 }
 
 /// Session settings from arguments and config.
-pub fn session_settings(
+pub(super) fn session_settings(
     args: &GlobalArgs,
     config: &ConfigFile,
     features: Vec<String>,
@@ -111,7 +111,7 @@ pub fn session_settings(
 
 /// Finds the password: --password-file, --password-command, XFT_PASSWORD, the config's
 /// password-file or password-command, and finally a prompt if stdin is a terminal.
-pub fn password(args: &GlobalArgs, config: &ConfigFile, jid: &Jid) -> Result<String, Error> {
+pub(super) fn password(args: &GlobalArgs, config: &ConfigFile, jid: &Jid) -> Result<String, Error> {
     if let Some(path) = &args.password_file {
         return read_password_file(path);
     }

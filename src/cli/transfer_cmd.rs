@@ -20,7 +20,7 @@ use crate::transfer::{recipient, source, Report};
 /// How long a SOCKS5 target may take to try the streamhosts and answer.
 const S5B_ANSWER_WAIT: Duration = Duration::from_secs(45);
 
-pub async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
+pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     if args.name.is_some() && args.files.len() > 1 {
         return Err(Error::Usage("--name applies to a single FILE".into()));
     }
@@ -140,7 +140,7 @@ fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
     }
 }
 
-pub async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Error> {
+pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Error> {
     let destination = match (&args.output, &args.dir) {
         (Some(p), _) if p.as_os_str() == "-" => Destination::Stdout,
         (Some(p), _) => Destination::Path(p.clone()),

@@ -15,7 +15,7 @@ use crate::xml::Element;
 /// (Prosody's default), and base64 adds a third.
 const MAX_PHOTO: usize = 160 * 1024;
 
-pub async fn run(global: &GlobalArgs, cmd: VcardCommand) -> Result<(), Error> {
+pub(super) async fn run(global: &GlobalArgs, cmd: VcardCommand) -> Result<(), Error> {
     match cmd {
         VcardCommand::Get { target, xml } => {
             let (session, incoming) = super::login(global, Vec::new()).await?;

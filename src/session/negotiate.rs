@@ -18,7 +18,7 @@ use crate::transport::{self, tls};
 use crate::xml::{self, Element, Frame};
 
 /// A negotiated stream, ready for stanzas.
-pub struct Negotiated {
+pub(super) struct Negotiated {
     pub reader: XmlReader<Box<dyn Io>>,
     pub jid: FullJid,
 }
@@ -52,7 +52,7 @@ impl Step {
 
 /// Connects and logs in, all within `settings.iq_timeout` (`--timeout`): a server that
 /// accepts the connection and then says nothing, or stops halfway, must not hold us.
-pub async fn login(settings: &Settings, password: &str) -> Result<Negotiated, SessionError> {
+pub(super) async fn login(settings: &Settings, password: &str) -> Result<Negotiated, SessionError> {
     let step = Step::default();
     let limit = settings.iq_timeout;
     match tokio::time::timeout(limit, login_steps(settings, password, &step)).await {

@@ -16,7 +16,7 @@ const BUFFER: usize = 1 << 20;
 /// Which side of the copy failed: the caller's error differs (a socket that broke is
 /// the network's fault, a full disk is ours), and so does the exit code.
 #[derive(Debug)]
-pub enum PumpError {
+pub(super) enum PumpError {
     Read(std::io::Error),
     Write(std::io::Error),
     /// The peer went offline during the copy, which was then cut short.
@@ -25,7 +25,7 @@ pub enum PumpError {
 
 impl PumpError {
     /// A socket deadline (`SO_RCVTIMEO`/`SO_SNDTIMEO`) passed with no progress.
-    pub fn is_stall(&self) -> bool {
+    pub(super) fn is_stall(&self) -> bool {
         let e = match self {
             PumpError::Read(e) | PumpError::Write(e) => e,
             PumpError::PeerGone => return false,
@@ -38,7 +38,7 @@ impl PumpError {
 }
 
 /// How a copy checks the bytes it moves.
-pub enum Check {
+pub(super) enum Check {
     None,
     /// A verifying hash (MD5 for SI, XEP-0300 algorithms for Jingle), on a thread of its
     /// own (the receiver's verification); it may already hold a resumed file's prefix.
@@ -50,13 +50,13 @@ pub enum Check {
 
 impl Check {
     /// The hash when given one.
-    pub fn hash(hasher: Option<Hasher>) -> Check {
+    pub(super) fn hash(hasher: Option<Hasher>) -> Check {
         hasher.map_or(Check::None, |h| Check::Hash(Box::new(h)))
     }
 }
 
 /// What a finished copy reports.
-pub struct Pumped {
+pub(super) struct Pumped {
     pub bytes: u64,
     /// The hash of the bytes (hex), when asked for.
     pub hash: Option<String>,
@@ -67,7 +67,7 @@ pub struct Pumped {
 /// Copies exactly `len` bytes (fewer if `reader` ends first) on a blocking thread,
 /// feeding them to `hasher` when given (it may already hold a resumed file's prefix).
 /// On failure returns the bytes moved before it and the error.
-pub async fn copy<R, W>(
+pub(super) async fn copy<R, W>(
     mut reader: R,
     mut writer: W,
     len: u64,
@@ -90,7 +90,7 @@ where
 
 /// A connected bytestream socket as a blocking descriptor whose reads and writes give up
 /// after `stall` without progress, plus a second handle to cut it short from outside.
-pub fn blocking_socket(
+pub(super) fn blocking_socket(
     socket: tokio::net::TcpStream,
     stall: Duration,
 ) -> std::io::Result<(std::net::TcpStream, std::net::TcpStream)> {
@@ -134,7 +134,7 @@ impl Progress for Counting {
 /// copy may finish what is still arriving, but once it stops moving bytes for
 /// [`GONE_GRACE`] the socket is shut down under it: a frozen or vanished peer must not
 /// hold us until the stall deadline.
-pub async fn copy_unless_gone<R, W>(
+pub(super) async fn copy_unless_gone<R, W>(
     reader: R,
     writer: W,
     len: u64,
@@ -180,7 +180,7 @@ where
 
 /// The hash of the next `len` bytes of `reader` (a resumed file's prefix); the reader is
 /// left just past them.
-pub fn hash_prefix(
+pub(super) fn hash_prefix(
     reader: &mut impl Read,
     len: u64,
     algorithm: Algorithm,
@@ -191,7 +191,7 @@ pub fn hash_prefix(
 }
 
 /// CRC-32 of the next `len` bytes of `reader`; the reader is left just past them.
-pub fn crc_prefix(reader: &mut impl Read, len: u64) -> std::io::Result<crc32fast::Hasher> {
+pub(super) fn crc_prefix(reader: &mut impl Read, len: u64) -> std::io::Result<crc32fast::Hasher> {
     let mut crc = crc32fast::Hasher::new();
     feed_prefix(reader, len, |data| crc.update(data))?;
     Ok(crc)

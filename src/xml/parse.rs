@@ -39,7 +39,7 @@ pub struct StreamHeader {
 }
 
 /// Parses the opening stream tag (bytes from `<` to `>`).
-pub fn parse_stream_header(tag: &[u8]) -> Result<StreamHeader, XmlError> {
+pub(super) fn parse_stream_header(tag: &[u8]) -> Result<StreamHeader, XmlError> {
     let text = std::str::from_utf8(tag).map_err(|_| XmlError::Encoding)?;
     check_chars(tag)?;
     let mut reader = Reader::from_str(text);
@@ -63,7 +63,7 @@ pub fn parse_stream_header(tag: &[u8]) -> Result<StreamHeader, XmlError> {
 }
 
 /// Parses one complete element, resolving prefixes against `outer` first.
-pub fn parse_fragment(bytes: &[u8], outer: &NsScope) -> Result<Element, XmlError> {
+pub(super) fn parse_fragment(bytes: &[u8], outer: &NsScope) -> Result<Element, XmlError> {
     let text = std::str::from_utf8(bytes).map_err(|_| XmlError::Encoding)?;
     check_chars(bytes)?;
     let mut reader = Reader::from_str(text);

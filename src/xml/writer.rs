@@ -6,7 +6,7 @@
 use super::element::{Element, Node};
 
 /// Appends `el` to `out`; `parent_ns` is the namespace in scope (None = none declared).
-pub fn write_element(out: &mut String, el: &Element, parent_ns: Option<&str>) {
+pub(super) fn write_element(out: &mut String, el: &Element, parent_ns: Option<&str>) {
     out.push('<');
     out.push_str(el.name());
     if parent_ns != Some(el.ns()) {
@@ -83,7 +83,7 @@ pub fn escape_into(out: &mut String, s: &str, attribute: bool) {
 }
 
 /// XML 1.0 `Char` production (§2.2).
-pub fn is_xml_char(c: char) -> bool {
+pub(super) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 

@@ -5,7 +5,7 @@
 //! on 127.0.0.1, no rate limits. A watchdog shell process kills it and removes the
 //! directory once the test process is gone, however the tests end (a static is never
 //! dropped, and a panic or Ctrl-C must not leave a server behind).
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::Write;
 use std::net::TcpListener;
