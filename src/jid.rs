@@ -66,6 +66,14 @@ impl Jid {
             Some(r) => Some(stringprep::resourceprep(r).map_err(|_| err(JidError::Prohibited))?),
             None => None,
         };
+        // Preparation can map a part to nothing (a lone soft hyphen, say): the part is
+        // then empty (found by the `stanzas` fuzz body: "a@b/\u{ad}" printed as "a@b/").
+        if node.as_deref().is_some_and(str::is_empty) {
+            return Err(err(JidError::EmptyNode));
+        }
+        if resource.as_deref().is_some_and(str::is_empty) {
+            return Err(err(JidError::EmptyResource));
+        }
         let too_long = |p: &str| p.len() > MAX_PART;
         if node.as_deref().is_some_and(too_long)
             || too_long(&domain)
@@ -204,7 +212,16 @@ mod tests {
         for bad in ["", "@a", "a@", "a@b/", "a b@c", "x@a/b\u{0}"] {
             assert!(Jid::parse(bad).is_err(), "{bad:?}");
         }
-        for bad in ["24.24.24..", "a@.example", "a..b", "a@b..c/r", "."] {
+        for bad in [
+            "24.24.24..",
+            "a@.example",
+            "a..b",
+            "a@b..c/r",
+            ".",
+            "a@b/\u{ad}",
+            "\u{ad}@b",
+            "\u{200b}@b/r",
+        ] {
             assert!(Jid::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
