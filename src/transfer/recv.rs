@@ -537,11 +537,13 @@ async fn receive_s5b_or_fallback(
     timeout: Duration,
     progress: &Arc<dyn Progress>,
 ) -> Result<Received, TransferError> {
+    // Watch for the sender going away from now on: it may log out the moment it has
+    // written its last byte, before the socket is even handed to the copy.
+    let gone = crate::bytestream::peer_gone(session, from.as_jid());
     let s5b_error = tokio::select! {
         accepted = target.accept(timeout) => match accepted {
             Ok((socket, host)) => {
                 tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
-                let gone = crate::bytestream::peer_gone(session, from.as_jid());
                 return receive_from_socket(socket, output, expect, timeout, gone, progress).await;
             }
             Err(e) => e,

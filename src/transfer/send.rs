@@ -263,11 +263,13 @@ async fn send_s5b(
         Vec::new()
     };
     let proxies = proxies(session, &s5b.proxy).await;
+    // Registered before the target can connect, so its going away is never missed.
+    let gone = crate::bytestream::peer_gone(session, to.as_jid());
     let (socket, host) = requester::connect(session, to, sid, listeners, &proxies, s5b.wait)
         .await
         .map_err(SendS5bError::Negotiation)?;
     tracing::debug!("S5B via {} ({}:{})", host.jid, host.host, host.port);
-    send_over_socket(session, to, socket, what, options.timeout, progress)
+    send_over_socket(socket, what, options.timeout, gone, progress)
         .await
         .map_err(SendS5bError::Transfer)
 }
@@ -277,11 +279,10 @@ async fn send_s5b(
 /// (the file may change after it was hashed), with `stall` as the deadline for any
 /// write and the receiver's presence watched.
 async fn send_over_socket(
-    session: &Session,
-    to: &FullJid,
     socket: tokio::net::TcpStream,
     (source, span): (&Source, Span),
     stall: Duration,
+    gone: impl std::future::Future<Output = ()>,
     progress: Arc<dyn Progress>,
 ) -> Result<(), TransferError> {
     let (file, crc) = open_at(source, span.offset, source.crc32.is_some()).await?;
@@ -292,7 +293,6 @@ async fn send_over_socket(
         source: e,
     };
     let (blocking, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
-    let gone = crate::bytestream::peer_gone(session, to.as_jid());
     let pumped = pump::copy_unless_gone(file, blocking, span.len, progress, check, &handle, gone)
         .await
         .map_err(|(sent, e)| match e {
