@@ -15,7 +15,7 @@ use support::{list_dir, pattern, peer_login, scratch_dir, server, Receiver};
 use xft::bytestream::ibb::IbbSender;
 use xft::bytestream::s5b::{self, StreamHost};
 
-use xft::jid::{FullJid, Jid};
+use xft::jid::FullJid;
 use xft::session::{IqError, Session};
 use xft::si::{self, FileOffer, StreamMethod};
 use xft::stanza;
@@ -61,7 +61,7 @@ fn survives(tag: &str, args: &[&str], payload: &str, answer: Answer) {
         .arg(&dir)
         .args(args);
     let receiver = Receiver::spawn(recv);
-    let target = full(&receiver.jid);
+    let target = receiver.target();
     let started = Instant::now();
     let payload = parse_document(payload).expect("the case parses");
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -101,10 +101,6 @@ fn survives(tag: &str, args: &[&str], payload: &str, answer: Answer) {
         ["good.bin"],
         "{tag}: only the good file is left"
     );
-}
-
-fn full(jid: &str) -> FullJid {
-    Jid::parse(jid).unwrap().to_full().unwrap()
 }
 
 /// A well-formed offer over IBB, and the bytes.
@@ -278,7 +274,7 @@ fn from_a_stranger_then_from_the_allowed_sender() {
     recv.args(["recv", "--timeout", "10", "--from", &friend.jid, "--dir"])
         .arg(&dir);
     let receiver = Receiver::spawn(recv);
-    let target = full(&receiver.jid);
+    let target = receiver.target();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let (stranger, _i) = peer_login(s, &mallory).await;
@@ -336,7 +332,7 @@ fn bad_streamhosts(tag: &str, hosts_xml: &str, answer: &'static str) {
     recv.args(["recv", "--accept-any", "--timeout", "3", "--dir"])
         .arg(&dir);
     let receiver = Receiver::spawn(recv);
-    let target = full(&receiver.jid);
+    let target = receiver.target();
     let started = Instant::now();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

@@ -58,12 +58,7 @@ fn run_script(
     recv.args(["recv", "--accept-any", "--timeout", "5", "--dir"])
         .arg(&dir);
     let receiver = Receiver::spawn(recv);
-    let target = receiver
-        .jid
-        .parse::<xft::jid::Jid>()
-        .unwrap()
-        .to_full()
-        .unwrap();
+    let target = receiver.target();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let close_answer = rt.block_on(async {
         let (peer, _incoming) = peer_login(s, &alice).await;
@@ -362,12 +357,7 @@ fn names_from_the_network_are_escaped_on_the_terminal() {
     recv.args(["recv", "--accept-any", "--timeout", "5", "--dir"])
         .arg(&dir);
     let receiver = Receiver::spawn(recv);
-    let target = receiver
-        .jid
-        .parse::<xft::jid::Jid>()
-        .unwrap()
-        .to_full()
-        .unwrap();
+    let target = receiver.target();
     let data = pattern(100, 33);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -477,12 +467,7 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
         .arg(&dir);
     let receiver = Receiver::spawn(recv);
     let pid = receiver.pid();
-    let target = receiver
-        .jid
-        .parse::<xft::jid::Jid>()
-        .unwrap()
-        .to_full()
-        .unwrap();
+    let target = receiver.target();
     let data = pattern(100, 34);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (waited, answer, peak) = rt.block_on(async {
@@ -565,12 +550,7 @@ fn ibb_case(
     recv.args(["recv", "--accept-any", "--timeout", "3", "--dir"])
         .arg(&dir);
     let receiver = Receiver::spawn(recv);
-    let target = receiver
-        .jid
-        .parse::<xft::jid::Jid>()
-        .unwrap()
-        .to_full()
-        .unwrap();
+    let target = receiver.target();
     let data = pattern(100, 35);
     let started = std::time::Instant::now();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -759,12 +739,7 @@ fn an_offer_during_a_transfer_waits_its_turn() {
     ])
     .arg(&dir);
     let receiver = Receiver::spawn(recv);
-    let target = receiver
-        .jid
-        .parse::<xft::jid::Jid>()
-        .unwrap()
-        .to_full()
-        .unwrap();
+    let target = receiver.target();
     let first = pattern(100, 81);
     let second = pattern(3000, 82);
     let rt = tokio::runtime::Runtime::new().unwrap();

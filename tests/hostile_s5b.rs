@@ -56,7 +56,7 @@ fn receiver_gives_up_on_a_sender_that_stops_mid_file() {
     let alice = s.account("mallory");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let started = Instant::now();
-    let target = full(&receiver.jid);
+    let target = receiver.target();
     let (peer, held) = rt.block_on(async {
         let (peer, _incoming) = peer_login(s, &alice).await;
         let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;
@@ -99,7 +99,7 @@ fn receiver_notices_a_sender_that_logs_out_mid_file() {
     let data = pattern(400_000, 22);
     let alice = s.account("mallory");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let target = full(&receiver.jid);
+    let target = receiver.target();
     let held = rt.block_on(async {
         let (peer, _incoming) = peer_login(s, &alice).await;
         peer.send(Element::new("presence", CLIENT_NS).attr("to", target.to_string()))
@@ -139,7 +139,7 @@ fn receiver_gives_up_on_a_proxy_that_is_never_activated() {
     let s = server();
     let alice = s.account("mallory");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let target = full(&receiver.jid);
+    let target = receiver.target();
     let started = Instant::now();
     let peer = rt.block_on(async {
         let (peer, _incoming) = peer_login(s, &alice).await;
@@ -185,37 +185,8 @@ fn sender_gives_up_on_a_receiver_that_never_reads() {
         let started = Instant::now();
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
-            let offer_iq = next_si_offer(&mut incoming).await;
-            let from = full(offer_iq.get_attr("from").unwrap());
-            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
-            let mut s5b_route = route_bytestreams(&peer, &offer.sid);
-            peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
-                .await
-                .unwrap();
-            let hosts_iq = s5b_route.next().await.unwrap();
-            let host = hosts_iq
-                .get_child("query", BYTESTREAMS_NS)
-                .unwrap()
-                .children()
-                .find_map(s5b::StreamHost::from_element)
-                .unwrap();
-            let mut socket = tokio::net::TcpStream::connect((host.host.as_str(), host.port))
-                .await
-                .unwrap();
-            let hash = s5b::dst_addr(&offer.sid, &from, peer.jid());
-            socks5::connect(&mut socket, &hash, Duration::from_secs(5))
-                .await
-                .unwrap();
-            let used = Element::new("query", BYTESTREAMS_NS)
-                .attr("sid", offer.sid.as_str())
-                .child(
-                    Element::new("streamhost-used", BYTESTREAMS_NS)
-                        .attr("jid", host.jid.to_string()),
-                );
-            peer.send(stanza::iq_result(&hosts_iq).child(used))
-                .await
-                .unwrap();
-            socket
+            let (offer, from, hosts_iq, host) = accept_for_s5b(&peer, &mut incoming).await;
+            use_streamhost(&peer, &offer, &from, &hosts_iq, &host).await
         };
         let (out, held) = tokio::join!(child, peer_side);
         let out = out.unwrap();
@@ -299,6 +270,55 @@ fn full_disk_on_the_receiver_is_a_local_error_and_stops_the_sender() {
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
 }
 
+/// The scripted target's side up to the streamhost offer: takes xft send's SI offer,
+/// chooses SOCKS5, and returns the offer, the sender's full JID, the streamhost offer
+/// and its first streamhost.
+async fn accept_for_s5b(
+    peer: &xft::session::Session,
+    incoming: &mut xft::session::Incoming,
+) -> (FileOffer, FullJid, Element, s5b::StreamHost) {
+    let offer_iq = next_si_offer(incoming).await;
+    let from = full(offer_iq.get_attr("from").unwrap());
+    let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+    let mut s5b_route = route_bytestreams(peer, &offer.sid);
+    peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
+        .await
+        .unwrap();
+    let hosts_iq = s5b_route.next().await.unwrap();
+    let host = hosts_iq
+        .get_child("query", BYTESTREAMS_NS)
+        .unwrap()
+        .children()
+        .find_map(s5b::StreamHost::from_element)
+        .unwrap();
+    (offer, from, hosts_iq, host)
+}
+
+/// Connects to `host` with the session's hash (XEP-0065 §5.3.2) and answers the offer
+/// with streamhost-used; returns the connected socket.
+async fn use_streamhost(
+    peer: &xft::session::Session,
+    offer: &FileOffer,
+    from: &FullJid,
+    hosts_iq: &Element,
+    host: &s5b::StreamHost,
+) -> tokio::net::TcpStream {
+    let mut socket = tokio::net::TcpStream::connect((host.host.as_str(), host.port))
+        .await
+        .unwrap();
+    let hash = s5b::dst_addr(&offer.sid, from, peer.jid());
+    socks5::connect(&mut socket, &hash, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let used = Element::new("query", BYTESTREAMS_NS)
+        .attr("sid", offer.sid.as_str())
+        .child(Element::new("streamhost-used", BYTESTREAMS_NS).attr("jid", host.jid.to_string()));
+    peer.send(stanza::iq_result(hosts_iq).child(used))
+        .await
+        .unwrap();
+    socket
+}
+
 /// CPU time (user + system, in clock ticks) a process has used so far.
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -347,20 +367,7 @@ fn strangers_on_the_streamhost_cannot_spin_the_sender() {
         }
         let child = tokio::process::Command::from(send).spawn().unwrap();
         let pid = child.id().unwrap();
-        let offer_iq = next_si_offer(&mut incoming).await;
-        let from = full(offer_iq.get_attr("from").unwrap());
-        let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
-        let mut s5b_route = route_bytestreams(&peer, &offer.sid);
-        peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
-            .await
-            .unwrap();
-        let hosts_iq = s5b_route.next().await.unwrap();
-        let host = hosts_iq
-            .get_child("query", BYTESTREAMS_NS)
-            .unwrap()
-            .children()
-            .find_map(s5b::StreamHost::from_element)
-            .unwrap();
+        let (offer, from, hosts_iq, host) = accept_for_s5b(&peer, &mut incoming).await;
         let addr = (host.host.clone(), host.port);
         let mut strangers = Vec::new();
         for _ in 0..100 {
@@ -373,19 +380,7 @@ fn strangers_on_the_streamhost_cannot_spin_the_sender() {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let burned = cpu_ticks(pid) - before;
         drop(strangers);
-        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let hash = s5b::dst_addr(&offer.sid, &from, peer.jid());
-        socks5::connect(&mut socket, &hash, Duration::from_secs(10))
-            .await
-            .unwrap();
-        let used = Element::new("query", BYTESTREAMS_NS)
-            .attr("sid", offer.sid.as_str())
-            .child(
-                Element::new("streamhost-used", BYTESTREAMS_NS).attr("jid", host.jid.to_string()),
-            );
-        peer.send(stanza::iq_result(&hosts_iq).child(used))
-            .await
-            .unwrap();
+        let mut socket = use_streamhost(&peer, &offer, &from, &hosts_iq, &host).await;
         let mut got = Vec::new();
         socket.read_to_end(&mut got).await.unwrap();
         let out = child.wait_with_output().await.unwrap();

@@ -300,7 +300,7 @@ fn stalling_streamhost_is_skipped_for_the_next() {
             2,
             "the server's proxy65 is discovered: {hosts:?}"
         );
-        let target = Jid::parse(&receiver.jid).unwrap().to_full().unwrap();
+        let target = receiver.target();
         let sid = offer_to(&peer, &target, &data, &[StreamMethod::Socks5]).await;
         let started = Instant::now();
         let (mut socket, used) = requester::connect(
@@ -353,7 +353,7 @@ fn receiver_accepts_ibb_after_item_not_found() {
             port: dead.local_addr().unwrap().port(),
         };
         drop(dead);
-        let target = Jid::parse(&receiver.jid).unwrap().to_full().unwrap();
+        let target = receiver.target();
         let sid = offer_to(
             &peer,
             &target,

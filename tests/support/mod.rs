@@ -449,6 +449,14 @@ impl Receiver {
         self.child.id()
     }
 
+    /// The receiver's full JID, to offer files to.
+    pub fn target(&self) -> xft::jid::FullJid {
+        xft::jid::Jid::parse(&self.jid)
+            .ok()
+            .and_then(|j| j.to_full())
+            .expect("xft recv announced a full JID")
+    }
+
     /// The largest `bytes` of the progress events so far.
     pub fn progress_bytes(&self) -> u64 {
         let text = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
