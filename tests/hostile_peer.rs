@@ -254,10 +254,9 @@ fn send_to_scripted_ibb_receiver(tag: &str, close_error: Option<&str>) -> std::p
             .arg(peer.jid().to_string());
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
-            let offer_iq = support::next_si_offer(&mut incoming).await;
-            let from: xft::jid::Jid = offer_iq.get_attr("from").unwrap().parse().unwrap();
-            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
-            let mut ibb = xft::bytestream::ibb::IbbReceiver::listen(&peer, &from, &offer.sid);
+            let (offer_iq, from, offer) = support::next_file_offer(&mut incoming).await;
+            let mut ibb =
+                xft::bytestream::ibb::IbbReceiver::listen(&peer, from.as_jid(), &offer.sid);
             peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Ibb)))
                 .await
                 .unwrap();

@@ -6,17 +6,17 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use xft::ns::{BYTESTREAMS_NS, CLIENT_NS, SI_NS};
+use xft::ns::{BYTESTREAMS_NS, CLIENT_NS};
 use xft::stanza::IqType;
 
 use support::{
-    assert_exit, list_dir, next_si_offer, offer_to, pattern, peer_login, route_bytestreams,
-    scratch_dir, server, stderr, Receiver,
+    assert_exit, list_dir, offer_to, pattern, peer_login, route_bytestreams, scratch_dir, server,
+    stderr, Receiver,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use xft::bytestream::s5b::{self, candidates, proxy, requester};
 use xft::bytestream::socks5;
-use xft::jid::{FullJid, Jid};
+use xft::jid::FullJid;
 use xft::si::{self, FileOffer, StreamMethod};
 use xft::stanza;
 use xft::xml::Element;
@@ -34,10 +34,6 @@ fn receiver(tag: &str) -> (Receiver, std::path::PathBuf, support::Account) {
     recv.args(["recv", "--accept-any", "--timeout", "3", "--dir"])
         .arg(&dir);
     (Receiver::spawn(recv), dir, bob)
-}
-
-fn full(jid: &str) -> FullJid {
-    Jid::parse(jid).unwrap().to_full().unwrap()
 }
 
 /// Our own streamhost on 127.0.0.1, as a scripted requester offers it.
@@ -218,9 +214,7 @@ fn sender_notices_that_the_file_changed_after_the_offer() {
             .arg(peer.jid().to_string());
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
-            let offer_iq = next_si_offer(&mut incoming).await;
-            let from = full(offer_iq.get_attr("from").unwrap());
-            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            let (offer_iq, from, offer) = support::next_file_offer(&mut incoming).await;
             // The offer is out, its MD5 computed: now the file changes.
             let mut changed = data.clone();
             changed[1000] ^= 0xff;
@@ -277,9 +271,7 @@ async fn accept_for_s5b(
     peer: &xft::session::Session,
     incoming: &mut xft::session::Incoming,
 ) -> (FileOffer, FullJid, Element, s5b::StreamHost) {
-    let offer_iq = next_si_offer(incoming).await;
-    let from = full(offer_iq.get_attr("from").unwrap());
-    let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+    let (offer_iq, from, offer) = support::next_file_offer(incoming).await;
     let mut s5b_route = route_bytestreams(peer, &offer.sid);
     peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
         .await
@@ -429,8 +421,7 @@ fn send_to_scripted_target(script: TargetScript) -> (std::process::Output, Durat
         let started = Instant::now();
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
-            let offer_iq = next_si_offer(&mut incoming).await;
-            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            let (offer_iq, _, offer) = support::next_file_offer(&mut incoming).await;
             let answer = match script {
                 TargetScript::ChoosesUnofferedMethod => si::answer_element(StreamMethod::Ibb),
                 TargetScript::RangeBeyondTheFile => {

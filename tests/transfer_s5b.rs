@@ -4,19 +4,18 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use xft::ns::{BYTESTREAMS_NS, SI_NS};
+use xft::ns::BYTESTREAMS_NS;
 use xft::stanza::Condition;
 
 use support::{
-    assert_exit, list_dir, next_si_offer, offer_to, pattern, peer_login, route_bytestreams, run,
-    scratch_dir, server, stderr, stdout, Receiver,
+    assert_exit, list_dir, offer_to, pattern, peer_login, route_bytestreams, run, scratch_dir,
+    server, stderr, stdout, Receiver,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use xft::bytestream::ibb::{IbbReceiver, IbbSender};
 use xft::bytestream::s5b::{self, proxy, requester, StreamHost};
 use xft::bytestream::socks5;
-use xft::jid::Jid;
-use xft::si::{self, FileOffer, StreamMethod};
+use xft::si::{self, StreamMethod};
 use xft::stanza::{self, ErrorType, StanzaError};
 
 const LONG: Duration = Duration::from_secs(120);
@@ -165,12 +164,10 @@ fn sender_falls_back_when_the_target_reaches_no_streamhost() {
             .arg(peer.jid().to_string());
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
-            let offer_iq = next_si_offer(&mut incoming).await;
-            let from: Jid = offer_iq.get_attr("from").unwrap().parse().unwrap();
-            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            let (offer_iq, from, offer) = support::next_file_offer(&mut incoming).await;
             assert_eq!(offer.methods, [StreamMethod::Socks5, StreamMethod::Ibb]);
             let mut s5b_route = route_bytestreams(&peer, &offer.sid);
-            let mut ibb = IbbReceiver::listen(&peer, &from, &offer.sid);
+            let mut ibb = IbbReceiver::listen(&peer, from.as_jid(), &offer.sid);
             peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
                 .await
                 .unwrap();
@@ -214,12 +211,7 @@ fn wrong_dst_addr_is_refused_by_our_streamhost() {
             .arg(peer.jid().to_string());
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
-            let offer_iq = next_si_offer(&mut incoming).await;
-            let from = Jid::parse(offer_iq.get_attr("from").unwrap())
-                .unwrap()
-                .to_full()
-                .unwrap();
-            let offer = FileOffer::from_element(offer_iq.get_child("si", SI_NS).unwrap()).unwrap();
+            let (offer_iq, from, offer) = support::next_file_offer(&mut incoming).await;
             let mut s5b_route = route_bytestreams(&peer, &offer.sid);
             peer.send(stanza::iq_result(&offer_iq).child(si::answer_element(StreamMethod::Socks5)))
                 .await

@@ -589,6 +589,21 @@ pub async fn next_si_offer(incoming: &mut xft::session::Incoming) -> xft::xml::E
     }
 }
 
+/// The next SI offer, its sender and the file it offers (for scripted receivers).
+pub async fn next_file_offer(
+    incoming: &mut xft::session::Incoming,
+) -> (xft::xml::Element, xft::jid::FullJid, xft::si::FileOffer) {
+    let offer_iq = next_si_offer(incoming).await;
+    let from = offer_iq
+        .get_attr("from")
+        .and_then(|f| xft::jid::Jid::parse(f).ok())
+        .and_then(|j| j.to_full())
+        .expect("an offer from a full JID");
+    let si = offer_iq.get_child("si", xft::ns::SI_NS).expect("an <si/>");
+    let offer = xft::si::FileOffer::from_element(si).expect("a well-formed offer");
+    (offer_iq, from, offer)
+}
+
 pub fn route_bytestreams(peer: &xft::session::Session, sid: &str) -> xft::session::Route {
     let sid = sid.to_owned();
     peer.route(move |el| {
