@@ -31,6 +31,9 @@ _xft() {
             xft,send)
                 cmd="xft__subcmd__send"
                 ;;
+            xft,upload)
+                cmd="xft__subcmd__upload"
+                ;;
             xft,vcard)
                 cmd="xft__subcmd__vcard"
                 ;;
@@ -79,6 +82,9 @@ _xft() {
             xft__subcmd__help,send)
                 cmd="xft__subcmd__help__subcmd__send"
                 ;;
+            xft__subcmd__help,upload)
+                cmd="xft__subcmd__help__subcmd__upload"
+                ;;
             xft__subcmd__help,vcard)
                 cmd="xft__subcmd__help__subcmd__vcard"
                 ;;
@@ -125,7 +131,7 @@ _xft() {
 
     case "${cmd}" in
         xft)
-            opts="-v -q -h -V --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help --version send recv contact vcard completions help"
+            opts="-v -q -h -V --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help --version send recv upload contact vcard completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,7 +565,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__help)
-            opts="send recv contact vcard completions help"
+            opts="send recv upload contact vcard completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -685,6 +691,20 @@ _xft() {
             return 0
             ;;
         xft__subcmd__help__subcmd__send)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__help__subcmd__upload)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -826,7 +846,7 @@ _xft() {
             fi
             case "${prev}" in
                 --method)
-                    COMPREPLY=($(compgen -W "auto s5b ibb" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto s5b ibb upload" -- "${cur}"))
                     return 0
                     ;;
                 --name)
@@ -858,6 +878,60 @@ _xft() {
                     return 0
                     ;;
                 --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__upload)
+            opts="-v -q -h --name --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

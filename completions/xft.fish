@@ -43,15 +43,17 @@ complete -c xft -n "__fish_xft_needs_command" -s v -l verbose -d 'More logging o
 complete -c xft -n "__fish_xft_needs_command" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
 complete -c xft -n "__fish_xft_needs_command" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_needs_command" -s V -l version -d 'Print version'
-complete -c xft -n "__fish_xft_needs_command" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096; or HTTP upload, XEP-0363)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "upload" -d 'Upload files to your server\'s HTTP upload service (XEP-0363) and print their URLs'
 complete -c xft -n "__fish_xft_needs_command" -f -a "contact" -d 'Manage contacts (a sender sees a contact\'s resources only with a subscription)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c xft -n "__fish_xft_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'Stream method: auto tries the best the recipient accepts' -r -f -a "auto\t'SOCKS5 first, in-band as the fallback'
+complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'How to send: auto offers the file peer to peer (SOCKS5, then in-band) and uploads it (XEP-0363) when the recipient is offline, not a contact, cannot take it or does not answer, and says so' -r -f -a "auto\t'SOCKS5 first, in-band as the fallback, HTTP upload when no peer can take it'
 s5b\t'SOCKS5 bytestreams only (XEP-0065)'
-ibb\t'In-band bytestreams only (XEP-0047)'"
+ibb\t'In-band bytestreams only (XEP-0047)'
+upload\t'Upload to the server (XEP-0363) and send the link in a message: works when the recipient is offline, and with every modern client'"
 complete -c xft -n "__fish_xft_using_subcommand send" -l name -d 'Offer the file under this name (one FILE only; the default for \'-\' is "stdin")' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l desc -d 'A description sent with the offer' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l block-size -d 'In-band bytestream block size in bytes (1-65535; the recipient may ask for less)' -r
@@ -108,6 +110,25 @@ complete -c xft -n "__fish_xft_using_subcommand recv" -l json -d 'Machine-readab
 complete -c xft -n "__fish_xft_using_subcommand recv" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand recv" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
 complete -c xft -n "__fish_xft_using_subcommand recv" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand upload" -l name -d 'Upload under this name (one FILE only; the default for \'-\' is "stdin")' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
+complete -c xft -n "__fish_xft_using_subcommand upload" -l resource -d 'Resource to bind (default: a random one)' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand upload" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand upload" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand upload" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand upload" -l json -d 'Machine-readable output: JSON on stdout'
+complete -c xft -n "__fish_xft_using_subcommand upload" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand upload" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
@@ -294,12 +315,13 @@ complete -c xft -n "__fish_xft_using_subcommand completions" -l json -d 'Machine
 complete -c xft -n "__fish_xft_using_subcommand completions" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "contact" -d 'Manage contacts (a sender sees a contact\'s resources only with a subscription)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv contact vcard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096; or HTTP upload, XEP-0363)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "upload" -d 'Upload files to your server\'s HTTP upload service (XEP-0363) and print their URLs'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "contact" -d 'Manage contacts (a sender sees a contact\'s resources only with a subscription)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'

@@ -6,9 +6,11 @@
 
 use crate::bytestream::ibb::IbbError;
 use crate::bytestream::s5b::S5bError;
+use crate::http::HttpError;
 use crate::session::{IqError, SessionError};
 use crate::transfer::TransferError;
 use crate::transport::TransportError;
+use crate::upload::UploadError;
 use crate::vcard::VcardError;
 
 /// Documented process exit codes.
@@ -197,6 +199,33 @@ pub fn transfer_status(e: &TransferError) -> ExitStatus {
         TransferError::Incomplete { .. } | TransferError::Md5Mismatch { .. } => {
             ExitStatus::Integrity
         }
+        TransferError::Upload(e) => upload_status(e),
+        TransferError::Http(e) => http_status(e),
+    }
+}
+
+fn upload_status(e: &UploadError) -> ExitStatus {
+    match e {
+        UploadError::NoService => ExitStatus::Unsupported,
+        UploadError::TooLarge { .. } | UploadError::Refused(_) => ExitStatus::Declined,
+        UploadError::TryLater { .. } => ExitStatus::Remote,
+        UploadError::Iq(e) => iq_status(e),
+        UploadError::BadSlot(_) => ExitStatus::Protocol,
+    }
+}
+
+fn http_status(e: &HttpError) -> ExitStatus {
+    match e {
+        HttpError::Setup(_) => ExitStatus::Config,
+        HttpError::Request { .. } => ExitStatus::Connection,
+        HttpError::Status { status: 413, .. } | HttpError::TooLarge { .. } => ExitStatus::Declined,
+        HttpError::Status {
+            status: 404 | 410, ..
+        } => ExitStatus::NotFound,
+        HttpError::Status { .. } => ExitStatus::Remote,
+        HttpError::Stalled { .. } => ExitStatus::Timeout,
+        HttpError::Incomplete { .. } => ExitStatus::Integrity,
+        HttpError::Read(_) | HttpError::Write(_) => ExitStatus::LocalIo,
     }
 }
 

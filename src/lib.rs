@@ -40,8 +40,10 @@ pub mod error;
 pub mod forms;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod http;
 pub mod jid;
 pub mod ns;
+pub mod oob;
 pub mod roster;
 pub mod sasl;
 pub mod session;
@@ -50,5 +52,6 @@ pub mod stanza;
 pub mod text;
 pub mod transfer;
 pub mod transport;
+pub mod upload;
 pub mod vcard;
 pub mod xml;

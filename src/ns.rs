@@ -34,6 +34,10 @@ pub const BYTESTREAMS_NS: &str = "http://jabber.org/protocol/bytestreams";
 pub const SI_NS: &str = "http://jabber.org/protocol/si";
 /// XEP-0096: the SI file-transfer profile.
 pub const SI_FILE_TRANSFER_NS: &str = "http://jabber.org/protocol/si/profile/file-transfer";
+/// XEP-0066 §3: out-of-band data in messages (the link to an uploaded file).
+pub const OOB_NS: &str = "jabber:x:oob";
+/// XEP-0363: HTTP File Upload.
+pub const HTTP_UPLOAD_NS: &str = "urn:xmpp:http:upload:0";
 /// XEP-0199: ping.
 pub const PING_NS: &str = "urn:xmpp:ping";
 /// RFC 6120 §4.9.3: defined stream error conditions.

@@ -137,3 +137,11 @@ pub async fn approve(session: &Session, jid: &Jid) -> Result<(), SessionError> {
 pub fn initial_presence() -> Element {
     Element::new("presence", CLIENT_NS).child(Element::new("priority", CLIENT_NS).text("-1"))
 }
+
+/// Initial presence for `xft recv`: priority 0, because links to uploaded files
+/// (XEP-0363) are messages to the bare JID, which a server delivers (now, or from
+/// offline storage at login) only to resources of non-negative priority (RFC 6121
+/// §8.5.2.1.1).
+pub fn receiving_presence() -> Element {
+    Element::new("presence", CLIENT_NS).child(Element::new("priority", CLIENT_NS).text("0"))
+}

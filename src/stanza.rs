@@ -181,9 +181,10 @@ pub struct StanzaError {
     pub error_type: ErrorType,
     pub condition: Condition,
     pub text: Option<String>,
-    /// `(name, namespace)` of the application-specific condition element (boxed: rare,
-    /// and it would double the size of every error that carries a `StanzaError`).
-    pub app_condition: Option<Box<(String, String)>>,
+    /// The application-specific condition element, whole: some carry details, such as
+    /// XEP-0363's `<file-too-large><max-file-size/>` (boxed: rare, and it would
+    /// double the size of every error that carries a `StanzaError`).
+    pub app_condition: Option<Box<Element>>,
 }
 
 impl StanzaError {
@@ -202,7 +203,7 @@ impl StanzaError {
     }
 
     pub fn with_app_condition(mut self, name: &str, ns: &str) -> Self {
-        self.app_condition = Some(Box::new((name.to_owned(), ns.to_owned())));
+        self.app_condition = Some(Box::new(Element::new(name, ns)));
         self
     }
 
@@ -223,8 +224,7 @@ impl StanzaError {
                         Condition::from_name(child.name()).unwrap_or(Condition::UndefinedCondition);
                 }
             } else {
-                out.app_condition =
-                    Some(Box::new((child.name().to_owned(), child.ns().to_owned())));
+                out.app_condition = Some(Box::new(child.clone()));
             }
         }
         out
@@ -239,7 +239,12 @@ impl StanzaError {
     pub fn has_app_condition(&self, name: &str, ns: &str) -> bool {
         self.app_condition
             .as_ref()
-            .is_some_and(|app| app.0 == name && app.1 == ns)
+            .is_some_and(|app| app.is(name, ns))
+    }
+
+    /// The application condition element `name` in `ns`, with its content.
+    pub fn raw_app_condition(&self, name: &str, ns: &str) -> Option<&Element> {
+        self.app_condition.as_deref().filter(|app| app.is(name, ns))
     }
 
     fn to_element(&self) -> Element {
@@ -250,7 +255,7 @@ impl StanzaError {
             error.push_child(Element::new("text", STANZAS_NS).text(text.as_str()));
         }
         if let Some(app) = &self.app_condition {
-            error.push_child(Element::new(app.0.as_str(), app.1.as_str()));
+            error.push_child((**app).clone());
         }
         error
     }
@@ -260,7 +265,7 @@ impl fmt::Display for StanzaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.condition.as_str())?;
         if let Some(app) = &self.app_condition {
-            write!(f, " ({})", app.0)?;
+            write!(f, " ({})", app.name())?;
         }
         if let Some(text) = &self.text {
             write!(f, ": {text}")?;

@@ -12,6 +12,8 @@ use std::time::Duration;
 use support::{assert_exit, pattern, run, scratch_dir, server, stderr, stdout, Account, Receiver};
 
 const SLIXMPP: &str = "slixmpp==1.17.0";
+/// slixmpp's xep_0363 (HTTP upload) plugin imports aiohttp.
+const AIOHTTP: &str = "aiohttp>=3.9,<4";
 
 /// A venv with slixmpp, made once (in target/, so `cargo clean` removes it).
 fn python() -> &'static PathBuf {
@@ -21,7 +23,7 @@ fn python() -> &'static PathBuf {
             .join("target")
             .join("interop-venv");
         let python = venv.join("bin").join("python");
-        let ready = venv.join(".slixmpp-1.17.0");
+        let ready = venv.join(".slixmpp-1.17.0-aiohttp");
         if !ready.exists() {
             let ok = Command::new("python3")
                 .args(["-m", "venv"])
@@ -41,10 +43,11 @@ fn python() -> &'static PathBuf {
                     "--quiet",
                     "--disable-pip-version-check",
                     SLIXMPP,
+                    AIOHTTP,
                 ])
                 .status()
                 .map(|s| s.success());
-            assert_eq!(ok.ok(), Some(true), "pip install {SLIXMPP} failed");
+            assert_eq!(ok.ok(), Some(true), "pip install {SLIXMPP} {AIOHTTP} failed");
             std::fs::write(&ready, "").unwrap();
         }
         python
@@ -195,4 +198,66 @@ fn slixmpp_sends_to_xft_over_ibb() {
 fn slixmpp_sends_to_xft_over_s5b_via_proxy() {
     // slixmpp offers only proxies it discovered (here Prosody's proxy65 on 127.0.0.1).
     slixmpp_to_xft("from-slix-s5b", "s5b");
+}
+
+/// HTTP upload (XEP-0363) from slixmpp's xep_0363 plugin, announced as Conversations
+/// does (body and `jabber:x:oob`), received by `xft recv`.
+#[test]
+fn slixmpp_uploads_and_xft_recv_downloads() {
+    let s = support::upload_server();
+    let (alice, bob) = (s.account("slixup"), s.account("xftdown"));
+    s.make_contacts(&alice, &bob);
+    let dir = scratch_dir("slix-upload-dst");
+    let src = scratch_dir("slix-upload-src");
+    let data = pattern(150_000, 11);
+    let file = src.join("from slixmpp.bin");
+    std::fs::write(&file, &data).unwrap();
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--json", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let port = s.c2s_port.to_string();
+    let ca = s.ca_pem.display().to_string();
+    let file_arg = file.display().to_string();
+    let mut args = peer_args("upload", &alice, &port, &ca);
+    args.extend([bob.jid.as_str(), file_arg.as_str()]);
+    let peer = Slix::spawn(&args).result();
+    assert_eq!(peer["size"], data.len() as u64, "{peer}");
+    let done = receiver.finish(Duration::from_secs(60));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&done.stdout).lines().next().unwrap())
+            .unwrap();
+    assert_eq!(report["method"], "upload");
+    assert_eq!(report["url"], peer["url"]);
+    assert_eq!(std::fs::read(dir.join("from slixmpp.bin")).unwrap(), data);
+}
+
+/// `xft send --method upload` to an online slixmpp client, which downloads the link.
+#[test]
+fn xft_uploads_and_slixmpp_downloads() {
+    let s = support::upload_server();
+    let (alice, bob) = (s.account("xftup"), s.account("slixdown"));
+    s.make_contacts(&alice, &bob);
+    let out_dir = scratch_dir("xft-upload-slix");
+    let outfile = out_dir.join("got.bin").display().to_string();
+    let port = s.c2s_port.to_string();
+    let ca = s.ca_pem.display().to_string();
+    let mut args = peer_args("recv-link", &bob, &port, &ca);
+    args.push(outfile.as_str());
+    let peer = Slix::spawn(&args);
+    let data = pattern(120_000, 12);
+    let file = scratch_dir("xft-upload-slix-src").join("for slixmpp.dat");
+    std::fs::write(&file, &data).unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--method", "upload", "--json"])
+        .arg(&file)
+        .arg(&bob.jid);
+    let out = run(send);
+    assert_exit(&out, 0);
+    let result = peer.result();
+    assert_eq!(result["status"], 200, "{result}");
+    assert_eq!(result["size"], data.len() as u64);
+    assert_eq!(result["body"], result["url"], "the body is exactly the URL");
+    assert!(stdout(&out).contains(result["url"].as_str().unwrap()));
+    assert_eq!(std::fs::read(&outfile).unwrap(), data);
 }

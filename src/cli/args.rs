@@ -96,10 +96,12 @@ pub enum ProgressMode {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Send files to JID (SI file transfer, XEP-0096).
+    /// Send files to JID (SI file transfer, XEP-0096; or HTTP upload, XEP-0363).
     Send(SendArgs),
     /// Stay online and receive files (one, unless --count says otherwise).
     Recv(RecvArgs),
+    /// Upload files to your server's HTTP upload service (XEP-0363) and print their URLs.
+    Upload(UploadArgs),
     /// Manage contacts (a sender sees a contact's resources only with a subscription).
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -171,7 +173,9 @@ pub struct SendArgs {
     /// Recipient: a full JID (as `xft recv` prints it), or a contact's bare JID.
     #[arg(value_name = "JID")]
     pub to: Jid,
-    /// Stream method: auto tries the best the recipient accepts.
+    /// How to send: auto offers the file peer to peer (SOCKS5, then in-band) and
+    /// uploads it (XEP-0363) when the recipient is offline, not a contact, cannot take
+    /// it or does not answer, and says so.
     #[arg(long, value_enum, default_value_t = MethodChoice::Auto)]
     pub method: MethodChoice,
     /// Offer the file under this name (one FILE only; the default for '-' is "stdin").
@@ -222,12 +226,25 @@ pub struct SendArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodChoice {
-    /// SOCKS5 first, in-band as the fallback.
+    /// SOCKS5 first, in-band as the fallback, HTTP upload when no peer can take it.
     Auto,
     /// SOCKS5 bytestreams only (XEP-0065).
     S5b,
     /// In-band bytestreams only (XEP-0047).
     Ibb,
+    /// Upload to the server (XEP-0363) and send the link in a message: works when the
+    /// recipient is offline, and with every modern client.
+    Upload,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Files to upload; '-' reads stdin (spooled first: the slot needs the size).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Upload under this name (one FILE only; the default for '-' is "stdin").
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

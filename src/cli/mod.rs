@@ -73,6 +73,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Send(args) => transfer_cmd::send(&global, args).await,
         Command::Recv(args) => transfer_cmd::recv(&global, args).await,
+        Command::Upload(args) => transfer_cmd::upload(&global, args).await,
         Command::Contact(cmd) => contact_cmd::run(&global, cmd).await,
         Command::Vcard(cmd) => vcard_cmd::run(&global, cmd).await,
         Command::Completions { shell } => {
@@ -91,6 +92,14 @@ pub(crate) async fn login(
     let settings = settings::session_settings(global, &config, features)?;
     let password = settings::password(global, &config, &settings.jid)?;
     Ok(Session::login(&settings, &password).await?)
+}
+
+/// The HTTP client for uploads and downloads, trusting what the XMPP login trusts.
+pub(crate) fn http_client(global: &GlobalArgs) -> Result<crate::http::Client, Error> {
+    let config = settings::load_config(global.config.as_deref())?;
+    let trust = settings::trust(global, &config);
+    let stall = std::time::Duration::from_secs(global.timeout.max(1));
+    crate::http::Client::new(&trust, stall).map_err(|e| Error::Transfer(e.into()))
 }
 
 fn init_logging(global: &GlobalArgs) {

@@ -94,10 +94,7 @@ pub(super) fn session_settings(
     Ok(Settings {
         server: args.server.clone().or_else(|| config.server.clone()),
         direct_tls: args.direct_tls || config.direct_tls,
-        trust: TrustSettings {
-            ca_file: args.ca.clone().or_else(|| config.ca.clone()),
-            insecure: args.insecure,
-        },
+        trust: trust(args, config),
         resource: args
             .resource
             .clone()
@@ -179,6 +176,14 @@ fn first_line(text: &str) -> Option<String> {
         .next()
         .map(|l| l.trim_end_matches('\r').to_owned())
         .filter(|l| !l.is_empty())
+}
+
+/// How server certificates are checked: `--ca` (or the config's `ca`), `--insecure`.
+pub(super) fn trust(args: &GlobalArgs, config: &ConfigFile) -> TrustSettings {
+    TrustSettings {
+        ca_file: args.ca.clone().or_else(|| config.ca.clone()),
+        insecure: args.insecure,
+    }
 }
 
 #[cfg(test)]

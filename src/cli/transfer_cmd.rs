@@ -4,49 +4,48 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::args::{GlobalArgs, MethodChoice, ProgressMode, RecvArgs, SendArgs};
+use super::args::{GlobalArgs, MethodChoice, ProgressMode, RecvArgs, SendArgs, UploadArgs};
 use super::vcard_cmd::write_stdout;
 use crate::bytestream::s5b::candidates::Pinned;
 use crate::disco;
 use crate::error::Error;
+use crate::jid::Jid;
+use crate::session::Session;
 use crate::si::StreamMethod;
 use crate::text::printable;
 use crate::transfer::progress::{Bar, JsonEvents, Progress, Silent};
 use crate::transfer::recv::{self, RecvOptions};
 use crate::transfer::send::{self, ProxyChoice, S5bOptions, SendOptions};
 use crate::transfer::sink::{is_special_file, Destination};
-use crate::transfer::{recipient, source, Report};
+use crate::transfer::upload as transfer_upload;
+use crate::transfer::{recipient, source, Report, TransferError};
+use crate::upload;
 
 /// How long a SOCKS5 target may take to try the streamhosts and answer.
 const S5B_ANSWER_WAIT: Duration = Duration::from_secs(45);
 
 pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
-    if args.name.is_some() && args.files.len() > 1 {
-        return Err(Error::Usage("--name applies to a single FILE".into()));
-    }
-    if args.files.iter().filter(|f| *f == "-").count() > 1 {
-        return Err(Error::Usage("stdin ('-') can be sent only once".into()));
-    }
+    check_sources(&args.files, args.name.as_ref())?;
     // Open every file before logging in: a typo should not cost a login. Stdin is
     // spooled (and hashed on the way); regular files are hashed while we log in and
-    // look for the recipient (SI puts the MD5 in the offer, XEP-0096 §3).
-    let hash = !args.no_hash;
-    let mut sources = Vec::new();
-    for file in &args.files {
-        let (file, name) = (file.clone(), args.name.clone());
-        let spooled_hash = hash && file == "-";
-        let prepared = tokio::task::spawn_blocking(move || {
-            source::prepare(&file, name.as_deref(), spooled_hash)
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
-        sources.push(prepared.map_err(|e| Error::Transfer(e.into()))?);
-    }
+    // look for the recipient (SI puts the MD5 in the offer, XEP-0096 §3). An upload
+    // needs no hash.
+    let hash = !args.no_hash && args.method != MethodChoice::Upload;
+    let mut sources = prepare_sources(&args.files, args.name.as_deref(), hash).await?;
     let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global)));
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
     let result = async {
+        if args.method == MethodChoice::Upload {
+            return upload_and_announce(global, &session, &sources, &args.to).await;
+        }
         let wait = Duration::from_secs(args.presence_wait);
-        let to = recipient::resolve(&session, &mut incoming, &args.to, wait).await?;
+        let to = match recipient::resolve(&session, &mut incoming, &args.to, wait).await {
+            Ok(to) => to,
+            Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
+                return fall_back_to_upload(global, &session, &sources, &args.to, e).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(hashing) = hashing {
             let hashes = hashing.await.map_err(|e| Error::Internal(e.to_string()))?;
             for (source, hashed) in sources.iter_mut().zip(hashes) {
@@ -67,11 +66,173 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
         }
         let options = send_options(global, &args);
         let progress = make_progress(global);
-        for source in &sources {
-            let report = send::send_file(&session, &to, source, &options, progress.clone()).await?;
-            print_report(global, &report, "Sent")?;
+        for (i, source) in sources.iter().enumerate() {
+            match send::send_file(&session, &to, source, &options, progress.clone()).await {
+                Ok(report) => print_report(global, &report, "Sent")?,
+                Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
+                    return fall_back_to_upload(global, &session, &sources[i..], &args.to, e).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok::<(), Error>(())
+    }
+    .await;
+    drop(incoming);
+    session.close().await;
+    result
+}
+
+/// `--name` and stdin each apply to one FILE only.
+fn check_sources(files: &[String], name: Option<&String>) -> Result<(), Error> {
+    if name.is_some() && files.len() > 1 {
+        return Err(Error::Usage("--name applies to a single FILE".into()));
+    }
+    if files.iter().filter(|f| *f == "-").count() > 1 {
+        return Err(Error::Usage("stdin ('-') can be sent only once".into()));
+    }
+    Ok(())
+}
+
+async fn prepare_sources(
+    files: &[String],
+    name: Option<&str>,
+    hash: bool,
+) -> Result<Vec<source::Source>, Error> {
+    let mut sources = Vec::new();
+    for file in files {
+        let (file, name) = (file.clone(), name.map(str::to_owned));
+        let spooled_hash = hash && file == "-";
+        let prepared = tokio::task::spawn_blocking(move || {
+            source::prepare(&file, name.as_deref(), spooled_hash)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        sources.push(prepared.map_err(|e| Error::Transfer(e.into()))?);
+    }
+    Ok(sources)
+}
+
+/// Failures of the peer-to-peer route that an upload can get around: nobody online
+/// to take the file, nobody visible, nobody able or answering. Not a refusal.
+fn upload_may_reach(e: &TransferError) -> bool {
+    matches!(
+        e,
+        TransferError::Offline { .. }
+            | TransferError::NotAContact { .. }
+            | TransferError::NoFileTransfer { .. }
+            | TransferError::NoValidStreams { .. }
+            | TransferError::RecipientUnavailable { .. }
+            | TransferError::OfferTimeout(_)
+    )
+}
+
+/// `--method auto` after the peer-to-peer route failed with `why`: upload when the
+/// server can, saying so; otherwise the original failure stands.
+async fn fall_back_to_upload(
+    global: &GlobalArgs,
+    session: &Session,
+    sources: &[source::Source],
+    to: &Jid,
+    why: TransferError,
+) -> Result<(), Error> {
+    let service = match upload::discover(session).await {
+        Ok(service) => service,
+        Err(e) => {
+            tracing::info!("no upload fallback: {e}");
+            return Err(why.into());
+        }
+    };
+    super::notice(
+        global,
+        &format!(
+            "xft: {}; uploading instead (HTTP upload, XEP-0363)",
+            printable(&why.to_string())
+        ),
+    );
+    upload_each(global, session, &service, sources, Some(to)).await
+}
+
+/// `--method upload`.
+async fn upload_and_announce(
+    global: &GlobalArgs,
+    session: &Session,
+    sources: &[source::Source],
+    to: &Jid,
+) -> Result<(), Error> {
+    let service = upload::discover(session)
+        .await
+        .map_err(|e| Error::Transfer(e.into()))?;
+    upload_each(global, session, &service, sources, Some(to)).await
+}
+
+/// Uploads each source; with `to`, sends each link there and prints a send report,
+/// without, prints the URL (`xft upload`).
+async fn upload_each(
+    global: &GlobalArgs,
+    session: &Session,
+    service: &upload::Service,
+    sources: &[source::Source],
+    to: Option<&Jid>,
+) -> Result<(), Error> {
+    tracing::debug!(
+        "upload service {} (limit {:?} bytes)",
+        service.jid,
+        service.max_file_size
+    );
+    let http = super::http_client(global)?;
+    let timeout = Duration::from_secs(global.timeout.max(1));
+    let progress = make_progress(global);
+    for source in sources {
+        let mut report = transfer_upload::upload_file(
+            session,
+            &http,
+            service,
+            source,
+            timeout,
+            progress.clone(),
+        )
+        .await?;
+        let url = report.url.clone().unwrap_or_default();
+        match to {
+            Some(to) => {
+                transfer_upload::announce(session, to, &url).await?;
+                report.to = Some(to.bare().to_string());
+                print_report(global, &report, "Sent")?;
+            }
+            None => print_url(global, &report)?,
+        }
+    }
+    Ok(())
+}
+
+/// `xft upload`: the URL on stdout, one per line, or one JSON object per file.
+fn print_url(global: &GlobalArgs, report: &Report) -> Result<(), Error> {
+    let url = report.url.as_deref().unwrap_or_default();
+    let line = if global.json {
+        serde_json::json!({
+            "name": report.name,
+            "size": report.size,
+            "url": url,
+            "seconds": report.seconds,
+            "bytes_per_sec": report.bytes_per_sec,
+        })
+        .to_string()
+    } else {
+        url.to_owned()
+    };
+    write_stdout(&mut std::io::stdout().lock(), &format!("{line}\n"))
+}
+
+pub(super) async fn upload(global: &GlobalArgs, args: UploadArgs) -> Result<(), Error> {
+    check_sources(&args.files, args.name.as_ref())?;
+    let sources = prepare_sources(&args.files, args.name.as_deref(), false).await?;
+    let (session, incoming) = super::login(global, disco::client_features()).await?;
+    let result = async {
+        let service = upload::discover(&session)
+            .await
+            .map_err(|e| Error::Transfer(e.into()))?;
+        upload_each(global, &session, &service, &sources, None).await
     }
     .await;
     drop(incoming);
@@ -115,6 +276,8 @@ fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
         MethodChoice::Auto => vec![StreamMethod::Socks5, StreamMethod::Ibb],
         MethodChoice::S5b => vec![StreamMethod::Socks5],
         MethodChoice::Ibb => vec![StreamMethod::Ibb],
+        // Not reached: an upload offers nothing peer to peer.
+        MethodChoice::Upload => Vec::new(),
     };
     let timeout = Duration::from_secs(global.timeout.max(1));
     let proxy = match (&args.proxy, args.no_proxy) {
@@ -159,6 +322,7 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
         timeout: Duration::from_secs(global.timeout.max(1)),
         resume: !args.no_resume,
         registry: crate::transfer::resume::Registry::from_env(),
+        http: Some(super::http_client(global)?),
     };
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
     announce(global, &session.jid().to_string());

@@ -3,6 +3,7 @@
 //! This is the only layer that knows both SI (the offer) and the bytestreams; it wires
 //! them to files, progress and the receiver's policy (who may send, how much).
 
+pub mod download;
 pub mod hash;
 pub mod progress;
 mod pump;
@@ -12,6 +13,7 @@ pub mod resume;
 pub mod send;
 pub mod sink;
 pub mod source;
+pub mod upload;
 
 use std::time::Duration;
 
@@ -50,6 +52,9 @@ pub struct Report {
     /// `seconds` and `bytes_per_sec` cover only what crossed this time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<u64>,
+    /// HTTP upload (XEP-0363): the URL the file can be fetched from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Report {
@@ -139,4 +144,8 @@ pub enum TransferError {
     Md5Mismatch { expected: String, actual: String },
     #[error("roster: {0}")]
     Roster(IqError),
+    #[error("HTTP upload: {0}")]
+    Upload(#[from] crate::upload::UploadError),
+    #[error("HTTP: {0}")]
+    Http(#[from] crate::http::HttpError),
 }

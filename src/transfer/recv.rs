@@ -18,10 +18,11 @@ use super::sink::{
     discard_if_empty, finish_target, open_target, reopen_part, sanitize_file_name, Destination,
     Output, Target,
 };
-use super::{Report, TransferError};
+use super::{download, Report, TransferError};
 use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
 use crate::jid::{FullJid, Jid};
+use crate::oob;
 use crate::roster::{self, Item, Subscription};
 use crate::session::{Incoming, Session};
 use crate::si::{self, FileOffer, SiError, StreamMethod};
@@ -49,6 +50,8 @@ pub struct RecvOptions {
     pub resume: bool,
     /// Where resumable `.part` files are registered.
     pub registry: Registry,
+    /// For links to uploaded files (XEP-0363 / XEP-0066); `None` ignores them.
+    pub http: Option<crate::http::Client>,
 }
 
 /// Stream methods this receiver can use, best first.
@@ -72,7 +75,7 @@ pub async fn run(
         .filter(|i| i.subscription != Subscription::None)
         .map(|i| i.jid)
         .collect();
-    session.send(roster::initial_presence()).await?;
+    session.send(roster::receiving_presence()).await?;
     let mut received = 0u64;
     let mut deferred = VecDeque::new();
     while options.count == 0 || received < options.count {
@@ -85,6 +88,24 @@ pub async fn run(
         };
         if stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS) {
             let transfer = handle_offer(session, &stanza, options, &contacts, progress.clone());
+            match while_answering(session, incoming, &mut deferred, transfer).await {
+                Ok(Some(report)) => {
+                    received += 1;
+                    on_report(&report);
+                }
+                Ok(None) => {}
+                Err(e) if options.count == 0 => tracing::error!("{e}"),
+                Err(e) => return Err(e),
+            }
+        } else if let Some(found) = oob::link_of(&stanza) {
+            let transfer = handle_link(
+                session,
+                &stanza,
+                found,
+                options,
+                &contacts,
+                progress.clone(),
+            );
             match while_answering(session, incoming, &mut deferred, transfer).await {
                 Ok(Some(report)) => {
                     received += 1;
@@ -123,6 +144,9 @@ async fn while_answering<T>(
     let mut reading = true;
     loop {
         tokio::select! {
+            // The transfer first: one that ends at once must not lose the next stanza
+            // to the branch below.
+            biased;
             done = &mut transfer => return done,
             next = incoming.next(), if reading => match next {
                 Some(stanza) => defer_or_answer(session, deferred, stanza).await,
@@ -135,7 +159,8 @@ async fn while_answering<T>(
 async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, stanza: Element) {
     let must_wait = stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS)
         || roster::is_roster_push(&stanza, &session.jid().bare())
-        || (stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe"));
+        || (stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe"))
+        || oob::link_of(&stanza).is_some();
     let held: usize = deferred.iter().map(|s| s.to_xml().len()).sum();
     if must_wait && deferred.len() < DEFERRED_MAX && held + stanza.to_xml().len() <= DEFERRED_BYTES
     {
@@ -148,6 +173,7 @@ async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, st
         let _ = session.reply_error(&stanza, &busy).await;
         return;
     }
+    show_chat(&stanza);
     let _ = refuse_unhandled(session, &stanza).await;
 }
 
@@ -171,8 +197,42 @@ async fn handle_other(
         }
         return Ok(());
     }
+    show_chat(stanza);
     refuse_unhandled(session, stanza).await
 }
+
+/// Chat that reaches `xft recv` (its presence has priority 0 so that links reach it,
+/// and so do offline messages at login) is shown on stderr, not silently dropped.
+fn show_chat(stanza: &Element) {
+    if stanza.name() != "message" || stanza.get_attr("type") == Some("error") {
+        return;
+    }
+    let Some(body) = stanza.child_text("body", crate::ns::CLIENT_NS) else {
+        return;
+    };
+    if SHOWN_CHATS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= MAX_SHOWN_CHATS {
+        return;
+    }
+    let from = stanza.get_attr("from").unwrap_or("?");
+    let shown: String = body.chars().take(SHOWN_CHAT_CHARS).collect();
+    let cut = if shown.len() < body.len() {
+        " […]"
+    } else {
+        ""
+    };
+    tracing::warn!(
+        "message from {} (not a file): {}{cut}",
+        crate::text::printable(from),
+        crate::text::printable(&shown)
+    );
+}
+
+/// How much of a chat message `xft recv` shows.
+const SHOWN_CHAT_CHARS: usize = 300;
+/// How many chat messages one `xft recv` shows at most: a flood must not become a
+/// flood on the terminal.
+const MAX_SHOWN_CHATS: u32 = 100;
+static SHOWN_CHATS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// RFC 6120 §8.4: an iq request nobody handles gets an error; other stanzas are dropped.
 async fn refuse_unhandled(session: &Session, stanza: &Element) -> Result<(), TransferError> {
@@ -254,6 +314,41 @@ async fn handle_offer(
         .map(Some)
 }
 
+/// A link in a message (XEP-0066 §3): downloaded when the sender is allowed and the
+/// scheme is http(s); `Ok(None)` when it was ignored (and the log says why).
+async fn handle_link(
+    session: &Session,
+    message: &Element,
+    found: oob::Found,
+    options: &RecvOptions,
+    contacts: &HashSet<Jid>,
+    progress: Arc<dyn Progress>,
+) -> Result<Option<Report>, TransferError> {
+    let Some(from) = message.get_attr("from").and_then(|f| Jid::parse(f).ok()) else {
+        return Ok(None);
+    };
+    if !sender_allowed(&from, options, contacts, session.jid()) {
+        tracing::warn!("ignored a link from {from}: sender not allowed");
+        return Ok(None);
+    }
+    match found {
+        oob::Found::Unsupported(url) => {
+            tracing::warn!(
+                "{from} sent a link xft cannot download ({}): only http and https links are \
+                 supported; encrypted ones (aesgcm://, OMEMO) are not",
+                crate::text::printable(&url)
+            );
+            Ok(None)
+        }
+        oob::Found::Download(link) => match &options.http {
+            Some(http) => download::receive_link(http, &from, &link, options, progress)
+                .await
+                .map(Some),
+            None => Ok(None),
+        },
+    }
+}
+
 /// XEP-0095 §4.2 errors for offers that cannot be parsed.
 fn offer_error(e: &SiError) -> StanzaError {
     let bad_request = StanzaError::new(ErrorType::Cancel, Condition::BadRequest);
@@ -272,17 +367,7 @@ fn decline_reason(
     contacts: &HashSet<Jid>,
     own: &FullJid,
 ) -> Option<String> {
-    let allowed = if options.accept_any {
-        true
-    } else if !options.allowed.is_empty() {
-        options.allowed.iter().any(|a| match a.resource() {
-            Some(_) => a == from.as_jid(),
-            None => *a == from.bare(),
-        })
-    } else {
-        contacts.contains(&from.bare()) || from.bare() == own.bare()
-    };
-    if !allowed {
+    if !sender_allowed(from.as_jid(), options, contacts, own) {
         return Some("Offer Declined: sender not allowed".into());
     }
     match options.max_size {
@@ -291,6 +376,26 @@ fn decline_reason(
             offer.size
         )),
         _ => None,
+    }
+}
+
+/// `--accept-any`, or `--from` (a bare JID allows its every resource), or by default
+/// a contact or one of our own resources.
+fn sender_allowed(
+    from: &Jid,
+    options: &RecvOptions,
+    contacts: &HashSet<Jid>,
+    own: &FullJid,
+) -> bool {
+    if options.accept_any {
+        true
+    } else if !options.allowed.is_empty() {
+        options.allowed.iter().any(|a| match a.resource() {
+            Some(_) => a == from,
+            None => *a == from.bare(),
+        })
+    } else {
+        contacts.contains(&from.bare()) || from.bare() == own.bare()
     }
 }
 
@@ -419,6 +524,7 @@ async fn receive(
         from: Some(from.to_string()),
         desc: offer.desc.clone(),
         resumed_from: (offset > 0).then_some(offset),
+        url: None,
     })
 }
 

@@ -103,6 +103,7 @@ pub async fn send_file(
     let (seconds, bytes_per_sec) = Report::timing(span.len, started.elapsed());
     Ok(Report {
         resumed_from: (span.offset > 0).then_some(span.offset),
+        url: None,
         name: source.name.clone(),
         size: source.size,
         method: method.short_name(),

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""A slixmpp peer for xft's interop tests: receives or sends one file with SI.
+"""A slixmpp peer for xft's interop tests: receives or sends one file with SI, or with
+HTTP upload (XEP-0363, slixmpp's xep_0363 plugin, which needs aiohttp).
 
 Usage:
   slix_peer.py recv JID PASSWORD HOST PORT CAFILE OUTFILE
   slix_peer.py send JID PASSWORD HOST PORT CAFILE TOJID INFILE ibb|s5b
+  slix_peer.py upload JID PASSWORD HOST PORT CAFILE TOJID INFILE
+  slix_peer.py recv-link JID PASSWORD HOST PORT CAFILE OUTFILE
 
 Prints "READY <full jid>" once online, and on success one JSON line with the method
 used and the byte count. Works around two slixmpp 1.17 SI bugs (see INTEROP.md): the
@@ -135,11 +138,68 @@ class Sender(Peer):
         self.done.set_result({"method": self.method, "size": len(self.data)})
 
 
+OOB_NS = "jabber:x:oob"
+
+
+class Uploader(Peer):
+    """Uploads INFILE with xep_0363 and sends the link as Conversations does."""
+
+    def __init__(self, jid, password, cafile, to, infile):
+        super().__init__(jid, password, cafile)
+        self.register_plugin("xep_0363")
+        self.to = to
+        self.infile = infile
+
+    async def run_job(self):
+        size = __import__("os").path.getsize(self.infile)
+        with open(self.infile, "rb") as f:
+            url = await self["xep_0363"].upload_file(
+                self.infile.rsplit("/", 1)[-1], size=size, input_file=f, timeout=60)
+        msg = self.make_message(mto=self.to, mbody=url, mtype="chat")
+        x = ET.Element("{%s}x" % OOB_NS)
+        ET.SubElement(x, "{%s}url" % OOB_NS).text = url
+        msg.append(x)
+        msg.send()
+        await asyncio.sleep(0.5)
+        self.done.set_result({"url": url, "size": size})
+
+
+class LinkReceiver(Peer):
+    """Waits for a message with an OOB link and downloads it with aiohttp."""
+
+    def __init__(self, jid, password, cafile, outfile):
+        super().__init__(jid, password, cafile)
+        self.outfile = outfile
+        self.add_event_handler("message", self.on_message)
+
+    async def run_job(self):
+        pass
+
+    async def on_message(self, msg):
+        x = msg.xml.find("{%s}x" % OOB_NS)
+        if x is None or self.done.done():
+            return
+        url = x.findtext("{%s}url" % OOB_NS)
+        import aiohttp
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as response:
+                data = await response.read()
+                status = response.status
+        with open(self.outfile, "wb") as out:
+            out.write(data)
+        self.done.set_result({"url": url, "status": status, "size": len(data),
+                              "body": msg["body"]})
+
+
 async def main():
     mode = sys.argv[1]
     jid, password, host, port, cafile = sys.argv[2:7]
     if mode == "recv":
         peer = Receiver(jid, password, cafile, sys.argv[7])
+    elif mode == "upload":
+        peer = Uploader(jid, password, cafile, sys.argv[7], sys.argv[8])
+    elif mode == "recv-link":
+        peer = LinkReceiver(jid, password, cafile, sys.argv[7])
     else:
         peer = Sender(jid, password, cafile, sys.argv[7], sys.argv[8], sys.argv[9])
     peer.connect(host=host, port=int(port))

@@ -18,6 +18,9 @@ use xft::stanza::IqType;
 
 pub const DOMAIN: &str = "xft.test";
 pub const PROXY: &str = "proxy.xft.test";
+pub const UPLOAD: &str = "upload.xft.test";
+/// The upload size limit of [`upload_server`].
+pub const UPLOAD_LIMIT: u64 = 64 * 1024 * 1024;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Prosody {
@@ -25,6 +28,8 @@ pub struct Prosody {
     pub c2s_port: u16,
     pub tls_port: u16,
     pub proxy_port: u16,
+    /// The HTTP port of `mod_http_file_share` ([`upload_server`] only).
+    pub http_port: Option<u16>,
     /// The CA that signed the server's certificate (what `--ca` gets).
     pub ca_pem: PathBuf,
     config: PathBuf,
@@ -41,18 +46,46 @@ pub struct Account {
 
 static SERVER: OnceLock<Prosody> = OnceLock::new();
 static TUNED: OnceLock<Prosody> = OnceLock::new();
+static UPLOADS: OnceLock<Prosody> = OnceLock::new();
+
+/// What a server is started with.
+#[derive(Clone, Copy, Default)]
+struct Flavour {
+    /// `network_settings` tuned for throughput.
+    tuned: bool,
+    /// HTTP file upload (XEP-0363, `mod_http_file_share` on 127.0.0.1) and offline
+    /// message storage: for the upload tests, whose recipients may be offline.
+    uploads: bool,
+}
 
 /// The server shared by the tests of this binary, started on first use. It runs with
 /// Prosody's stock network settings, like most servers in the field.
 pub fn server() -> &'static Prosody {
-    SERVER.get_or_init(|| Prosody::start(false))
+    SERVER.get_or_init(|| Prosody::start(Flavour::default()))
+}
+
+/// A server with HTTP upload (`upload.xft.test`, limit [`UPLOAD_LIMIT`]) and offline
+/// storage. The other servers have neither, so that `xft send`'s upload fallback does
+/// not change what their tests check.
+pub fn upload_server() -> &'static Prosody {
+    UPLOADS.get_or_init(|| {
+        Prosody::start(Flavour {
+            uploads: true,
+            ..Flavour::default()
+        })
+    })
 }
 
 /// A second server whose event loop is tuned for throughput (`network_settings`:
 /// no Nagle, 10 µs minimum wait). Prosody 0.12's stock loop sleeps at least 1 ms
 /// whenever TLS has buffered data, which caps large IBB stanzas near 2-3 MB/s.
 pub fn tuned_server() -> &'static Prosody {
-    TUNED.get_or_init(|| Prosody::start(true))
+    TUNED.get_or_init(|| {
+        Prosody::start(Flavour {
+            tuned: true,
+            ..Flavour::default()
+        })
+    })
 }
 
 fn free_port() -> u16 {
@@ -65,7 +98,7 @@ fn free_port() -> u16 {
 impl Prosody {
     /// A server of the caller's own, for tests that kill it.
     pub fn start_private() -> Prosody {
-        Prosody::start(false)
+        Prosody::start(Flavour::default())
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
@@ -74,7 +107,7 @@ impl Prosody {
         let _ = self.child.wait();
     }
 
-    fn start(tuned: bool) -> Prosody {
+    fn start(flavour: Flavour) -> Prosody {
         let dir = tempfile::Builder::new()
             .prefix("xft-prosody-")
             .tempdir()
@@ -83,12 +116,15 @@ impl Prosody {
         std::fs::create_dir_all(dir.join("data")).expect("data dir");
         let ca_pem = write_certificates(&dir);
         let (c2s_port, tls_port, proxy_port) = (free_port(), free_port(), free_port());
+        let http_port = flavour.uploads.then(free_port);
         let config = dir.join("prosody.cfg.lua");
-        std::fs::write(
-            &config,
-            config_text(&dir, c2s_port, tls_port, proxy_port, tuned),
-        )
-        .expect("config");
+        let ports = Ports {
+            c2s: c2s_port,
+            tls: tls_port,
+            proxy: proxy_port,
+            http: http_port,
+        };
+        std::fs::write(&config, config_text(&dir, ports, flavour)).expect("config");
         let child = Command::new("prosody")
             .arg("--config")
             .arg(&config)
@@ -102,6 +138,7 @@ impl Prosody {
             c2s_port,
             tls_port,
             proxy_port,
+            http_port,
             ca_pem,
             config,
             accounts: AtomicU32::new(0),
@@ -113,7 +150,8 @@ impl Prosody {
 
     fn wait_until_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        for port in [self.c2s_port, self.tls_port, self.proxy_port] {
+        let ports = [self.c2s_port, self.tls_port, self.proxy_port];
+        for port in ports.into_iter().chain(self.http_port) {
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
                 if Instant::now() > deadline {
                     panic!(
@@ -167,7 +205,7 @@ impl Prosody {
     fn add_roster_item(&self, owner: &Account, contact: &Account) {
         let dir = self.dir.join("data").join("xft%2etest").join("roster");
         std::fs::create_dir_all(&dir).expect("roster dir");
-        let path = dir.join(format!("{}.dat", owner.user));
+        let path = dir.join(format!("{}.dat", prosody_file_name(&owner.user)));
         let mut items = std::fs::read_to_string(&path)
             .ok()
             .and_then(|t| {
@@ -258,9 +296,22 @@ fn write_certificates(dir: &Path) -> PathBuf {
     ca_pem
 }
 
-fn config_text(dir: &Path, c2s: u16, tls: u16, proxy: u16, tuned: bool) -> String {
+struct Ports {
+    c2s: u16,
+    tls: u16,
+    proxy: u16,
+    http: Option<u16>,
+}
+
+fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
     let d = dir.display();
-    let network = if tuned {
+    let Ports {
+        c2s,
+        tls,
+        proxy,
+        http,
+    } = ports;
+    let network = if flavour.tuned {
         "network_settings = { nagle = false; read_size = 262144; min_wait = 0.00001 }"
     } else {
         ""
@@ -269,6 +320,21 @@ fn config_text(dir: &Path, c2s: u16, tls: u16, proxy: u16, tuned: bool) -> Strin
         "debug"
     } else {
         "info"
+    };
+    let (http_ports, offline, upload) = match http {
+        Some(port) => (
+            format!("{port}"),
+            "",
+            format!(
+                r#"Component "{UPLOAD}" "http_file_share"
+  http_host = "127.0.0.1"
+  http_file_share_size_limit = {UPLOAD_LIMIT}
+  http_file_share_daily_quota = 4*1024*1024*1024
+  http_file_share_expires_after = 3600
+"#
+            ),
+        ),
+        None => (String::new(), "; \"offline\"", String::new()),
     };
     format!(
         r#"-- throwaway server for xft's tests
@@ -284,11 +350,12 @@ local_interfaces = {{ "127.0.0.1", "::1" }}
 c2s_ports = {{ {c2s} }}
 c2s_direct_tls_ports = {{ {tls} }}
 s2s_ports = {{ }}
-http_ports = {{ }}
+http_ports = {{ {http_ports} }}
+http_interfaces = {{ "127.0.0.1" }}
 https_ports = {{ }}
 proxy65_ports = {{ {proxy} }}
 modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping"; "vcard_legacy"; "pep"; "presence"; "posix" }}
-modules_disabled = {{ "s2s"; "limits"; "offline" }}
+modules_disabled = {{ "s2s"; "limits"{offline} }}
 authentication = "internal_hashed"
 storage = "internal"
 c2s_require_encryption = true
@@ -296,8 +363,19 @@ ssl = {{ certificate = "{d}/server.pem"; key = "{d}/server.key" }}
 VirtualHost "{DOMAIN}"
 Component "{PROXY}" "proxy65"
   proxy65_address = "127.0.0.1"
-"#
+{upload}"#
     )
+}
+
+/// How Prosody's file storage names a user's file: every character that is not an
+/// ASCII letter or digit as `%xx` (its datamanager's encode).
+fn prosody_file_name(user: &str) -> String {
+    user.chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => c.to_string(),
+            _ => c.to_string().bytes().map(|b| format!("%{b:02x}")).collect(),
+        })
+        .collect()
 }
 
 /// Kills prosody and removes its directory once this test process has exited.

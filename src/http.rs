@@ -1,0 +1,337 @@
+//! HTTP for XEP-0363 uploads and for downloading announced links: one PUT of a file
+//! with the slot's headers, one GET into a writer, both streaming (memory stays flat
+//! whatever the size) and both under a stall deadline: `--timeout` without a byte
+//! moving ends the request.
+//!
+//! reqwest over hyper, with the same rustls configuration (system roots plus `--ca`, or
+//! `--insecure`) as the XMPP connection; no proxy from the environment (xft's XMPP
+//! connection does not use one either), at most 5 redirects, HTTP/1.1.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::transport::{tls, TrustSettings};
+
+/// Called with the number of bytes that just moved.
+pub type OnBytes = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// Bytes read from the file per body chunk.
+const CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("HTTP setup: {0}")]
+    Setup(String),
+    #[error("{url}: {reason}")]
+    Request { url: String, reason: String },
+    #[error("{url}: the server answered {status}{}", hint_of(*status))]
+    Status { url: String, status: u16 },
+    #[error("{url}: no data moved for {} s after {moved} bytes; giving up", after.as_secs())]
+    Stalled {
+        url: String,
+        moved: u64,
+        after: Duration,
+    },
+    #[error("{url} is {length} bytes, more than the limit of {max}")]
+    TooLarge { url: String, length: u64, max: u64 },
+    #[error("{url}: the server sent {got} bytes but announced {expected}")]
+    Incomplete {
+        url: String,
+        got: u64,
+        expected: u64,
+    },
+    #[error("reading the file: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("writing the file: {0}")]
+    Write(#[source] std::io::Error),
+}
+
+fn hint_of(status: u16) -> &'static str {
+    match status {
+        401 | 403 => " (not authorised: the slot's credentials were refused)",
+        404 => " (not found: the link is wrong or the file was deleted)",
+        409 => " (conflict: the slot was already used)",
+        410 => " (gone: the slot or the file expired)",
+        413 => " (too large for the service)",
+        500..=599 => " (server error)",
+        _ => "",
+    }
+}
+
+impl HttpError {
+    /// The HTTP status, when the server answered with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// One client per command; it keeps connections for the files that follow.
+#[derive(Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    /// How long a request may go without moving a byte.
+    stall: Duration,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("http::Client")
+            .field("stall", &self.stall)
+            .finish()
+    }
+}
+
+impl Client {
+    pub fn new(trust: &TrustSettings, stall: Duration) -> Result<Client, HttpError> {
+        let setup = |e: &dyn std::fmt::Display| HttpError::Setup(e.to_string());
+        let mut config = (*tls::client_config(trust, false).map_err(|e| setup(&e))?).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let inner = reqwest::Client::builder()
+            .tls_backend_preconfigured(config)
+            .no_proxy()
+            .http1_only()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .connect_timeout(stall)
+            .read_timeout(stall)
+            .user_agent(concat!("xft/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| setup(&e))?;
+        Ok(Client { inner, stall })
+    }
+
+    /// PUTs `size` bytes of `file` to `url` with `headers` (XEP-0363 §5: exactly the
+    /// slot's allowed headers, plus Content-Length and Content-Type). Success is any 2xx
+    /// (the XEP says 201; some services answer 200).
+    pub async fn put_file(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        content_type: &str,
+        file: std::fs::File,
+        size: u64,
+        on_bytes: OnBytes,
+    ) -> Result<(), HttpError> {
+        let moved = Arc::new(AtomicU64::new(0));
+        let body = file_body(file, size, moved.clone(), on_bytes);
+        let mut request = self
+            .inner
+            .put(url)
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = self
+            .unless_stalled(url, &moved, async {
+                request.send().await.map_err(|e| request_error(url, &e))
+            })
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(HttpError::Status {
+                url: url.to_owned(),
+                status: status.as_u16(),
+            });
+        }
+        let sent = moved.load(Ordering::Relaxed);
+        if sent != size {
+            return Err(HttpError::Read(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("sent {sent} of {size} bytes: the file changed while being sent"),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Starts a GET of `url`: the status must be 200; the body is read by
+    /// [`Download::copy_to`].
+    pub async fn get(&self, url: &str) -> Result<Download, HttpError> {
+        let response = tokio::time::timeout(self.stall, self.inner.get(url).send())
+            .await
+            .map_err(|_| HttpError::Stalled {
+                url: url.to_owned(),
+                moved: 0,
+                after: self.stall,
+            })?
+            .map_err(|e| request_error(url, &e))?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(HttpError::Status {
+                url: url.to_owned(),
+                status: response.status().as_u16(),
+            });
+        }
+        Ok(Download {
+            length: response.content_length(),
+            url: url.to_owned(),
+            response,
+            stall: self.stall,
+        })
+    }
+
+    /// Runs `request` until it finishes, or until `moved` has not changed for the stall
+    /// deadline (then the request is dropped, which closes its connection).
+    async fn unless_stalled<T>(
+        &self,
+        url: &str,
+        moved: &AtomicU64,
+        request: impl std::future::Future<Output = Result<T, HttpError>>,
+    ) -> Result<T, HttpError> {
+        tokio::pin!(request);
+        let tick = (self.stall / 4).max(Duration::from_millis(50));
+        let (mut seen, mut since) = (moved.load(Ordering::Relaxed), Instant::now());
+        loop {
+            tokio::select! {
+                done = &mut request => return done,
+                _ = tokio::time::sleep(tick) => {
+                    let now = moved.load(Ordering::Relaxed);
+                    if now != seen {
+                        (seen, since) = (now, Instant::now());
+                    } else if since.elapsed() >= self.stall {
+                        return Err(HttpError::Stalled { url: url.to_owned(), moved: now, after: self.stall });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A GET whose status was 200, its body still to read.
+pub struct Download {
+    /// Content-Length, when the server sent one.
+    pub length: Option<u64>,
+    pub url: String,
+    response: reqwest::Response,
+    stall: Duration,
+}
+
+impl Download {
+    /// Copies the body into `writer`, at most `max` bytes (more fails at once), each
+    /// chunk within the stall deadline; the byte count must match Content-Length.
+    pub async fn copy_to(
+        mut self,
+        writer: &mut (dyn AsyncWrite + Unpin + Send),
+        max: Option<u64>,
+        on_bytes: OnBytes,
+    ) -> Result<u64, HttpError> {
+        let limit = match (self.length, max) {
+            (Some(length), Some(max)) if length > max => {
+                return Err(HttpError::TooLarge {
+                    url: self.url,
+                    length,
+                    max,
+                })
+            }
+            (_, max) => max.unwrap_or(u64::MAX),
+        };
+        let mut got = 0u64;
+        loop {
+            let chunk = tokio::time::timeout(self.stall, self.response.chunk())
+                .await
+                .map_err(|_| HttpError::Stalled {
+                    url: self.url.clone(),
+                    moved: got,
+                    after: self.stall,
+                })?
+                .map_err(|e| request_error(&self.url, &e))?;
+            let Some(chunk) = chunk else { break };
+            got += chunk.len() as u64;
+            if got > limit {
+                return Err(HttpError::TooLarge {
+                    url: self.url,
+                    length: got,
+                    max: limit,
+                });
+            }
+            writer.write_all(&chunk).await.map_err(HttpError::Write)?;
+            on_bytes(chunk.len() as u64);
+        }
+        writer.flush().await.map_err(HttpError::Write)?;
+        match self.length {
+            Some(expected) if expected != got => Err(HttpError::Incomplete {
+                url: self.url,
+                got,
+                expected,
+            }),
+            _ => Ok(got),
+        }
+    }
+}
+
+/// The file as a body stream of `size` bytes at most, counting what hyper takes.
+fn file_body(
+    file: std::fs::File,
+    size: u64,
+    moved: Arc<AtomicU64>,
+    on_bytes: OnBytes,
+) -> reqwest::Body {
+    use tokio::io::AsyncReadExt;
+    let reader = tokio::fs::File::from_std(file).take(size);
+    let stream = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK).map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            moved.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            on_bytes(bytes.len() as u64);
+        }
+        chunk
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// reqwest's error with its causes, which hold the useful part ("connection refused").
+fn request_error(url: &str, e: &reqwest::Error) -> HttpError {
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !reason.contains(&text) {
+            reason = format!("{reason}: {text}");
+        }
+        source = cause.source();
+    }
+    HttpError::Request {
+        url: url.to_owned(),
+        reason,
+    }
+}
+
+/// The file name a URL points at: its last path segment, percent-decoded (lossily) and
+/// without any query or fragment; `None` when there is none.
+pub fn file_name_of(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let last = parsed.path_segments()?.rev().find(|s| !s.is_empty())?;
+    let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
+    Some(decoded.into_owned()).filter(|n| !n.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_last_segment() {
+        assert_eq!(
+            file_name_of(
+                "https://download.montague.tld/4a771ac1-f0b2-4a4a-9700-f2a26fa2bb67/tr%C3%A8s%20cool.jpg"
+            )
+            .as_deref(),
+            Some("très cool.jpg")
+        );
+        assert_eq!(
+            file_name_of("http://127.0.0.1:1/file_share/x/a.txt?token=1#f").as_deref(),
+            Some("a.txt")
+        );
+        assert_eq!(file_name_of("https://x.example/").as_deref(), None);
+        assert_eq!(
+            file_name_of("https://x.example/dir/").as_deref(),
+            Some("dir")
+        );
+        assert_eq!(file_name_of("not a url"), None);
+    }
+}

@@ -1,0 +1,152 @@
+//! Links to files in messages: XEP-0066 §3 (`jabber:x:oob`) as every client sends them
+//! after an HTTP upload (XEP-0363), and the bare-URL body some send alone.
+
+use crate::ns::{CLIENT_NS, OOB_NS};
+use crate::xml::Element;
+
+/// The message announcing an uploaded file: a `chat` message whose body is exactly the
+/// URL (Conversations shows a file only when the body's first line is the URL it finds
+/// in `<x xmlns='jabber:x:oob'>`), plus that element.
+pub fn announcement(to: &str, url: &str) -> Element {
+    Element::new("message", CLIENT_NS)
+        .attr("to", to)
+        .attr("type", "chat")
+        .attr("id", crate::stanza::new_id())
+        .child(Element::new("body", CLIENT_NS).text(url))
+        .child(Element::new("x", OOB_NS).child(Element::new("url", OOB_NS).text(url)))
+}
+
+/// A link found in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub url: String,
+    /// XEP-0066 `<desc/>`, when given.
+    pub desc: Option<String>,
+}
+
+/// What a message's link is, if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// An `http`/`https` URL to download.
+    Download(Link),
+    /// A link xft cannot fetch: `aesgcm://` (OMEMO media sharing) or another scheme.
+    Unsupported(String),
+}
+
+/// Longest URL accepted from a message.
+const MAX_URL: usize = 8192;
+
+/// The file link of `message`: the `jabber:x:oob` URL (§3), or else a body that is
+/// nothing but one `https://` or `http://` URL (what some clients send); `None` for a
+/// message that is not a file.
+pub fn link_of(message: &Element) -> Option<Found> {
+    if message.name() != "message" || message.get_attr("type") == Some("error") {
+        return None;
+    }
+    let (url, desc) = match message.get_child("x", OOB_NS) {
+        Some(x) => (
+            x.child_text("url", OOB_NS)?.trim().to_owned(),
+            x.child_text("desc", OOB_NS)
+                .filter(|d| !d.trim().is_empty()),
+        ),
+        None => {
+            let body = message.child_text("body", CLIENT_NS)?;
+            let body = body.trim();
+            let scheme = scheme_of(body)?;
+            if body.contains(char::is_whitespace) {
+                return None;
+            }
+            if !matches!(scheme.as_str(), "http" | "https" | "aesgcm") {
+                return None;
+            }
+            (body.to_owned(), None)
+        }
+    };
+    if url.is_empty() || url.len() > MAX_URL || url.chars().any(|c| c.is_control()) {
+        return None;
+    }
+    match scheme_of(&url).as_deref() {
+        Some("http" | "https") if !url.contains(char::is_whitespace) => {
+            Some(Found::Download(Link { url, desc }))
+        }
+        _ => Some(Found::Unsupported(url)),
+    }
+}
+
+/// The lower-cased scheme of `url` (`https` of `https://…`), if it has `://`.
+fn scheme_of(url: &str) -> Option<String> {
+    let (scheme, _) = url.split_once("://")?;
+    let valid = !scheme.is_empty()
+        && scheme.len() <= 32
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then(|| scheme.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::parse_document;
+
+    fn message(inner: &str) -> Element {
+        parse_document(&format!(
+            "<message xmlns='jabber:client' from='a@x/r' type='chat'>{inner}</message>"
+        ))
+        .unwrap()
+    }
+
+    /// XEP-0066 §3 Example 2 (its body is a remark, the URL is in `<x/>`).
+    #[test]
+    fn reads_the_link_of_the_xep() {
+        let m = message(
+            "<body>Yeah, but do you have a license to Jabber?</body>
+             <x xmlns='jabber:x:oob'><url>http://www.jabber.org/images/psa-license.jpg</url></x>",
+        );
+        assert_eq!(
+            link_of(&m),
+            Some(Found::Download(Link {
+                url: "http://www.jabber.org/images/psa-license.jpg".into(),
+                desc: None
+            }))
+        );
+    }
+
+    #[test]
+    fn a_bare_url_body_is_a_link_and_chat_is_not() {
+        let m = message("<body> https://up.example/a/b.png </body>");
+        assert!(
+            matches!(link_of(&m), Some(Found::Download(l)) if l.url == "https://up.example/a/b.png")
+        );
+        assert_eq!(
+            link_of(&message("<body>see https://x.example/a</body>")),
+            None
+        );
+        assert_eq!(link_of(&message("<body>hello</body>")), None);
+        assert_eq!(link_of(&message("<body>mailto://x</body>")), None);
+        assert_eq!(link_of(&message("")), None);
+    }
+
+    #[test]
+    fn encrypted_and_other_schemes_are_unsupported() {
+        let m = message("<body>aesgcm://up.example/a.jpg#0011</body>");
+        assert!(matches!(link_of(&m), Some(Found::Unsupported(_))));
+        let m = message("<x xmlns='jabber:x:oob'><url>ftp://x.example/a</url></x>");
+        assert!(matches!(link_of(&m), Some(Found::Unsupported(_))));
+        let m = message("<x xmlns='jabber:x:oob'><url>https://x.example/a b</url></x>");
+        assert!(matches!(link_of(&m), Some(Found::Unsupported(_))));
+    }
+
+    #[test]
+    fn the_announcement_is_what_conversations_expects() {
+        let m = announcement("b@x", "https://up.example/f/a.txt");
+        assert_eq!(m.get_attr("type"), Some("chat"));
+        assert_eq!(
+            m.child_text("body", CLIENT_NS).as_deref(),
+            Some("https://up.example/f/a.txt")
+        );
+        assert!(
+            matches!(link_of(&m), Some(Found::Download(l)) if l.url == "https://up.example/f/a.txt")
+        );
+    }
+}

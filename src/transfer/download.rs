@@ -1,0 +1,83 @@
+//! The receiving end of an HTTP upload: a link announced in a message (XEP-0066 §3,
+//! XEP-0363) downloaded into the destination with the same naming, `.part` and rename
+//! rules as a peer-to-peer transfer, and `--max-size` checked against Content-Length
+//! before the first byte and against the count during the copy.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::progress::Progress;
+use super::recv::RecvOptions;
+use super::sink::{discard_if_empty, finish_target, open_target};
+use super::upload::METHOD;
+use super::{Report, TransferError};
+use crate::http::{self, HttpError};
+use crate::jid::Jid;
+use crate::oob::Link;
+
+/// The name a download gets when its URL has none.
+const FALLBACK_NAME: &str = "download";
+
+/// Downloads `link` (sent by `from`) and reports where it went.
+pub(super) async fn receive_link(
+    http: &http::Client,
+    from: &Jid,
+    link: &Link,
+    options: &RecvOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Report, TransferError> {
+    let download = http.get(&link.url).await?;
+    if let (Some(length), Some(max)) = (download.length, options.max_size) {
+        if length > max {
+            return Err(HttpError::TooLarge {
+                url: link.url.clone(),
+                length,
+                max,
+            }
+            .into());
+        }
+    }
+    let name = http::file_name_of(&link.url).unwrap_or_else(|| FALLBACK_NAME.to_owned());
+    let (target, output) = open_target(&options.destination, &name, options.overwrite)?;
+    let started = Instant::now();
+    progress.start(&name, download.length.unwrap_or(0), METHOD);
+    let copied = async {
+        let mut writer = output.async_writer().map_err(|e| output.sink_error(e))?;
+        let on_bytes: http::OnBytes = {
+            let progress = progress.clone();
+            Arc::new(move |n| progress.advance(n))
+        };
+        download
+            .copy_to(&mut writer, options.max_size, on_bytes)
+            .await
+            .map_err(|e| match e {
+                HttpError::Write(e) => output.sink_error(e),
+                e => TransferError::Http(e),
+            })
+    }
+    .await;
+    progress.finish(copied.is_ok());
+    let bytes = match copied {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            discard_if_empty(&target, &options.registry);
+            return Err(e);
+        }
+    };
+    let path = finish_target(target, &options.registry)?;
+    let (seconds, bytes_per_sec) = Report::timing(bytes, started.elapsed());
+    Ok(Report {
+        name,
+        size: bytes,
+        method: METHOD,
+        seconds,
+        bytes_per_sec,
+        md5: None,
+        to: None,
+        path: Some(path),
+        from: Some(from.to_string()),
+        desc: link.desc.clone(),
+        resumed_from: None,
+        url: Some(link.url.clone()),
+    })
+}
