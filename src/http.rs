@@ -129,9 +129,20 @@ impl Client {
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
+        let stall = self.stall;
         let response = self
             .unless_stalled(url, &moved, async {
-                request.send().await.map_err(|e| request_error(url, &e))
+                request.send().await.map_err(|e| {
+                    if e.is_timeout() {
+                        HttpError::Stalled {
+                            url: url.to_owned(),
+                            moved: moved.load(Ordering::Relaxed),
+                            after: stall,
+                        }
+                    } else {
+                        request_error(url, &e)
+                    }
+                })
             })
             .await?;
         let status = response.status();
@@ -161,7 +172,14 @@ impl Client {
                 moved: 0,
                 after: self.stall,
             })?
-            .map_err(|e| request_error(url, &e))?;
+            .map_err(|e| match e.is_timeout() {
+                true => HttpError::Stalled {
+                    url: url.to_owned(),
+                    moved: 0,
+                    after: self.stall,
+                },
+                false => request_error(url, &e),
+            })?;
         if response.status() != reqwest::StatusCode::OK {
             return Err(HttpError::Status {
                 url: url.to_owned(),
@@ -240,7 +258,7 @@ impl Download {
                     moved: got,
                     after: self.stall,
                 })?
-                .map_err(|e| request_error(&self.url, &e))?;
+                .map_err(|e| self.body_error(&e, got))?;
             let Some(chunk) = chunk else { break };
             got += chunk.len() as u64;
             if got > limit {
@@ -261,6 +279,22 @@ impl Download {
                 expected,
             }),
             _ => Ok(got),
+        }
+    }
+}
+
+impl Download {
+    /// A body that broke off: a stall, a body shorter than announced, or another error.
+    fn body_error(&self, e: &reqwest::Error, got: u64) -> HttpError {
+        let url = self.url.clone();
+        match self.length {
+            _ if e.is_timeout() => HttpError::Stalled {
+                url,
+                moved: got,
+                after: self.stall,
+            },
+            Some(expected) if got < expected => HttpError::Incomplete { url, got, expected },
+            _ => request_error(&self.url, e),
         }
     }
 }

@@ -47,7 +47,11 @@ fn python() -> &'static PathBuf {
                 ])
                 .status()
                 .map(|s| s.success());
-            assert_eq!(ok.ok(), Some(true), "pip install {SLIXMPP} {AIOHTTP} failed");
+            assert_eq!(
+                ok.ok(),
+                Some(true),
+                "pip install {SLIXMPP} {AIOHTTP} failed"
+            );
             std::fs::write(&ready, "").unwrap();
         }
         python
@@ -224,9 +228,13 @@ fn slixmpp_uploads_and_xft_recv_downloads() {
     assert_eq!(peer["size"], data.len() as u64, "{peer}");
     let done = receiver.finish(Duration::from_secs(60));
     assert_eq!(done.code, Some(0), "{}", done.stderr);
-    let report: serde_json::Value =
-        serde_json::from_str(String::from_utf8_lossy(&done.stdout).lines().next().unwrap())
-            .unwrap();
+    let report: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(report["method"], "upload");
     assert_eq!(report["url"], peer["url"]);
     assert_eq!(std::fs::read(dir.join("from slixmpp.bin")).unwrap(), data);

@@ -1,14 +1,15 @@
 //! The receiving end of an HTTP upload: a link announced in a message (XEP-0066 §3,
 //! XEP-0363) downloaded into the destination with the same naming, `.part` and rename
 //! rules as a peer-to-peer transfer, and `--max-size` checked against Content-Length
-//! before the first byte and against the count during the copy.
+//! before the first byte and against the count during the copy. A failed download
+//! leaves nothing behind: it cannot be resumed, so its `.part` is removed.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::progress::Progress;
 use super::recv::RecvOptions;
-use super::sink::{discard_if_empty, finish_target, open_target};
+use super::sink::{discard, finish_target, open_target};
 use super::upload::METHOD;
 use super::{Report, TransferError};
 use crate::http::{self, HttpError};
@@ -60,7 +61,7 @@ pub(super) async fn receive_link(
     let bytes = match copied {
         Ok(bytes) => bytes,
         Err(e) => {
-            discard_if_empty(&target, &options.registry);
+            discard(&target);
             return Err(e);
         }
     };

@@ -339,6 +339,14 @@ pub(crate) fn discard_if_empty(target: &Target, registry: &Registry) {
     }
 }
 
+/// After a failed download: its `.part` is removed whatever it holds, since an HTTP
+/// download is not resumed and a partial file is of no use.
+pub(crate) fn discard(target: &Target) {
+    if let Target::Part(part) = target {
+        let _ = std::fs::remove_file(&part.part);
+    }
+}
+
 /// Reopens a registered `.part` for appending (never through a symlink), and hashes
 /// what it holds. Returns the target, the output, the bytes already there and their MD5.
 pub(crate) fn reopen_part(

@@ -19,6 +19,9 @@ use xft::stanza::IqType;
 pub const DOMAIN: &str = "xft.test";
 pub const PROXY: &str = "proxy.xft.test";
 pub const UPLOAD: &str = "upload.xft.test";
+/// The external component (XEP-0114) of [`component_server`], and its secret.
+pub const COMPONENT: &str = "fakeupload.xft.test";
+pub const COMPONENT_SECRET: &str = "xft-test-component-secret";
 /// The upload size limit of [`upload_server`].
 pub const UPLOAD_LIMIT: u64 = 64 * 1024 * 1024;
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -30,6 +33,8 @@ pub struct Prosody {
     pub proxy_port: u16,
     /// The HTTP port of `mod_http_file_share` ([`upload_server`] only).
     pub http_port: Option<u16>,
+    /// The port external components connect to ([`component_server`] only).
+    pub component_port: Option<u16>,
     /// The CA that signed the server's certificate (what `--ca` gets).
     pub ca_pem: PathBuf,
     config: PathBuf,
@@ -47,6 +52,7 @@ pub struct Account {
 static SERVER: OnceLock<Prosody> = OnceLock::new();
 static TUNED: OnceLock<Prosody> = OnceLock::new();
 static UPLOADS: OnceLock<Prosody> = OnceLock::new();
+static COMPONENTS: OnceLock<Prosody> = OnceLock::new();
 
 /// What a server is started with.
 #[derive(Clone, Copy, Default)]
@@ -56,6 +62,8 @@ struct Flavour {
     /// HTTP file upload (XEP-0363, `mod_http_file_share` on 127.0.0.1) and offline
     /// message storage: for the upload tests, whose recipients may be offline.
     uploads: bool,
+    /// An external component [`COMPONENT`] (XEP-0114) that a test plays itself.
+    component: bool,
 }
 
 /// The server shared by the tests of this binary, started on first use. It runs with
@@ -71,6 +79,17 @@ pub fn upload_server() -> &'static Prosody {
     UPLOADS.get_or_init(|| {
         Prosody::start(Flavour {
             uploads: true,
+            ..Flavour::default()
+        })
+    })
+}
+
+/// A server with an external component ([`COMPONENT`], XEP-0114) listed in its disco
+/// items: a test connects as that component to play a scripted (hostile) service.
+pub fn component_server() -> &'static Prosody {
+    COMPONENTS.get_or_init(|| {
+        Prosody::start(Flavour {
+            component: true,
             ..Flavour::default()
         })
     })
@@ -117,12 +136,14 @@ impl Prosody {
         let ca_pem = write_certificates(&dir);
         let (c2s_port, tls_port, proxy_port) = (free_port(), free_port(), free_port());
         let http_port = flavour.uploads.then(free_port);
+        let component_port = flavour.component.then(free_port);
         let config = dir.join("prosody.cfg.lua");
         let ports = Ports {
             c2s: c2s_port,
             tls: tls_port,
             proxy: proxy_port,
             http: http_port,
+            component: component_port,
         };
         std::fs::write(&config, config_text(&dir, ports, flavour)).expect("config");
         let child = Command::new("prosody")
@@ -139,6 +160,7 @@ impl Prosody {
             tls_port,
             proxy_port,
             http_port,
+            component_port,
             ca_pem,
             config,
             accounts: AtomicU32::new(0),
@@ -151,7 +173,8 @@ impl Prosody {
     fn wait_until_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         let ports = [self.c2s_port, self.tls_port, self.proxy_port];
-        for port in ports.into_iter().chain(self.http_port) {
+        let optional = self.http_port.into_iter().chain(self.component_port);
+        for port in ports.into_iter().chain(optional) {
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
                 if Instant::now() > deadline {
                     panic!(
@@ -301,6 +324,7 @@ struct Ports {
     tls: u16,
     proxy: u16,
     http: Option<u16>,
+    component: Option<u16>,
 }
 
 fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
@@ -310,7 +334,16 @@ fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
         tls,
         proxy,
         http,
+        component,
     } = ports;
+    // Global options must come before the first host or component.
+    let (component_ports, component) = match component {
+        Some(port) => (
+            format!("component_ports = {{ {port} }}\ncomponent_interfaces = {{ \"127.0.0.1\" }}"),
+            format!("Component \"{COMPONENT}\"\n  component_secret = \"{COMPONENT_SECRET}\"\n"),
+        ),
+        None => (String::new(), String::new()),
+    };
     let network = if flavour.tuned {
         "network_settings = { nagle = false; read_size = 262144; min_wait = 0.00001 }"
     } else {
@@ -354,6 +387,7 @@ http_ports = {{ {http_ports} }}
 http_interfaces = {{ "127.0.0.1" }}
 https_ports = {{ }}
 proxy65_ports = {{ {proxy} }}
+{component_ports}
 modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping"; "vcard_legacy"; "pep"; "presence"; "posix" }}
 modules_disabled = {{ "s2s"; "limits"{offline} }}
 authentication = "internal_hashed"
@@ -363,7 +397,7 @@ ssl = {{ certificate = "{d}/server.pem"; key = "{d}/server.key" }}
 VirtualHost "{DOMAIN}"
 Component "{PROXY}" "proxy65"
   proxy65_address = "127.0.0.1"
-{upload}"#
+{upload}{component}"#
     )
 }
 

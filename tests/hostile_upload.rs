@@ -1,0 +1,441 @@
+//! HTTP upload against services and web servers that misbehave. The upload service is
+//! played by this test as an external component (XEP-0114) of a real Prosody, so xft
+//! finds it by ordinary service discovery; its slots point at a scripted HTTP server on
+//! 127.0.0.1. The download side gets links from a scripted peer.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::{
+    assert_exit, component_server, list_dir, pattern, run, scratch_dir, server, stderr, stdout,
+    Receiver, COMPONENT, COMPONENT_SECRET,
+};
+
+/// What the scripted web server does with one request.
+#[derive(Clone)]
+enum Reply {
+    /// Reads the whole request body, then answers with this status.
+    Status(u16),
+    /// Reads the headers, then neither reads nor answers (for 30 s).
+    Stall,
+    /// 200 with `body`, announcing `length` (None: no Content-Length, close-delimited),
+    /// then stalls instead of closing when `stall` is set.
+    Body {
+        length: Option<usize>,
+        body: Vec<u8>,
+        stall: bool,
+    },
+}
+
+/// One request as the web server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    /// Header names lower-cased, in order.
+    headers: Vec<(String, String)>,
+    body_len: usize,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A web server on 127.0.0.1 that answers its N-th connection with `script[N]`.
+struct WebServer {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl WebServer {
+    fn start(script: Vec<Reply>) -> WebServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for (reply, stream) in script.into_iter().zip(listener.incoming()) {
+                let Ok(stream) = stream else { return };
+                let log = log.clone();
+                std::thread::spawn(move || serve(stream, reply, &log));
+            }
+        });
+        WebServer { port, seen }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn serve(stream: TcpStream, reply: Reply, log: &Mutex<Vec<Seen>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':') {
+            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut seen = Seen {
+        method,
+        path,
+        headers,
+        body_len: 0,
+    };
+    let mut out = stream;
+    match reply {
+        Reply::Stall => {
+            log.lock().unwrap().push(seen);
+            std::thread::sleep(Duration::from_secs(30));
+        }
+        Reply::Status(code) => {
+            let mut body = vec![0u8; length];
+            seen.body_len = reader.read_exact(&mut body).map(|_| length).unwrap_or(0);
+            log.lock().unwrap().push(seen);
+            let _ = write!(
+                out,
+                "HTTP/1.1 {code} Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+        Reply::Body {
+            length,
+            body,
+            stall,
+        } => {
+            log.lock().unwrap().push(seen);
+            let head = match length {
+                Some(n) => format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n"),
+                None => "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_owned(),
+            };
+            let _ = out.write_all(head.as_bytes());
+            let _ = out.write_all(&body);
+            let _ = out.flush();
+            if stall {
+                std::thread::sleep(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// The upload service, played over XEP-0114: answers disco#info with the feature and
+/// each slot request with a slot on `web` whose headers include ones a client must
+/// not send (and a newline injection).
+struct FakeService {
+    slots: Arc<Mutex<u32>>,
+    stream: TcpStream,
+}
+
+impl Drop for FakeService {
+    /// Leaves, so that the next test can connect as the same component.
+    fn drop(&mut self) {
+        let _ = self.stream.write_all(b"</stream:stream>");
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl FakeService {
+    /// Connects as the component, retrying while the server still holds the previous
+    /// test's connection.
+    fn start(web_port: u16) -> FakeService {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match FakeService::try_start(web_port) {
+                Ok(service) => return service,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("component: {e}; retrying");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("component handshake refused: {e}"),
+            }
+        }
+    }
+
+    fn try_start(web_port: u16) -> Result<FakeService, String> {
+        let s = component_server();
+        let port = s.component_port.expect("component port");
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            stream,
+            "<stream:stream xmlns='jabber:component:accept' \
+             xmlns:stream='http://etherx.jabber.org/streams' to='{COMPONENT}'>"
+        )
+        .unwrap();
+        let mut framer = xft::xml::Framer::new(1 << 20);
+        let id = match next_frame(&mut stream, &mut framer) {
+            xft::xml::Frame::StreamOpen(header) => header.id.ok_or("no stream id")?,
+            other => return Err(format!("{other:?}")),
+        };
+        use sha1::{Digest, Sha1};
+        let digest: String = Sha1::digest(format!("{id}{COMPONENT_SECRET}"))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        write!(stream, "<handshake>{digest}</handshake>").unwrap();
+        match next_frame(&mut stream, &mut framer) {
+            xft::xml::Frame::Stanza(el) if el.name() == "handshake" => {}
+            other => return Err(format!("{other:?}")),
+        }
+        let kept = stream.try_clone().unwrap();
+        let slots = Arc::new(Mutex::new(0));
+        let counter = slots.clone();
+        std::thread::spawn(move || loop {
+            let xft::xml::Frame::Stanza(iq) = next_frame(&mut stream, &mut framer) else {
+                return;
+            };
+            let (from, id) = (
+                iq.get_attr("from").unwrap_or_default().to_owned(),
+                iq.get_attr("id").unwrap_or_default().to_owned(),
+            );
+            let head = format!("<iq type='result' from='{COMPONENT}' to='{from}' id='{id}'>");
+            let body = if iq
+                .get_child("query", "http://jabber.org/protocol/disco#info")
+                .is_some()
+            {
+                "<query xmlns='http://jabber.org/protocol/disco#info'>\
+                 <identity category='store' type='file'/>\
+                 <feature var='urn:xmpp:http:upload:0'/></query>"
+                    .to_owned()
+            } else if iq.get_child("request", "urn:xmpp:http:upload:0").is_some() {
+                let mut n = counter.lock().unwrap();
+                *n += 1;
+                let url = format!("http://127.0.0.1:{web_port}/slot{n}/file");
+                format!(
+                    "<slot xmlns='urn:xmpp:http:upload:0'><put url='{url}'>\
+                     <header name='Authorization'>Bearer tok{n}</header>\
+                     <header name='Host'>evil.example</header>\
+                     <header name='X-Evil'>1</header>\
+                     <header name='Cookie'>c=1&#10;X-Injected: yes</header>\
+                     </put><get url='{url}'/></slot>"
+                )
+            } else {
+                "<query xmlns='http://jabber.org/protocol/disco#items'/>".to_owned()
+            };
+            if write!(stream, "{head}{body}</iq>").is_err() {
+                return;
+            }
+        });
+        Ok(FakeService {
+            slots,
+            stream: kept,
+        })
+    }
+
+    fn slots(&self) -> u32 {
+        *self.slots.lock().unwrap()
+    }
+}
+
+fn next_frame(stream: &mut TcpStream, framer: &mut xft::xml::Framer) -> xft::xml::Frame {
+    loop {
+        if let Some(frame) = framer.next_frame().expect("well-formed XML") {
+            return frame;
+        }
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            return xft::xml::Frame::StreamClose;
+        }
+        framer.feed(&buf[..n]);
+    }
+}
+
+/// Both scripts run against one server: one upload at a time, since the component
+/// connection (one per test) is the server's only upload service.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn upload_with(script: Vec<Reply>, extra: &[&str]) -> (std::process::Output, WebServer, u32) {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let web = WebServer::start(script);
+    let service = FakeService::start(web.port);
+    let s = component_server();
+    let alice = s.account("hup");
+    let file = scratch_dir("hostile-upload").join("f.bin");
+    std::fs::write(&file, pattern(100_000, 5)).unwrap();
+    let mut cmd = s.xft(&alice);
+    cmd.args(extra).arg("upload").arg(&file);
+    let out = run(cmd);
+    let slots = service.slots();
+    (out, web, slots)
+}
+
+#[test]
+fn an_expired_slot_is_replaced_once_and_only_allowed_headers_are_sent() {
+    let (out, web, slots) = upload_with(vec![Reply::Status(410), Reply::Status(201)], &[]);
+    assert_exit(&out, 0);
+    assert_eq!(slots, 2, "a second slot after the 410");
+    assert!(stderr(&out).contains("410"), "{}", stderr(&out));
+    let seen = web.seen();
+    assert_eq!(seen.len(), 2);
+    let second = &seen[1];
+    assert_eq!(
+        (second.method.as_str(), second.path.as_str()),
+        ("PUT", "/slot2/file")
+    );
+    assert_eq!(second.body_len, 100_000);
+    assert_eq!(second.header("authorization"), Some("Bearer tok2"));
+    assert_eq!(second.header("content-length"), Some("100000"));
+    assert_eq!(second.header("cookie"), Some("c=1X-Injected: yes"));
+    assert_eq!(second.header("x-evil"), None);
+    assert_eq!(second.header("x-injected"), None);
+    assert_eq!(
+        second.header("host"),
+        Some(format!("127.0.0.1:{}", web.port).as_str())
+    );
+    assert_eq!(stdout(&out).trim(), web.url("slot2/file"));
+}
+
+#[test]
+fn server_errors_fail_after_one_retry() {
+    let (out, web, slots) = upload_with(vec![Reply::Status(500), Reply::Status(503)], &[]);
+    assert_exit(&out, 14);
+    assert_eq!((slots, web.seen().len()), (2, 2));
+    assert!(stderr(&out).contains("503"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn too_large_for_the_web_server_is_not_retried() {
+    let (out, web, slots) = upload_with(vec![Reply::Status(413), Reply::Status(201)], &[]);
+    assert_exit(&out, 8);
+    assert_eq!((slots, web.seen().len()), (1, 1));
+}
+
+#[test]
+fn a_stalled_put_times_out() {
+    let started = Instant::now();
+    let (out, web, _) = upload_with(vec![Reply::Stall, Reply::Stall], &["--timeout", "2"]);
+    assert_exit(&out, 10);
+    assert_eq!(web.seen().len(), 2, "retried once");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr(&out).contains("no data moved for 2 s"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A scripted contact sends `url` to an `xft recv` (with `extra` arguments); returns
+/// the receiver's outcome and its directory.
+fn receive_link(tag: &str, url: &str, extra: &[&str]) -> (support::Finished, std::path::PathBuf) {
+    let s = server();
+    let (alice, bob) = (s.account(&format!("{tag}a")), s.account(&format!("{tag}b")));
+    s.make_contacts(&alice, &bob);
+    let dir = scratch_dir(tag);
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--json"])
+        .args(extra)
+        .arg("--dir")
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (peer, _incoming) = support::peer_login(s, &alice).await;
+        let message = xft::oob::announcement(&receiver.jid, url);
+        peer.send(message).await.unwrap();
+        peer.close().await;
+    });
+    (receiver.finish(Duration::from_secs(60)), dir)
+}
+
+#[test]
+fn a_short_body_is_an_integrity_failure_and_leaves_nothing() {
+    let web = WebServer::start(vec![Reply::Body {
+        length: Some(1000),
+        body: vec![7; 500],
+        stall: false,
+    }]);
+    let (done, dir) = receive_link("hshort", &web.url("x/short.bin"), &[]);
+    assert_eq!(done.code, Some(11), "{}", done.stderr);
+    assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
+}
+
+#[test]
+fn a_download_that_stalls_times_out_and_leaves_nothing() {
+    let web = WebServer::start(vec![Reply::Body {
+        length: Some(100_000),
+        body: vec![1; 10_000],
+        stall: true,
+    }]);
+    let started = Instant::now();
+    let (done, dir) = receive_link("hstall", &web.url("x/stall.bin"), &["--timeout", "2"]);
+    assert_eq!(done.code, Some(10), "{}", done.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
+}
+
+#[test]
+fn a_body_without_length_is_cut_at_max_size() {
+    let web = WebServer::start(vec![Reply::Body {
+        length: None,
+        body: vec![2; 300_000],
+        stall: false,
+    }]);
+    let (done, dir) = receive_link("hmax", &web.url("x/big.bin"), &["--max-size", "100K"]);
+    assert_eq!(done.code, Some(8), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("more than the limit of 102400"),
+        "{}",
+        done.stderr
+    );
+    assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
+}
+
+#[test]
+fn a_missing_file_is_not_found() {
+    let web = WebServer::start(vec![Reply::Status(404)]);
+    let (done, dir) = receive_link("h404", &web.url("x/gone.bin"), &[]);
+    assert_eq!(done.code, Some(13), "{}", done.stderr);
+    assert!(list_dir(&dir).is_empty());
+}
+
+#[test]
+fn a_hostile_name_in_the_url_lands_inside_the_directory() {
+    let web = WebServer::start(vec![Reply::Body {
+        length: Some(3),
+        body: b"abc".to_vec(),
+        stall: false,
+    }]);
+    let (done, dir) = receive_link("hname", &web.url("x/..%2F..%2Fetc%2Fpasswd"), &[]);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let names = list_dir(&dir);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(!names[0].contains('/'), "{names:?}");
+    assert_eq!(std::fs::read(dir.join(&names[0])).unwrap(), b"abc");
+}
