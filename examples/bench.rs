@@ -7,6 +7,9 @@
 //!   "verified" and "latency" sections also measure, alternating with this build.
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
 //! * `XFT_BENCH_S5B_MIB` (default 1024): file size for the S5B table.
+//! * `XFT_BENCH_UPLOAD_MIB` (default 256): file size for the HTTP upload table, whose
+//!   baseline is curl against the same service in the same run (section "upload", not
+//!   in the default list: a PUT through a stock Prosody runs at a few MB/s).
 //!
 //! Everything stays on 127.0.0.1. Files are written to /dev/shm (tmpfs) when it exists.
 
@@ -197,6 +200,7 @@ fn main() {
             "s5b" => s5b_table(&work),
             "latency" => latency_table(&work),
             "verified" => verified_table(&work),
+            "upload" => upload_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -637,4 +641,193 @@ fn latency_table(work: &Path) {
         send_wall * 1000.0 - previous * 1000.0
     );
     let _ = std::fs::remove_file(file);
+}
+
+/// A slot from `server`'s upload service for `name` (what curl then uses).
+fn slot_for(server: &Prosody, account: &Account, name: &str, size: u64) -> xft::upload::Slot {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let (session, _incoming) = support::peer_login(server, account).await;
+        let service = xft::upload::discover(&session)
+            .await
+            .expect("upload service");
+        let slot = xft::upload::request_slot(
+            &session,
+            &service,
+            name,
+            size,
+            "application/octet-stream",
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("slot");
+        session.close().await;
+        slot
+    })
+}
+
+/// curl's `time_total` in seconds for one request, checking the status.
+fn curl(args: &[&str], expect: u16) -> f64 {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--noproxy", "*", "-w", "%{http_code} %{time_total}"])
+        .args(args)
+        .output()
+        .expect("curl (scripts/install-deps installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut parts = text.split_whitespace();
+    let code: u16 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+    assert_eq!(
+        code,
+        expect,
+        "curl {args:?}: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parts
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// One child's JSON report (first line of stdout), exit code and peak RSS.
+fn run_json(mut cmd: std::process::Command) -> (serde_json::Value, i32, i64, f64) {
+    use std::process::Stdio;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("spawn xft");
+    let mut out = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let (code, rss) = wait_with_rusage(child);
+    let wall = started.elapsed().as_secs_f64();
+    let text = reader.join().unwrap_or_default();
+    let first = text.lines().next().unwrap_or_default().to_owned();
+    let value = serde_json::from_str(&first).unwrap_or(serde_json::Value::Null);
+    (value, code, rss, wall)
+}
+
+/// XEP-0363 both ways against curl on the same service, same file, same run: curl PUTs
+/// to a slot the bench asks for, xft runs `xft upload`; curl GETs xft's URL, and
+/// `xft recv -o /dev/null` downloads it from a link a scripted contact sends.
+fn upload_table(work: &Path) {
+    let mib = env_usize("XFT_BENCH_UPLOAD_MIB", 256);
+    let file = work.join("upload.bin");
+    make_file(&file, mib);
+    let size = (mib as u64) << 20;
+    let file_arg = file.display().to_string();
+    println!(
+        "\n## HTTP upload (XEP-0363) through mod_http_file_share, {mib} MiB, against curl on the same service"
+    );
+    println!("xft's data phase is its report's `seconds` (PUT or GET to the end); whole is start to exit.");
+    println!("| server | step | curl MB/s | xft MB/s (data phase) | ratio | xft whole command | xft peak RSS |");
+    println!("|---|---|---|---|---|---|---|");
+    for (label, server) in [
+        ("stock", support::upload_server()),
+        ("tuned", support::tuned_upload_server()),
+    ] {
+        let (alice, bob) = (server.account("benchup"), server.account("benchdown"));
+        let slot = slot_for(server, &alice, "curl.bin", size);
+        let auth: Vec<String> = slot
+            .put_headers
+            .iter()
+            .flat_map(|(n, v)| ["-H".to_owned(), format!("{n}: {v}")])
+            .collect();
+        let mut args: Vec<&str> = vec!["-o", "/dev/null", "-T", &file_arg];
+        args.extend(auth.iter().map(String::as_str));
+        args.extend([
+            "-H",
+            "Content-Type: application/octet-stream",
+            &slot.put_url,
+        ]);
+        let curl_put = curl(&args, 201);
+
+        let mut up = server.xft(&alice);
+        up.args(["upload", "--json"]).arg(&file);
+        let (report, code, rss, wall) = run_json(up);
+        assert_eq!(code, 0, "xft upload failed");
+        let xft_put = report["seconds"].as_f64().unwrap_or(f64::NAN);
+        let url = report["url"].as_str().unwrap_or_default().to_owned();
+        row(label, "PUT", size, curl_put, xft_put, wall, rss);
+
+        let got = work.join("curl-get.out");
+        let curl_get = curl(&["-o", &got.display().to_string(), &url], 200);
+        let _ = std::fs::remove_file(&got);
+        let mut recv = server.xft(&bob);
+        recv.args([
+            "recv",
+            "--accept-any",
+            "--json",
+            "--progress",
+            "json",
+            "-o",
+            "/dev/null",
+        ]);
+        let started = Instant::now();
+        let (receiver, jid, stdout) = spawn_ready(recv);
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let (peer, _incoming) = support::peer_login(server, &alice).await;
+            let _ = peer.send(xft::oob::announcement(&jid, &url)).await;
+            peer.close().await;
+        });
+        let (code, rss) = wait_with_rusage(receiver);
+        let wall = started.elapsed().as_secs_f64();
+        assert_eq!(code, 0, "xft recv failed");
+        let text = stdout.join().unwrap_or_default();
+        let report: serde_json::Value =
+            serde_json::from_str(text.lines().next().unwrap_or_default())
+                .unwrap_or(serde_json::Value::Null);
+        let xft_get = report["seconds"].as_f64().unwrap_or(f64::NAN);
+        row(label, "GET", size, curl_get, xft_get, wall, rss);
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
+/// Starts an `xft recv` (with `--progress json`), waits for its "ready" event and
+/// returns it, its full JID and a thread collecting its stdout.
+fn spawn_ready(
+    mut cmd: std::process::Command,
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn recv");
+    let mut out = child.stdout.take().expect("stdout");
+    let stdout = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["event"] == "ready" {
+                    let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+    });
+    let jid = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receiver ready");
+    (child, jid, stdout)
+}
+
+fn row(server: &str, step: &str, size: u64, curl_s: f64, xft_s: f64, wall: f64, rss_kib: i64) {
+    let rate = |s: f64| size as f64 / s;
+    let rss = if rss_kib < 0 {
+        "-".to_owned()
+    } else {
+        format!("{:.1} MiB", rss_kib as f64 / 1024.0)
+    };
+    println!(
+        "| {server} | {step} | {} | {} | {:.2} | {wall:.2} s | {rss} |",
+        mb(rate(curl_s)),
+        mb(rate(xft_s)),
+        curl_s / xft_s,
+    );
 }

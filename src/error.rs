@@ -73,16 +73,18 @@ impl ExitStatus {
                 "recipient unavailable: offline, no resource visible, not a contact"
             }
             ExitStatus::Unsupported => {
-                "peer lacks support: no SI file transfer or no common stream method"
+                "peer or server lacks support: no SI file transfer, no common stream method, no upload service"
             }
             ExitStatus::Declined => "offer declined or refused (not allowed, too large)",
             ExitStatus::TransferFailed => {
                 "transfer failed: every bytestream failed or the stream broke"
             }
             ExitStatus::Timeout => "no answer in time",
-            ExitStatus::Integrity => "integrity failure: size or MD5 does not match the offer",
+            ExitStatus::Integrity => {
+                "integrity failure: size or MD5 does not match what was announced"
+            }
             ExitStatus::LocalIo => "local file error (read, write, rename)",
-            ExitStatus::NotFound => "not found (no vCard, no such user)",
+            ExitStatus::NotFound => "not found (no vCard, no such user, a link that is gone)",
             ExitStatus::Remote => "other error reported by the server or peer",
             ExitStatus::Protocol => "protocol violation by the server or peer",
             ExitStatus::Interrupted => "interrupted (Ctrl-C)",

@@ -99,7 +99,8 @@ impl Client {
             .http1_only()
             .redirect(reqwest::redirect::Policy::limited(5))
             .connect_timeout(stall)
-            .read_timeout(stall)
+            // No read timeout: during a PUT nothing is read until the answer, and a long
+            // upload must not fail for that. Stalls are watched per request instead.
             .user_agent(concat!("xft/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| setup(&e))?;

@@ -21,13 +21,17 @@
 //! 5. [`si`] is the negotiation front-end of today (XEP-0095 stream initiation with the
 //!    XEP-0096 file profile and XEP-0020 feature negotiation): the offer, the answer,
 //!    the range of a resumed transfer.
+//!    [`upload`] is the front-end that needs no online peer (XEP-0363: find the
+//!    service, ask for a slot), [`oob`] the link in a message (XEP-0066), and [`http`]
+//!    the streaming PUT and GET under a stall deadline.
 //! 6. [`bytestream`] moves the bytes and knows nothing of SI: [`bytestream::ibb`]
 //!    (XEP-0047, base64 blocks in iqs) and [`bytestream::s5b`] (XEP-0065: requester,
 //!    target, candidates, proxy discovery) over [`bytestream::socks5`] (RFC 1928).
 //! 7. [`transfer`] is one file's life: `send` and `recv` wire an SI offer to a
 //!    bytestream; `pump` is the S5B byte loop (hashing on a thread beside it), `sink`
 //!    the `.part` file renamed into place only when verified, `source` what is sent,
-//!    `resume` the registry of resumable `.part` files, `progress` the bars and events.
+//!    `resume` the registry of resumable `.part` files, `progress` the bars and events;
+//!    `upload` and `download` are one file's life over HTTP upload.
 //! 8. [`cli`] parses the command line and config, prints results and maps every error
 //!    to an exit code through [`error`]. [`text`] escapes network text for terminals.
 //!

@@ -22,6 +22,8 @@ enum Reply {
     Status(u16),
     /// Reads the headers, then neither reads nor answers (for 30 s).
     Stall,
+    /// Reads the body at this many bytes per second, then answers 201.
+    SlowRead(usize),
     /// 200 with `body`, announcing `length` (None: no Content-Length, close-delimited),
     /// then stalls instead of closing when `stall` is set.
     Body {
@@ -117,6 +119,28 @@ fn serve(stream: TcpStream, reply: Reply, log: &Mutex<Vec<Seen>>) {
         Reply::Stall => {
             log.lock().unwrap().push(seen);
             std::thread::sleep(Duration::from_secs(30));
+        }
+        Reply::SlowRead(rate) => {
+            let started = Instant::now();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut got = 0usize;
+            while got < length {
+                let want = buf.len().min(length - got);
+                match reader.read(&mut buf[..want]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+                let due = Duration::from_secs_f64(got as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            seen.body_len = got;
+            log.lock().unwrap().push(seen);
+            let _ = write!(
+                out,
+                "HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
         }
         Reply::Status(code) => {
             let mut body = vec![0u8; length];
@@ -277,13 +301,21 @@ fn next_frame(stream: &mut TcpStream, framer: &mut xft::xml::Framer) -> xft::xml
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn upload_with(script: Vec<Reply>, extra: &[&str]) -> (std::process::Output, WebServer, u32) {
+    upload_sized(script, extra, 100_000)
+}
+
+fn upload_sized(
+    script: Vec<Reply>,
+    extra: &[&str],
+    size: usize,
+) -> (std::process::Output, WebServer, u32) {
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let web = WebServer::start(script);
     let service = FakeService::start(web.port);
     let s = component_server();
     let alice = s.account("hup");
     let file = scratch_dir("hostile-upload").join("f.bin");
-    std::fs::write(&file, pattern(100_000, 5)).unwrap();
+    std::fs::write(&file, pattern(size, 5)).unwrap();
     let mut cmd = s.xft(&alice);
     cmd.args(extra).arg("upload").arg(&file);
     let out = run(cmd);
@@ -349,6 +381,18 @@ fn a_stalled_put_times_out() {
         "{}",
         stderr(&out)
     );
+}
+
+/// An upload that takes longer than `--timeout` while its bytes keep moving must not
+/// time out: a 256 MiB PUT through a stock Prosody (3-4 MB/s) failed with exit 10
+/// after 60 s, because the HTTP client's read timeout counted the whole upload.
+#[test]
+fn a_long_upload_that_keeps_moving_is_not_a_stall() {
+    let size = 24 << 20;
+    let (out, web, slots) = upload_sized(vec![Reply::SlowRead(8 << 20)], &["--timeout", "2"], size);
+    assert_exit(&out, 0);
+    assert_eq!(slots, 1);
+    assert_eq!(web.seen()[0].body_len, size);
 }
 
 /// A scripted contact sends `url` to an `xft recv` (with `extra` arguments); returns

@@ -13,7 +13,7 @@ Exit codes: 0 success, 2 usage, 3 config/credentials, 4 connection/TLS, 5 authen
 11 integrity failure, 12 local file error, 13 not found, 14 remote error, 15 protocol
 violation, 130 interrupted. See the README for details.";
 
-/// Move files between XMPP accounts (SI file transfer over SOCKS5 and In-Band Bytestreams).
+/// Move files between XMPP accounts (SI file transfer over SOCKS5 and In-Band Bytestreams, or HTTP upload).
 #[derive(Debug, Parser)]
 #[command(name = "xft", version, after_help = EXIT_CODES)]
 pub struct Cli {

@@ -23,7 +23,7 @@ pub const UPLOAD: &str = "upload.xft.test";
 pub const COMPONENT: &str = "fakeupload.xft.test";
 pub const COMPONENT_SECRET: &str = "xft-test-component-secret";
 /// The upload size limit of [`upload_server`].
-pub const UPLOAD_LIMIT: u64 = 64 * 1024 * 1024;
+pub const UPLOAD_LIMIT: u64 = 512 * 1024 * 1024;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Prosody {
@@ -53,6 +53,7 @@ static SERVER: OnceLock<Prosody> = OnceLock::new();
 static TUNED: OnceLock<Prosody> = OnceLock::new();
 static UPLOADS: OnceLock<Prosody> = OnceLock::new();
 static COMPONENTS: OnceLock<Prosody> = OnceLock::new();
+static TUNED_UPLOADS: OnceLock<Prosody> = OnceLock::new();
 
 /// What a server is started with.
 #[derive(Clone, Copy, Default)]
@@ -79,6 +80,17 @@ pub fn upload_server() -> &'static Prosody {
     UPLOADS.get_or_init(|| {
         Prosody::start(Flavour {
             uploads: true,
+            ..Flavour::default()
+        })
+    })
+}
+
+/// [`upload_server`] with the tuned network settings of [`tuned_server`] (benchmarks).
+pub fn tuned_upload_server() -> &'static Prosody {
+    TUNED_UPLOADS.get_or_init(|| {
+        Prosody::start(Flavour {
+            uploads: true,
+            tuned: true,
             ..Flavour::default()
         })
     })
@@ -362,7 +374,7 @@ fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
                 r#"Component "{UPLOAD}" "http_file_share"
   http_host = "127.0.0.1"
   http_file_share_size_limit = {UPLOAD_LIMIT}
-  http_file_share_daily_quota = 4*1024*1024*1024
+  http_file_share_daily_quota = 64*1024*1024*1024
   http_file_share_expires_after = 3600
 "#
             ),
