@@ -24,30 +24,31 @@ function __fish_xft_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c xft -n "__fish_xft_needs_command" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_needs_command" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_needs_command" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_needs_command" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_needs_command" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_needs_command" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_needs_command" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_needs_command" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_needs_command" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_needs_command" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_needs_command" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_needs_command" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_needs_command" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_needs_command" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_needs_command" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_needs_command" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_needs_command" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_needs_command" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_needs_command" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_needs_command" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_needs_command" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_needs_command" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_needs_command" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_needs_command" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_needs_command" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_needs_command" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_needs_command" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_needs_command" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_needs_command" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_needs_command" -s V -l version -d 'Print version'
-complete -c xft -n "__fish_xft_needs_command" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096; or HTTP upload, XEP-0363)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "send" -d 'Send files to JID: peer to peer (SI), or by HTTP upload'
 complete -c xft -n "__fish_xft_needs_command" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
-complete -c xft -n "__fish_xft_needs_command" -f -a "upload" -d 'Upload files to your server\'s HTTP upload service (XEP-0363) and print their URLs'
-complete -c xft -n "__fish_xft_needs_command" -f -a "contact" -d 'Manage contacts (a sender sees a contact\'s resources only with a subscription)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'
+complete -c xft -n "__fish_xft_needs_command" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c xft -n "__fish_xft_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'How to send: auto offers the file peer to peer (SOCKS5, then in-band) and uploads it (XEP-0363) when the recipient is offline, not a contact, cannot take it or does not answer, and says so' -r -f -a "auto\t'SOCKS5 first, in-band as the fallback, HTTP upload when no peer can take it'
@@ -62,26 +63,26 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l presence-wait -d 'Secon
 complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-address -d 'Offer exactly this address for direct SOCKS5 connections (repeatable, or comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public address with a forwarded port, or 127.0.0.1' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-port -d 'Port for direct SOCKS5 connections (default: any free port)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l proxy -d 'Use this SOCKS5 proxy (XEP-0065) instead of discovering the server\'s' -r
-complete -c xft -n "__fish_xft_using_subcommand send" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand send" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand send" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand send" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand send" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand send" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand send" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand send" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand send" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand send" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand send" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand send" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-hash -d 'Do not compute and offer the file\'s MD5: saves reading the file once before sending; the receiver then checks only the size'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-proxy -d 'Offer no proxy'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-direct -d 'Offer no direct connection (only proxies)'
-complete -c xft -n "__fish_xft_using_subcommand send" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand send" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand send" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand send" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand send" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand send" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand send" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand send" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand send" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand send" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l dir -d 'Directory to store files in (default: the current directory)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand recv" -s o -l output -d 'Write the file to exactly PATH, or to stdout with \'-\' (one file only). On stdout a failure is known only at the end: check the exit code' -r -F
@@ -89,185 +90,185 @@ complete -c xft -n "__fish_xft_using_subcommand recv" -l from -d 'Accept files o
 complete -c xft -n "__fish_xft_using_subcommand recv" -l count -d 'Number of files to receive before exiting; 0 = until interrupted' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l max-size -d 'Decline files larger than this (bytes; K, M, G, T suffixes are powers of 1024)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l approve -d 'Approve presence subscription requests from JID while running (repeatable)' -r
-complete -c xft -n "__fish_xft_using_subcommand recv" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand recv" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand recv" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand recv" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand recv" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand recv" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand recv" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand recv" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand recv" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand recv" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand recv" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
 complete -c xft -n "__fish_xft_using_subcommand recv" -l accept-any -d 'Accept files from anybody'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l overwrite -d 'Replace existing files instead of picking "name (1).ext"'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l no-resume -d 'Do not resume: when the same sender offers a file again whose earlier transfer broke, receive it whole under a new name instead of appending to its .part'
-complete -c xft -n "__fish_xft_using_subcommand recv" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand recv" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand recv" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand recv" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand recv" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand recv" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand recv" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand recv" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_using_subcommand upload" -l name -d 'Upload under this name (one FILE only; the default for \'-\' is "stdin")' -r
-complete -c xft -n "__fish_xft_using_subcommand upload" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand upload" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand upload" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand upload" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand upload" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand upload" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand upload" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand upload" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand upload" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand upload" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand upload" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand upload" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand upload" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand upload" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand upload" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand upload" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand upload" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand upload" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand upload" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand upload" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand upload" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand upload" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand upload" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "list" -d 'List your contacts and subscription states'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "list" -d 'List your contacts and subscription states'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -f -a "get" -d 'Print a vCard: your own, or that of JID'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -f -a "set" -d 'Change fields of your vCard, or replace it with --xml FILE'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l xml -d 'Print the vCard element as received instead of a listing'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l fn -d 'Full name (FN); an empty value removes it' -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l nickname -r
@@ -276,52 +277,71 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l note -r
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l photo -d 'Avatar image (PNG, JPEG, GIF or WebP)' -r -F
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l xml -d 'Publish this whole vCard (a <vCard xmlns=\'vcard-temp\'> document; \'-\' = stdin)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print a vCard: your own, or that of JID'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change fields of your vCard, or replace it with --xml FILE'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c xft -n "__fish_xft_using_subcommand completions" -l jid -d 'Your account, e.g. alice@example.org (or a full JID to choose the resource)' -r
-complete -c xft -n "__fish_xft_using_subcommand completions" -l server -d 'Connect to HOST[:PORT] instead of looking up DNS SRV records' -r
-complete -c xft -n "__fish_xft_using_subcommand completions" -l ca -d 'Also trust this PEM certificate: the server\'s own (self-signed) certificate or its CA' -r -F
-complete -c xft -n "__fish_xft_using_subcommand completions" -l resource -d 'Resource to bind (default: a random one)' -r
-complete -c xft -n "__fish_xft_using_subcommand completions" -l password-file -d 'Read the password from the first line of FILE (must not be readable by others)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand completions" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
-complete -c xft -n "__fish_xft_using_subcommand completions" -l config -d 'Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
-complete -c xft -n "__fish_xft_using_subcommand completions" -l timeout -d 'Seconds to wait for an answer from the server or peer, or for the next bytes of a transfer (1 to 31536000)' -r
-complete -c xft -n "__fish_xft_using_subcommand completions" -l progress -d 'Progress display: a bar when stderr is a terminal (auto), NDJSON events on stderr for scripts (json), or none' -r -f -a "auto\t''
+complete -c xft -n "__fish_xft_using_subcommand man" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand man" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand man" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand man" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand man" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand man" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand man" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand man" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand man" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand completions" -l direct-tls -d 'Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS'
-complete -c xft -n "__fish_xft_using_subcommand completions" -l insecure -d 'Do not verify the server\'s certificate (encrypted but NOT authenticated)'
-complete -c xft -n "__fish_xft_using_subcommand completions" -l json -d 'Machine-readable output: JSON on stdout'
-complete -c xft -n "__fish_xft_using_subcommand completions" -s v -l verbose -d 'More logging on stderr: -v for steps and timings, -vv for the XML exchanged (credentials redacted)'
-complete -c xft -n "__fish_xft_using_subcommand completions" -s q -l quiet -d 'No progress and no notices on stderr; errors only'
+complete -c xft -n "__fish_xft_using_subcommand man" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand man" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand man" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand man" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand man" -s q -l quiet -d 'Errors only on stderr'
+complete -c xft -n "__fish_xft_using_subcommand man" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand completions" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand completions" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand completions" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand completions" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand completions" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand completions" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand completions" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand completions" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand completions" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand completions" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand completions" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand completions" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand completions" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand completions" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "send" -d 'Send files to JID (SI file transfer, XEP-0096; or HTTP upload, XEP-0363)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "upload" -d 'Upload files to your server\'s HTTP upload service (XEP-0363) and print their URLs'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "contact" -d 'Manage contacts (a sender sees a contact\'s resources only with a subscription)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "send" -d 'Send files to JID: peer to peer (SI), or by HTTP upload'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'

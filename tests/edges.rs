@@ -229,3 +229,45 @@ fn send_exits_7_on_no_valid_streams() {
         peer.close().await;
     });
 }
+
+#[test]
+fn help_and_version_say_what_xft_does() {
+    let s = support::server();
+    let out = support::run({
+        let mut cmd = s.xft_bare();
+        cmd.arg("--help");
+        cmd
+    });
+    support::assert_exit(&out, 0);
+    let help = support::stdout(&out);
+    assert!(
+        help.lines().count() <= 50,
+        "xft --help is {} lines",
+        help.lines().count()
+    );
+    assert!(
+        help.contains("Examples:") && help.contains("xft upload"),
+        "{help}"
+    );
+    let out = support::run({
+        let mut cmd = s.xft_bare();
+        cmd.arg("--version");
+        cmd
+    });
+    let version = support::stdout(&out);
+    assert!(
+        version.contains("XEP-0363") && version.contains("XEP-0065"),
+        "{version}"
+    );
+    for sub in ["send", "recv", "upload", "contact", "vcard"] {
+        let out = support::run({
+            let mut cmd = s.xft_bare();
+            cmd.args([sub, "--help"]);
+            cmd
+        });
+        assert!(
+            support::stdout(&out).contains("Examples:"),
+            "xft {sub} --help has no examples"
+        );
+    }
+}

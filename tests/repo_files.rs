@@ -1,5 +1,5 @@
-//! Files in the repository that must agree with the code: the README's exit-code table
-//! and the committed shell completions.
+//! Files in the repository that must agree with the code: the README's exit-code table,
+//! the committed shell completions and the man page.
 
 use xft::cli::args::Shell;
 use xft::error::ExitStatus;
@@ -33,6 +33,28 @@ fn committed_completions_are_current() {
             "{path} is stale: run `cargo run -q -- completions {} > completions/{file}`",
             format!("{shell:?}").to_lowercase()
         );
+    }
+}
+
+#[test]
+fn committed_man_page_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/completions/xft.1");
+    let committed = std::fs::read(path).unwrap_or_default();
+    let mut generated = Vec::new();
+    xft::cli::man::write_man(&mut generated).unwrap();
+    assert!(
+        committed == generated,
+        "{path} is stale: run `cargo run -q -- man > completions/xft.1`"
+    );
+    let text = String::from_utf8_lossy(&generated);
+    for needle in [
+        "EXIT STATUS",
+        "XFT SEND",
+        "XFT UPLOAD",
+        "\\-\\-method",
+        "Examples:",
+    ] {
+        assert!(text.contains(needle), "the man page lacks {needle}");
     }
 }
 

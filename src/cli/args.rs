@@ -8,14 +8,61 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::jid::Jid;
 
 const EXIT_CODES: &str = "\
-Exit codes: 0 success, 2 usage, 3 config/credentials, 4 connection/TLS, 5 authentication,
-6 recipient unavailable, 7 peer lacks support, 8 declined, 9 transfer failed, 10 timeout,
-11 integrity failure, 12 local file error, 13 not found, 14 remote error, 15 protocol
-violation, 130 interrupted. See the README for details.";
+Examples:
+  xft recv --dir ~/incoming                  # prints the full JID to send to
+  xft send report.pdf bob@example.org        # peer to peer, or upload if bob is offline
+  tar c dir | xft send - bob@example.org --name dir.tar
+  xft upload screenshot.png                  # prints the URL
+  xft vcard get bob@example.org
+
+Exit codes: 0 ok, 2 usage, 3 config, 4 connection/TLS, 5 authentication, 6 unavailable,
+7 unsupported, 8 declined/too large, 9 transfer failed, 10 timeout, 11 integrity, 12 local
+file, 13 not found, 14 remote error, 15 protocol violation, 130 interrupted (`xft man`).";
+
+/// `xft --version`: the version and what xft speaks.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nfile transfer: SI (XEP-0095/0096) over SOCKS5 (XEP-0065) and IBB (XEP-0047); \
+     HTTP upload (XEP-0363) with links (XEP-0066)\n\
+     also: vCard (XEP-0054), disco (XEP-0030), direct TLS (XEP-0368), SCRAM-SHA-1/256"
+);
+
+const SEND_EXAMPLES: &str = "\
+Examples:
+  xft send photos.tar bob@example.org
+  xft send a.bin b.bin bob@example.org/x1y2 --json | jq .bytes_per_sec
+  tar c photos | xft send - bob@example.org --name photos.tar
+  xft send --method upload big.iso bob@example.org     # link in a message
+  xft send --no-direct --proxy proxy.example.org a.bin bob@example.org";
+
+const RECV_EXAMPLES: &str = "\
+Examples:
+  xft recv --dir ~/incoming --count 0          # until Ctrl-C
+  xft recv --from alice@example.org -o report.pdf
+  xft recv --accept-any -o - | tar x
+  xft recv --max-size 500M --json";
+
+const UPLOAD_EXAMPLES: &str = "\
+Examples:
+  xft upload screenshot.png
+  pg_dump db | gzip | xft upload - --name db.sql.gz
+  xft upload --json a.pdf | jq -r .url";
+
+const CONTACT_EXAMPLES: &str = "\
+Examples:
+  xft contact add bob@example.org              # then, on bob's side:
+  xft contact approve alice@example.org
+  xft contact list --json";
+
+const VCARD_EXAMPLES: &str = "\
+Examples:
+  xft vcard get bob@example.org
+  xft vcard set --fn 'Alice Liddell' --email alice@example.org --photo me.png
+  xft vcard get --xml > backup.xml && xft vcard set --xml backup.xml";
 
 /// Move files between XMPP accounts (SI file transfer over SOCKS5 and In-Band Bytestreams, or HTTP upload).
 #[derive(Debug, Parser)]
-#[command(name = "xft", version, after_help = EXIT_CODES)]
+#[command(name = "xft", version = VERSION, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -25,63 +72,60 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Your account, e.g. alice@example.org (or a full JID to choose the resource).
+    /// Your account: alice@example.org (a full JID picks the resource)
     #[arg(long, global = true, env = "XFT_JID", value_name = "JID")]
     pub jid: Option<String>,
 
-    /// Connect to HOST[:PORT] instead of looking up DNS SRV records.
+    /// Connect here instead of looking up DNS SRV records
     #[arg(long, global = true, env = "XFT_SERVER", value_name = "HOST[:PORT]")]
     pub server: Option<String>,
 
-    /// Speak TLS from the first byte (XEP-0368; port 5223 unless given) instead of STARTTLS.
+    /// TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS
     #[arg(long, global = true)]
     pub direct_tls: bool,
 
-    /// Also trust this PEM certificate: the server's own (self-signed) certificate or its CA.
+    /// Also trust this PEM certificate (a self-signed server's, or its CA)
     #[arg(long, global = true, value_name = "FILE")]
     pub ca: Option<PathBuf>,
 
-    /// Do not verify the server's certificate (encrypted but NOT authenticated).
+    /// Do not verify the server's certificate (NOT authenticated)
     #[arg(long, global = true)]
     pub insecure: bool,
 
-    /// Resource to bind (default: a random one).
+    /// Resource to bind (default: random)
     #[arg(long, global = true, value_name = "NAME")]
     pub resource: Option<String>,
 
-    /// Read the password from the first line of FILE (must not be readable by others).
+    /// Password from FILE's first line (not readable by others)
     #[arg(long, global = true, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
-    /// Run CMD with `sh -c` and use the first line of its output as the password.
+    /// Password from the first line CMD prints (`sh -c`)
     #[arg(long, global = true, value_name = "CMD")]
     pub password_command: Option<String>,
 
-    /// Configuration file (default: $XDG_CONFIG_HOME/xft/config.toml).
+    /// Config file (default: $XDG_CONFIG_HOME/xft/config.toml)
     #[arg(long, global = true, env = "XFT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Seconds to wait for an answer from the server or peer, or for the next bytes of
-    /// a transfer (1 to 31536000).
+    /// Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub timeout: u64,
 
-    /// Machine-readable output: JSON on stdout.
+    /// JSON results on stdout
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// More logging on stderr: -v for steps and timings, -vv for the XML exchanged
-    /// (credentials redacted).
+    /// Log steps (-v) and the XML exchanged (-vv, credentials redacted)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// No progress and no notices on stderr; errors only.
+    /// Errors only on stderr
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// Progress display: a bar when stderr is a terminal (auto), NDJSON events on
-    /// stderr for scripts (json), or none.
+    /// A bar on a terminal (auto), NDJSON events on stderr (json), or none
     #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
 }
@@ -96,18 +140,23 @@ pub enum ProgressMode {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Send files to JID (SI file transfer, XEP-0096; or HTTP upload, XEP-0363).
+    /// Send files to JID: peer to peer (SI), or by HTTP upload
+    #[command(after_help = SEND_EXAMPLES)]
     Send(SendArgs),
-    /// Stay online and receive files (one, unless --count says otherwise).
+    /// Stay online and receive files (one, unless --count says otherwise)
+    #[command(after_help = RECV_EXAMPLES)]
     Recv(RecvArgs),
-    /// Upload files to your server's HTTP upload service (XEP-0363) and print their URLs.
+    /// Upload files to your server (XEP-0363) and print their URLs
+    #[command(after_help = UPLOAD_EXAMPLES)]
     Upload(UploadArgs),
-    /// Manage contacts (a sender sees a contact's resources only with a subscription).
-    #[command(subcommand)]
+    /// Manage contacts (sending to a bare JID needs a subscription)
+    #[command(subcommand, after_help = CONTACT_EXAMPLES)]
     Contact(ContactCommand),
-    /// Read or publish vCards (XEP-0054).
-    #[command(subcommand)]
+    /// Read or publish vCards (XEP-0054)
+    #[command(subcommand, after_help = VCARD_EXAMPLES)]
     Vcard(VcardCommand),
+    /// Print the manual page (roff; `xft man | man -l -`)
+    Man,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
