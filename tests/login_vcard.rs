@@ -556,3 +556,63 @@ fn multibyte_text_in_an_unexpected_element_does_not_panic() {
         stderr(&out)
     );
 }
+
+/// Issue 13: go-sendxmpp's users switch with no setup; its config is refused, like a
+/// password file, when it holds a password others can read; ours wins when present.
+#[test]
+fn go_sendxmpp_config_is_used_when_xft_has_none() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = server();
+    let a = s.account("gosend");
+    let xdg = support::scratch_dir("go-sendxmpp-xdg");
+    let dir = xdg.join("go-sendxmpp");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "username: {}\npassword: {}\njserver: 127.0.0.1\nport: {}\n",
+            a.jid, a.password, s.c2s_port
+        ),
+    )
+    .unwrap();
+    let vcard = |xdg: &std::path::Path| {
+        let mut c = s.xft_bare();
+        c.env("XDG_CONFIG_HOME", xdg)
+            .arg("--ca")
+            .arg(&s.ca_pem)
+            .args(["vcard", "get", "-q"]);
+        run(c)
+    };
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = vcard(&xdg);
+    // A fresh account has no vCard: exit 13 proves the login worked.
+    assert_exit(&out, 13);
+
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = vcard(&xdg);
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+
+    // eval_password works as a password command.
+    std::fs::write(
+        &config,
+        format!(
+            "username: {}\neval_password: echo '{}'\njserver: 127.0.0.1\nport: {}\n",
+            a.jid, a.password, s.c2s_port
+        ),
+    )
+    .unwrap();
+    assert_exit(&vcard(&xdg), 13);
+
+    // xft's own config, when there is one, is the only one read.
+    std::fs::create_dir_all(xdg.join("xft")).unwrap();
+    std::fs::write(xdg.join("xft").join("config.toml"), "resource = 'x'\n").unwrap();
+    let out = vcard(&xdg);
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("no JID") || stderr(&out).contains("jid"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -25,6 +25,9 @@ pub(super) struct ConfigFile {
     pub resource: Option<String>,
     pub password_command: Option<String>,
     pub password_file: Option<PathBuf>,
+    /// Only from go-sendxmpp's config (`password:`); never from ours.
+    #[serde(skip)]
+    pub password: Option<String>,
 }
 
 /// Where the config file is looked for when `--config` is not given.
@@ -37,6 +40,7 @@ pub(super) fn default_config_path() -> Option<PathBuf> {
 }
 
 /// Loads the config file; a missing default file is fine, a missing `--config` is not.
+/// Without either, go-sendxmpp's config is read, so its users need no setup.
 pub(super) fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, Error> {
     let (path, required) = match explicit {
         Some(p) => (p.to_owned(), true),
@@ -48,7 +52,7 @@ pub(super) fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, Error> 
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            return Ok(ConfigFile::default())
+            return load_go_sendxmpp_config();
         }
         Err(e) => {
             return Err(Error::Config(format!(
@@ -65,6 +69,71 @@ pub(super) fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, Error> 
         };
         Error::Config(format!("config {}: {}{hint}", path.display(), e.message()))
     })
+}
+
+/// Where go-sendxmpp keeps its account: `$XDG_CONFIG_HOME/go-sendxmpp/config`.
+fn go_sendxmpp_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("go-sendxmpp").join("config"))
+}
+
+/// go-sendxmpp's config, if there is one; refused, like a password file, when it holds
+/// a password and other users can read it.
+fn load_go_sendxmpp_config() -> Result<ConfigFile, Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = go_sendxmpp_config_path() else {
+        return Ok(ConfigFile::default());
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(_) => return Ok(ConfigFile::default()),
+    };
+    let config = parse_go_sendxmpp(&text);
+    let mode = std::fs::metadata(&path)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0);
+    if config.password.is_some() && mode & 0o077 != 0 {
+        return Err(Error::Config(format!(
+            "{} holds a password and is readable by other users; run: chmod 600 {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    tracing::debug!("using go-sendxmpp's config {}", path.display());
+    Ok(config)
+}
+
+/// go-sendxmpp's `key: value` lines: `username`, `password`, `eval_password` (a command
+/// printing it), `jserver` and `port`. Other keys and comments are ignored.
+fn parse_go_sendxmpp(text: &str) -> ConfigFile {
+    let mut config = ConfigFile::default();
+    let (mut host, mut port) = (None, None);
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim().to_owned();
+        if value.is_empty() {
+            continue;
+        }
+        match key.trim() {
+            "username" => config.jid = Some(value),
+            "password" => config.password = Some(value),
+            "eval_password" => config.password_command = Some(value),
+            "jserver" => host = Some(value),
+            "port" => port = Some(value),
+            _ => {}
+        }
+    }
+    config.server = match (host, port) {
+        (Some(host), Some(port)) => Some(format!("{host}:{port}")),
+        (Some(host), None) => Some(host),
+        (None, _) => None,
+    };
+    config
 }
 
 /// Session settings from arguments and config.
@@ -123,6 +192,9 @@ pub(super) fn password(args: &GlobalArgs, config: &ConfigFile, jid: &Jid) -> Res
     }
     if let Some(cmd) = &config.password_command {
         return run_password_command(cmd);
+    }
+    if let Some(password) = &config.password {
+        return Ok(password.clone());
     }
     if std::io::stdin().is_terminal() {
         return rpassword::prompt_password(format!("Password for {jid}: "))
@@ -188,6 +260,19 @@ pub(super) fn trust(args: &GlobalArgs, config: &ConfigFile) -> TrustSettings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_go_sendxmpp_configs() {
+        let c = super::parse_go_sendxmpp(
+            "username: alice@example.org\npassword: pa:ss word\njserver: xmpp.example.org\nport: 5223\nalias: x\n",
+        );
+        assert_eq!(c.jid.as_deref(), Some("alice@example.org"));
+        assert_eq!(c.password.as_deref(), Some("pa:ss word"));
+        assert_eq!(c.server.as_deref(), Some("xmpp.example.org:5223"));
+        let c = super::parse_go_sendxmpp("username: a@b\neval_password: pass show xmpp\n");
+        assert_eq!(c.password_command.as_deref(), Some("pass show xmpp"));
+        assert_eq!((c.password, c.server), (None, None));
+    }
+
     use super::*;
 
     #[test]
