@@ -48,9 +48,11 @@ complete -c xft -n "__fish_xft_needs_command" -f -a "recv" -d 'Stay online and r
 complete -c xft -n "__fish_xft_needs_command" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'
 complete -c xft -n "__fish_xft_needs_command" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
+complete -c xft -n "__fish_xft_needs_command" -f -a "probe" -d 'What will work with your server and JID, and why'
 complete -c xft -n "__fish_xft_needs_command" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c xft -n "__fish_xft_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand send" -l to -d 'Send to JID (repeatable: one session, each recipient in turn, a line each, and a non-zero exit if any failed)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'How to send: auto offers the file peer to peer (SOCKS5, then in-band) and uploads it (XEP-0363) when the recipient is offline, not a contact, cannot take it or does not answer, and says so' -r -f -a "auto\t'SOCKS5 first, in-band as the fallback, HTTP upload when no peer can take it'
 s5b\t'SOCKS5 bytestreams only (XEP-0065)'
 ibb\t'In-band bytestreams only (XEP-0047)'
@@ -298,6 +300,26 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print a vCard: your own, or that of JID'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from help" -f -a "set" -d 'Change fields of your vCard, or replace it with --xml FILE'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand probe" -l s5b-address -d 'Addresses `xft send` would offer for direct SOCKS5 connections (as for send)' -r
+complete -c xft -n "__fish_xft_using_subcommand probe" -l presence-wait -d 'Seconds to wait for a bare JID\'s resources to show up' -r
+complete -c xft -n "__fish_xft_using_subcommand probe" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand probe" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand probe" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand probe" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand probe" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand probe" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand probe" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand probe" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand probe" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand probe" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand probe" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand probe" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand probe" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand probe" -s q -l quiet -d 'Errors only on stderr'
+complete -c xft -n "__fish_xft_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c xft -n "__fish_xft_using_subcommand man" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
 complete -c xft -n "__fish_xft_using_subcommand man" -l server -d 'Connect here instead of looking up DNS SRV records' -r
 complete -c xft -n "__fish_xft_using_subcommand man" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
@@ -334,14 +356,15 @@ complete -c xft -n "__fish_xft_using_subcommand completions" -l json -d 'JSON re
 complete -c xft -n "__fish_xft_using_subcommand completions" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "send" -d 'Send files to JID: peer to peer (SI), or by HTTP upload'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "send" -d 'Send files to JID: peer to peer (SI), or by HTTP upload'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "probe" -d 'What will work with your server and JID, and why'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'

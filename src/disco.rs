@@ -5,6 +5,7 @@ use crate::forms::Form;
 use crate::jid::Jid;
 use crate::ns::{
     BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, IBB_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS,
+    VERSION_NS,
 };
 use crate::session::{IqError, Session};
 use crate::stanza;
@@ -21,6 +22,7 @@ pub fn client_features() -> Vec<String> {
         SI_FILE_TRANSFER_NS,
         BYTESTREAMS_NS,
         IBB_NS,
+        VERSION_NS,
     ]
     .iter()
     .map(|s| s.to_string())

@@ -114,6 +114,17 @@ pub enum Error {
     },
     #[error("interrupted")]
     Interrupted,
+    /// `xft send --to A --to B`: some recipients failed; the exit code is the first
+    /// failure's.
+    #[error("{failed} of {total} recipients failed; the first: {first}")]
+    Several {
+        failed: usize,
+        total: usize,
+        first: Box<Error>,
+    },
+    /// `xft probe JID`: no method would reach JID.
+    #[error("nothing would work with this peer (see the advice above)")]
+    NothingWouldWork,
     /// A bug in xft: a task panicked or was cancelled.
     #[error("internal error: {0}")]
     Internal(String),
@@ -143,6 +154,8 @@ impl Error {
             Error::LocalIo { .. } => ExitStatus::LocalIo,
             Error::Interrupted => ExitStatus::Interrupted,
             Error::Internal(_) => ExitStatus::Internal,
+            Error::Several { first, .. } => first.exit_status(),
+            Error::NothingWouldWork => ExitStatus::Unsupported,
         }
     }
 }

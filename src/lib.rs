@@ -35,6 +35,9 @@
 //! 8. [`cli`] parses the command line and config, prints results and maps every error
 //!    to an exit code through [`error`]. [`text`] escapes network text for terminals.
 //!
+//! [`probe`] gathers what the server and a peer advertise and says what `xft send`
+//! would do (`xft probe`).
+//!
 //! [`fuzzing`] holds the fuzz bodies that `fuzz/` and `tests/fuzz_corpus.rs` run.
 
 pub mod bytestream;
@@ -48,6 +51,7 @@ pub mod http;
 pub mod jid;
 pub mod ns;
 pub mod oob;
+pub mod probe;
 pub mod roster;
 pub mod sasl;
 pub mod session;

@@ -38,6 +38,16 @@ pub const SI_FILE_TRANSFER_NS: &str = "http://jabber.org/protocol/si/profile/fil
 pub const OOB_NS: &str = "jabber:x:oob";
 /// XEP-0363: HTTP File Upload.
 pub const HTTP_UPLOAD_NS: &str = "urn:xmpp:http:upload:0";
+/// XEP-0478: stream limits advertisement.
+pub const STREAM_LIMITS_NS: &str = "urn:xmpp:stream-limits:0";
+/// XEP-0092: software version.
+pub const VERSION_NS: &str = "jabber:iq:version";
+/// XEP-0234: Jingle file transfer (version 5, what today's clients speak).
+pub const JINGLE_FT_NS: &str = "urn:xmpp:jingle:apps:file-transfer:5";
+/// XEP-0260: Jingle SOCKS5 bytestreams transport.
+pub const JINGLE_S5B_NS: &str = "urn:xmpp:jingle:transports:s5b:1";
+/// XEP-0261: Jingle in-band bytestreams transport.
+pub const JINGLE_IBB_NS: &str = "urn:xmpp:jingle:transports:ibb:1";
 /// XEP-0199: ping.
 pub const PING_NS: &str = "urn:xmpp:ping";
 /// RFC 6120 §4.9.3: defined stream error conditions.

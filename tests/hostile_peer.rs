@@ -492,7 +492,8 @@ fn a_flood_during_a_transfer_neither_grows_memory_nor_delays_answers() {
             flooder.send(message).await.unwrap();
         }
         let started = std::time::Instant::now();
-        let version = Element::new("query", "jabber:iq:version");
+        // XEP-0012 last activity: a request xft does not handle.
+        let version = Element::new("query", "jabber:iq:last");
         let answer = flooder
             .iq_timeout(
                 stanza::iq(IqType::Get, Some(&target.to_string()), version),

@@ -269,3 +269,36 @@ fn xft_uploads_and_slixmpp_downloads() {
     assert!(stdout(&out).contains(result["url"].as_str().unwrap()));
     assert_eq!(std::fs::read(&outfile).unwrap(), data);
 }
+
+/// `xft probe` on a slixmpp client: its name (XEP-0092), SI file transfer and both
+/// streams, and the verdict that xft send would use SI with it.
+#[test]
+fn probe_sees_what_slixmpp_speaks() {
+    let s = server();
+    let (alice, bob) = (s.account("probeslixa"), s.account("probeslixb"));
+    let port = s.c2s_port.to_string();
+    let ca = s.ca_pem.display().to_string();
+    let out_dir = scratch_dir("probe-slix");
+    let outfile = out_dir.join("unused.bin").display().to_string();
+    let mut args = peer_args("recv", &bob, &port, &ca);
+    args.push(outfile.as_str());
+    let mut peer = Slix::spawn(&args);
+    let mut probe = s.xft(&alice);
+    probe.args(["probe", "--json", &peer.jid]);
+    let out = run(probe);
+    let _ = peer.child.kill();
+    assert_exit(&out, 0);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let r = &v["peer"]["resources"][0];
+    assert!(
+        r["client"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("slixmpp"),
+        "{r}"
+    );
+    assert_eq!(r["si_file_transfer"], true, "{r}");
+    assert_eq!(v["verdict"]["method"], "si");
+    assert_eq!(v["verdict"]["to"], peer.jid.as_str());
+}

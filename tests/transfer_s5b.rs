@@ -436,3 +436,47 @@ fn no_hash_sends_without_md5_and_the_receiver_checks_the_size() {
     assert_eq!(report["size"], 2 << 20);
     assert!(std::fs::read(dir.join("n.bin")).unwrap() == data);
 }
+
+/// Issue 13: one `xft send` to several recipients: each gets the files, a line each,
+/// and the exit code of the first failure when any failed.
+#[test]
+fn one_send_to_several_recipients() {
+    let s = server();
+    let (alice, bob, carol, dave) = (
+        s.account("multia"),
+        s.account("multib"),
+        s.account("multic"),
+        s.account("multid"),
+    );
+    let src = scratch_dir("multi-src");
+    let file = src.join("minutes.txt");
+    std::fs::write(&file, b"for everyone").unwrap();
+    let receive = |account: &support::Account, tag: &str| {
+        let dir = scratch_dir(tag);
+        let mut recv = s.xft(account);
+        recv.args(["recv", "--accept-any", "--dir"]).arg(&dir);
+        (Receiver::spawn(recv), dir)
+    };
+    let (rb, db) = receive(&bob, "multi-b");
+    let (rc, dc) = receive(&carol, "multi-c");
+    let mut send = s.xft(&alice);
+    send.args(["send", "--json"])
+        .arg(&file)
+        .args(["--to", &rb.jid, "--to", &dave.jid, "--to", &rc.jid]);
+    let out = run(send);
+    // dave is no contact of alice: exit 6, after the others got the file.
+    assert_exit(&out, 6);
+    let err = stderr(&out);
+    assert!(err.contains(&format!("xft: {}: sent", rb.jid)), "{err}");
+    assert!(err.contains(&format!("xft: {}: failed", dave.jid)), "{err}");
+    assert!(err.contains("1 of 3 recipients failed"), "{err}");
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+    for (receiver, dir) in [(rb, db), (rc, dc)] {
+        let done = receiver.finish(Duration::from_secs(60));
+        assert_eq!(done.code, Some(0), "{}", done.stderr);
+        assert_eq!(
+            std::fs::read(dir.join("minutes.txt")).unwrap(),
+            b"for everyone"
+        );
+    }
+}

@@ -33,7 +33,8 @@ Examples:
   xft send a.bin b.bin bob@example.org/x1y2 --json | jq .bytes_per_sec
   tar c photos | xft send - bob@example.org --name photos.tar
   xft send --method upload big.iso bob@example.org     # link in a message
-  xft send --no-direct --proxy proxy.example.org a.bin bob@example.org";
+  xft send --no-direct --proxy proxy.example.org a.bin bob@example.org
+  xft send notes.pdf --to bob@example.org --to carol@example.org";
 
 const RECV_EXAMPLES: &str = "\
 Examples:
@@ -47,6 +48,14 @@ Examples:
   xft upload screenshot.png
   pg_dump db | gzip | xft upload - --name db.sql.gz
   xft upload --json a.pdf | jq -r .url";
+
+const PROBE_EXAMPLES: &str = "\
+Examples:
+  xft probe                                    # the server: TLS, SASL, proxy, upload
+  xft probe bob@example.org                    # and every online resource of bob
+  xft probe bob@example.org/phone --json | jq .verdict
+
+Exits 0 when xft send would work with JID, 7 when nothing would.";
 
 const CONTACT_EXAMPLES: &str = "\
 Examples:
@@ -155,6 +164,9 @@ pub enum Command {
     /// Read or publish vCards (XEP-0054)
     #[command(subcommand, after_help = VCARD_EXAMPLES)]
     Vcard(VcardCommand),
+    /// What will work with your server and JID, and why
+    #[command(after_help = PROBE_EXAMPLES)]
+    Probe(ProbeArgs),
     /// Print the manual page (roff; `xft man | man -l -`)
     Man,
     /// Print a shell completion script.
@@ -215,13 +227,14 @@ pub enum Shell {
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// Files to send, one offer each; '-' reads stdin (spooled to a temporary file first,
-    /// because the offer needs the size).
-    #[arg(required = true, value_name = "FILE")]
+    /// Files to send ('-' reads stdin, spooled first), then the recipient: a full JID
+    /// (as `xft recv` prints it) or a contact's bare JID. With --to, all are files.
+    #[arg(required = true, value_name = "FILE... JID")]
     pub files: Vec<String>,
-    /// Recipient: a full JID (as `xft recv` prints it), or a contact's bare JID.
-    #[arg(value_name = "JID")]
-    pub to: Jid,
+    /// Send to JID (repeatable: one session, each recipient in turn, a line each, and a
+    /// non-zero exit if any failed).
+    #[arg(long = "to", value_name = "JID")]
+    pub recipients: Vec<Jid>,
     /// How to send: auto offers the file peer to peer (SOCKS5, then in-band) and
     /// uploads it (XEP-0363) when the recipient is offline, not a contact, cannot take
     /// it or does not answer, and says so.
@@ -284,6 +297,25 @@ pub enum MethodChoice {
     /// Upload to the server (XEP-0363) and send the link in a message: works when the
     /// recipient is offline, and with every modern client.
     Upload,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// A peer to check: a bare JID (every online resource) or a full JID.
+    #[arg(value_name = "JID")]
+    pub peer: Option<Jid>,
+    /// Addresses `xft send` would offer for direct SOCKS5 connections (as for send).
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "XFT_S5B_ADDRESS",
+        value_delimiter = ','
+    )]
+    pub s5b_address: Vec<String>,
+    /// Seconds to wait for a bare JID's resources to show up.
+    #[arg(long, value_name = "SECS", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
+    pub presence_wait: u64,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 pub mod args;
 mod contact_cmd;
 pub mod man;
+mod probe_cmd;
 mod settings;
 mod transfer_cmd;
 mod vcard_cmd;
@@ -77,6 +78,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Upload(args) => transfer_cmd::upload(&global, args).await,
         Command::Contact(cmd) => contact_cmd::run(&global, cmd).await,
         Command::Vcard(cmd) => vcard_cmd::run(&global, cmd).await,
+        Command::Probe(args) => probe_cmd::run(&global, args).await,
         Command::Man => {
             let mut out = std::io::stdout().lock();
             man::write_man(&mut out).map_err(|e| Error::local_io("writing the manual page", e))

@@ -25,30 +25,80 @@ use crate::upload;
 const S5B_ANSWER_WAIT: Duration = Duration::from_secs(45);
 
 pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
-    check_sources(&args.files, args.name.as_ref())?;
+    let (files, recipients) = split_recipients(&args)?;
+    check_sources(&files, args.name.as_ref())?;
     // Open every file before logging in: a typo should not cost a login. Stdin is
     // spooled (and hashed on the way); regular files are hashed while we log in and
     // look for the recipient (SI puts the MD5 in the offer, XEP-0096 §3). An upload
     // needs no hash.
     let hash = !args.no_hash && args.method != MethodChoice::Upload;
-    let mut sources = prepare_sources(&args.files, args.name.as_deref(), hash).await?;
+    let sources = prepare_sources(&files, args.name.as_deref(), hash).await?;
     let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global)));
+    let mut files = Files { sources, hashing };
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
-    let result = async {
-        if args.method == MethodChoice::Upload {
-            return upload_and_announce(global, &session, &sources, &args.to).await;
-        }
-        let wait = Duration::from_secs(args.presence_wait);
-        let to = match recipient::resolve(&session, &mut incoming, &args.to, wait).await {
-            Ok(to) => to,
-            Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
-                return fall_back_to_upload(global, &session, &sources, &args.to, e).await;
+    let mut presences = recipient::Presences::default();
+    let mut failures = Vec::new();
+    for to in &recipients {
+        let sent = send_to(
+            global,
+            &args,
+            &session,
+            &mut incoming,
+            &mut presences,
+            &mut files,
+            to,
+        )
+        .await;
+        match sent {
+            Ok(()) if recipients.len() > 1 => super::notice(global, &format!("xft: {to}: sent")),
+            Ok(()) => {}
+            Err(e) if recipients.len() > 1 => {
+                eprintln!("xft: {to}: failed: {}", printable(&e.to_string()));
+                failures.push(e);
             }
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(hashing) = hashing {
+            Err(e) => failures.push(e),
+        }
+    }
+    drop(incoming);
+    session.close().await;
+    match (failures.len(), recipients.len()) {
+        (0, _) => Ok(()),
+        (_, 1) => Err(failures.remove(0)),
+        (failed, total) => Err(Error::Several {
+            failed,
+            total,
+            first: Box::new(failures.remove(0)),
+        }),
+    }
+}
+
+/// `FILE... JID`, or `FILE... --to JID [--to JID]...`.
+fn split_recipients(args: &SendArgs) -> Result<(Vec<String>, Vec<Jid>), Error> {
+    if !args.recipients.is_empty() {
+        return Ok((args.files.clone(), args.recipients.clone()));
+    }
+    let Some((last, files)) = args.files.split_last().filter(|(_, f)| !f.is_empty()) else {
+        return Err(Error::Usage(
+            "give the files and then the recipient's JID, or --to JID".into(),
+        ));
+    };
+    let to = Jid::parse(last)
+        .map_err(|e| Error::Usage(format!("'{}' is not a JID: {e}", printable(last))))?;
+    Ok((files.to_vec(), vec![to]))
+}
+
+/// The files of one `xft send`, hashed once for every recipient.
+struct Files {
+    sources: Vec<source::Source>,
+    hashing: Option<tokio::task::JoinHandle<Vec<Hashed>>>,
+}
+
+impl Files {
+    /// Waits for the background MD5s (SI needs them in the offer).
+    async fn hashed(&mut self) -> Result<&[source::Source], Error> {
+        if let Some(hashing) = self.hashing.take() {
             let hashes = hashing.await.map_err(|e| Error::Internal(e.to_string()))?;
-            for (source, hashed) in sources.iter_mut().zip(hashes) {
+            for (source, hashed) in self.sources.iter_mut().zip(hashes) {
                 if let Some(hashed) = hashed {
                     let (md5, crc32) = hashed.map_err(|e| {
                         Error::Transfer(
@@ -64,23 +114,44 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
                 }
             }
         }
-        let options = send_options(global, &args);
-        let progress = make_progress(global);
-        for (i, source) in sources.iter().enumerate() {
-            match send::send_file(&session, &to, source, &options, progress.clone()).await {
-                Ok(report) => print_report(global, &report, "Sent")?,
-                Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
-                    return fall_back_to_upload(global, &session, &sources[i..], &args.to, e).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok::<(), Error>(())
+        Ok(&self.sources)
     }
-    .await;
-    drop(incoming);
-    session.close().await;
-    result
+}
+
+/// Every file to one recipient.
+async fn send_to(
+    global: &GlobalArgs,
+    args: &SendArgs,
+    session: &Session,
+    incoming: &mut crate::session::Incoming,
+    presences: &mut recipient::Presences,
+    files: &mut Files,
+    to_jid: &Jid,
+) -> Result<(), Error> {
+    if args.method == MethodChoice::Upload {
+        return upload_and_announce(global, session, &files.sources, to_jid).await;
+    }
+    let wait = Duration::from_secs(args.presence_wait);
+    let to = match recipient::resolve(session, incoming, presences, to_jid, wait).await {
+        Ok(to) => to,
+        Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
+            return fall_back_to_upload(global, session, &files.sources, to_jid, e).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let sources = files.hashed().await?;
+    let options = send_options(global, args);
+    let progress = make_progress(global);
+    for (i, source) in sources.iter().enumerate() {
+        match send::send_file(session, &to, source, &options, progress.clone()).await {
+            Ok(report) => print_report(global, &report, "Sent")?,
+            Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
+                return fall_back_to_upload(global, session, &sources[i..], to_jid, e).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// `--name` and stdin each apply to one FILE only.

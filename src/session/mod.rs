@@ -111,8 +111,25 @@ struct PendingIq {
     tx: oneshot::Sender<Element>,
 }
 
+/// How the login went, for `xft probe`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LoginDetails {
+    /// The host and port connected to.
+    pub endpoint: String,
+    /// XEP-0368 direct TLS, or STARTTLS.
+    pub direct_tls: bool,
+    pub tls_version: String,
+    pub cipher_suite: String,
+    /// SASL mechanisms the server offered, and the one xft chose.
+    pub sasl_offered: Vec<String>,
+    pub sasl_used: String,
+    /// XEP-0478 `<limits/>` from the stream features, when the server advertises them.
+    pub stream_limits: Option<String>,
+}
+
 struct Shared {
     jid: FullJid,
+    details: LoginDetails,
     out: mpsc::Sender<Outgoing>,
     pending: Mutex<HashMap<String, PendingIq>>,
     routes: Mutex<Vec<RouteEntry>>,
@@ -247,6 +264,7 @@ impl Session {
         let in_budget = Arc::new(Semaphore::new(IN_QUEUE_BYTES));
         let shared = Arc::new(Shared {
             jid: negotiated.jid,
+            details: negotiated.details,
             out: out_tx,
             pending: Mutex::new(HashMap::new()),
             routes: Mutex::new(Vec::new()),
@@ -276,6 +294,11 @@ impl Session {
     /// Our bound full JID.
     pub fn jid(&self) -> &FullJid {
         &self.shared.jid
+    }
+
+    /// How the login went (TLS, SASL, the server's advertised limits).
+    pub fn login_details(&self) -> &LoginDetails {
+        &self.shared.details
     }
 
     pub fn default_timeout(&self) -> Duration {

@@ -3,7 +3,7 @@
 //! Runs strictly in order on one connection, so it is a plain async function with no
 //! tasks: open the stream, STARTTLS unless TLS is already up, SASL, restart, bind.
 
-use crate::ns::{BIND_NS, CLIENT_NS, SASL_NS, SESSION_NS, STREAMS_NS, TLS_NS};
+use crate::ns::{BIND_NS, CLIENT_NS, SASL_NS, SESSION_NS, STREAMS_NS, STREAM_LIMITS_NS, TLS_NS};
 use crate::stanza::IqType;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -21,6 +21,21 @@ use crate::xml::{self, Element, Frame};
 pub(super) struct Negotiated {
     pub reader: XmlReader<Box<dyn Io>>,
     pub jid: FullJid,
+    pub details: super::LoginDetails,
+}
+
+/// The TLS version and cipher suite of a finished handshake.
+fn tls_summary<T>(stream: &tokio_rustls::client::TlsStream<T>) -> (String, String) {
+    let conn = stream.get_ref().1;
+    let version = conn
+        .protocol_version()
+        .map(|v| format!("{v:?}").replace('_', "."))
+        .unwrap_or_default();
+    let suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()))
+        .unwrap_or_default();
+    (version, suite)
 }
 
 /// The TLS client configuration, being built on a blocking thread.
@@ -83,17 +98,19 @@ async fn login_steps(
     let tcp = transport::QuickAck(tcp);
     tracing::debug!("connected to {}:{}", endpoint.host, endpoint.port);
     let started = std::time::Instant::now();
-    let (mut reader, features) = if endpoint.direct_tls {
+    let (mut reader, features, tls) = if endpoint.direct_tls {
         step.set("the TLS handshake");
         let config = joined(tls_config).await?;
         let stream = tls::handshake(tcp, &domain, config).await?;
+        let tls = tls_summary(&stream);
         let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
         step.set("the stream header and features");
         let features = open_stream(&mut reader, &domain).await?;
-        (reader, features)
+        (reader, features, tls)
     } else {
         starttls(tcp, tls_config, &domain, step).await?
     };
+    let offered = offered_mechanisms(&features);
     tracing::debug!("TLS established after {:?}", started.elapsed());
     step.set("authentication");
     let features = authenticate(&mut reader, &features, settings, password, &domain).await?;
@@ -101,7 +118,24 @@ async fn login_steps(
     step.set("resource binding");
     let jid = bind(&mut reader, &features, settings.resource.as_deref()).await?;
     tracing::debug!("bound {jid} after {:?}", started.elapsed());
-    Ok(Negotiated { reader, jid })
+    let details = super::LoginDetails {
+        endpoint: format!("{}:{}", endpoint.host, endpoint.port),
+        direct_tls: endpoint.direct_tls,
+        tls_version: tls.0,
+        cipher_suite: tls.1,
+        sasl_offered: offered.clone(),
+        sasl_used: Mechanism::choose(&offered, true)
+            .map(|m| m.name().to_owned())
+            .unwrap_or_default(),
+        stream_limits: features
+            .get_child("limits", STREAM_LIMITS_NS)
+            .map(|l| l.to_xml()),
+    };
+    Ok(Negotiated {
+        reader,
+        jid,
+        details,
+    })
 }
 
 /// Sends our stream header and reads the server's header and features.
@@ -140,7 +174,7 @@ async fn starttls(
     tls_config: TlsConfigJob,
     domain: &str,
     step: &Step,
-) -> Result<(XmlReader<Box<dyn Io>>, Element), SessionError> {
+) -> Result<(XmlReader<Box<dyn Io>>, Element, (String, String)), SessionError> {
     let mut plain = XmlReader::new(tcp);
     step.set("the stream header and features");
     let features = open_stream(&mut plain, domain).await?;
@@ -157,10 +191,23 @@ async fn starttls(
     let tcp = plain.into_inner();
     step.set("the TLS handshake");
     let stream = tls::handshake(tcp, domain, config).await?;
+    let tls = tls_summary(&stream);
     let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
     step.set("the stream header and features after TLS");
     let features = open_stream(&mut reader, domain).await?;
-    Ok((reader, features))
+    Ok((reader, features, tls))
+}
+
+/// The SASL mechanisms the server offers (RFC 6120 §6.4.1).
+fn offered_mechanisms(features: &Element) -> Vec<String> {
+    features
+        .get_child("mechanisms", SASL_NS)
+        .map(|m| {
+            m.children()
+                .map(|c| c.text_content().trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// RFC 6120 §6.4: runs the SASL exchange, then restarts the stream; returns the new features.
@@ -171,14 +218,7 @@ async fn authenticate(
     password: &str,
     domain: &str,
 ) -> Result<Element, SessionError> {
-    let offered: Vec<String> = features
-        .get_child("mechanisms", SASL_NS)
-        .map(|m| {
-            m.children()
-                .map(|c| c.text_content().trim().to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let offered = offered_mechanisms(features);
     let mechanism = Mechanism::choose(&offered, true)?;
     tracing::debug!("SASL mechanism {}", mechanism.name());
     let user = settings.jid.node().unwrap_or_default();

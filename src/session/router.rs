@@ -2,7 +2,7 @@
 //! `session`): the writer drains the outgoing queue; the reader hands every stanza to
 //! exactly one destination and answers pings and disco#info itself (XEP-0199, XEP-0030).
 
-use crate::ns::{CLIENT_NS, DISCO_INFO_NS, PING_NS, STREAMS_NS};
+use crate::ns::{CLIENT_NS, DISCO_INFO_NS, PING_NS, STREAMS_NS, VERSION_NS};
 use crate::stanza::IqType;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -220,10 +220,17 @@ fn matching_routes(shared: &Shared, el: &Element) -> Vec<Claimant> {
         .collect()
 }
 
-/// Answers XEP-0199 pings and XEP-0030 disco#info queries on our own.
+/// Answers XEP-0199 pings, XEP-0092 version and XEP-0030 disco#info queries on our own.
 fn builtin_answer(shared: &Shared, el: &Element) -> Option<Element> {
     if stanza::is_iq_request(el, IqType::Get, "ping", PING_NS) {
         return Some(stanza::iq_result(el));
+    }
+    if stanza::is_iq_request(el, IqType::Get, "query", VERSION_NS) {
+        // XEP-0092 §2; no <os/>: that is nobody's business (§5 allows leaving it out).
+        let answer = Element::new("query", VERSION_NS)
+            .child(Element::new("name", VERSION_NS).text("xft"))
+            .child(Element::new("version", VERSION_NS).text(env!("CARGO_PKG_VERSION")));
+        return Some(stanza::iq_result(el).child(answer));
     }
     if stanza::is_iq_request(el, IqType::Get, "query", DISCO_INFO_NS) {
         let query = el.get_child("query", DISCO_INFO_NS)?;

@@ -21,10 +21,51 @@ use crate::xml::Element;
 /// After the first presence of the recipient, wait this long for its other resources.
 const SETTLE: Duration = Duration::from_millis(400);
 
+/// The presence learnt so far, kept across recipients of one `xft send`: a presence
+/// read while looking for one contact must not be lost to the next.
+#[derive(Debug, Default)]
+pub struct Presences {
+    announced: bool,
+    /// Available resources by bare JID, with their priorities.
+    seen: std::collections::HashMap<Jid, Vec<(FullJid, i8)>>,
+}
+
+/// Most contacts whose presence is remembered: the roster is the server's, and so
+/// is the size of this table.
+const MAX_REMEMBERED: usize = 4096;
+
+impl Presences {
+    fn record(&mut self, stanza: &Element, own: &FullJid) {
+        let Some((full, available, priority)) = any_presence(stanza) else {
+            return;
+        };
+        if full == *own {
+            return;
+        }
+        let bare = full.bare();
+        if !self.seen.contains_key(&bare) && self.seen.len() >= MAX_REMEMBERED {
+            return;
+        }
+        let resources = self.seen.entry(bare).or_default();
+        resources.retain(|(j, _)| *j != full);
+        if available && resources.len() < 64 {
+            resources.push((full, priority));
+        }
+    }
+
+    /// Available resources of `bare`, highest priority first.
+    fn of(&self, bare: &Jid) -> Vec<(FullJid, i8)> {
+        let mut found = self.seen.get(bare).cloned().unwrap_or_default();
+        found.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
+        found
+    }
+}
+
 /// Finds the resource of `jid` to send to; a full JID is taken as given.
 pub async fn resolve(
     session: &Session,
     incoming: &mut Incoming,
+    presences: &mut Presences,
     jid: &Jid,
     wait: Duration,
 ) -> Result<FullJid, TransferError> {
@@ -43,8 +84,11 @@ pub async fn resolve(
     if !subscribed && bare != session.jid().bare() {
         return Err(TransferError::NotAContact { jid: shown });
     }
-    session.send(roster::initial_presence()).await?;
-    let resources = collect_resources(incoming, &bare, session.jid(), wait).await;
+    if !presences.announced {
+        session.send(roster::initial_presence()).await?;
+        presences.announced = true;
+    }
+    let resources = collect_resources(incoming, presences, &bare, session.jid(), wait).await;
     if resources.is_empty() {
         return Err(TransferError::Offline { jid: shown });
     }
@@ -58,31 +102,51 @@ pub async fn resolve(
     Err(TransferError::NoFileTransfer { jid: shown })
 }
 
-/// Available resources of `bare` (not ourselves), highest priority first.
+/// Every available resource of `bare` that shows up within `wait` (for `xft probe`).
+pub async fn online_resources(
+    session: &Session,
+    incoming: &mut Incoming,
+    presences: &mut Presences,
+    bare: &Jid,
+    wait: Duration,
+) -> Vec<(FullJid, i8)> {
+    if !presences.announced {
+        if session.send(roster::initial_presence()).await.is_err() {
+            return Vec::new();
+        }
+        presences.announced = true;
+    }
+    collect_resources(incoming, presences, bare, session.jid(), wait).await
+}
+
+/// Available resources of `bare` (not ourselves), highest priority first: what is
+/// known already, plus what arrives within `wait` (or `SETTLE` after the first).
 async fn collect_resources(
     incoming: &mut Incoming,
+    presences: &mut Presences,
     bare: &Jid,
     own: &FullJid,
     wait: Duration,
 ) -> Vec<(FullJid, i8)> {
-    let mut found: Vec<(FullJid, i8)> = Vec::new();
     let hard_deadline = Instant::now() + wait;
-    let mut deadline = hard_deadline;
+    let mut deadline = if presences.of(bare).is_empty() {
+        hard_deadline
+    } else {
+        (Instant::now() + SETTLE).min(hard_deadline)
+    };
     while let Ok(Some(stanza)) = tokio::time::timeout_at(deadline, incoming.next()).await {
-        let Some((full, available, priority)) = presence_of(&stanza, bare) else {
-            continue;
-        };
-        if full == *own {
-            continue;
-        }
-        found.retain(|(j, _)| *j != full);
-        if available {
-            found.push((full, priority));
+        presences.record(&stanza, own);
+        if presence_of(&stanza, bare).is_some_and(|(_, available, _)| available) {
             deadline = (Instant::now() + SETTLE).min(hard_deadline);
         }
     }
-    found.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
-    found
+    presences.of(bare)
+}
+
+/// `(full JID, available?, priority)` of a presence from anyone.
+fn any_presence(stanza: &Element) -> Option<(FullJid, bool, i8)> {
+    let from = Jid::parse(stanza.get_attr("from")?).ok()?;
+    presence_of(stanza, &from.bare())
 }
 
 /// `(full JID, available?, priority)` of a presence from a resource of `bare`.

@@ -37,7 +37,7 @@ S5B_NS = "http://jabber.org/protocol/bytestreams"
 class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, password, cafile):
         super().__init__(jid, password)
-        for plugin in ["xep_0030", "xep_0004", "xep_0020", "xep_0047", "xep_0065", "xep_0095", "xep_0096"]:
+        for plugin in ["xep_0030", "xep_0004", "xep_0020", "xep_0047", "xep_0065", "xep_0092", "xep_0095", "xep_0096"]:
             self.register_plugin(plugin)
         ctx = ssl.create_default_context(cafile=cafile)
         self.ssl_context = ctx

@@ -1,0 +1,461 @@
+//! `xft probe`: what will work with this server and this peer, and why. File transfer
+//! in XMPP works only when both clients and the server implement the same extensions;
+//! this gathers what each side advertises (XEP-0030 disco, XEP-0092 version, presence
+//! and roster, XEP-0065 proxies, XEP-0363 upload) and says what `xft send` would do.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::bytestream::s5b::{candidates, proxy};
+use crate::disco;
+use crate::jid::{FullJid, Jid};
+use crate::ns::{
+    BYTESTREAMS_NS, IBB_NS, JINGLE_FT_NS, JINGLE_IBB_NS, JINGLE_S5B_NS, SI_FILE_TRANSFER_NS,
+    VCARD_NS, VERSION_NS,
+};
+use crate::roster;
+use crate::session::{Incoming, LoginDetails, Session};
+use crate::stanza::{self, IqType};
+use crate::transfer::recipient;
+use crate::upload;
+use crate::xml::Element;
+
+/// How long a proxy's address may take to accept a TCP connection from here.
+const PROXY_CONNECT: Duration = Duration::from_secs(3);
+/// How long a peer may take to say which client it is (XEP-0092).
+const VERSION_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub server: ServerFacts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<PeerFacts>,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerFacts {
+    pub domain: String,
+    pub login: LoginDetails,
+    pub proxies: Vec<ProxyFact>,
+    pub upload: Option<UploadFact>,
+    /// vcard-temp (XEP-0054) advertised by the server.
+    pub vcard: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxyFact {
+    pub jid: String,
+    pub host: String,
+    pub port: u16,
+    /// A TCP connection to it from this machine succeeded.
+    pub reachable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadFact {
+    pub jid: String,
+    pub max_file_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerFacts {
+    pub jid: String,
+    /// Roster subscription ("both", "to", "from", "none"), or null when not a contact.
+    pub subscription: Option<&'static str>,
+    /// Whether we see its presence (needed to find a bare JID's resources).
+    pub sees_presence: bool,
+    pub resources: Vec<ResourceFacts>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceFacts {
+    pub jid: String,
+    pub priority: i8,
+    /// XEP-0092 name and version, when it answers.
+    pub client: Option<String>,
+    pub si_file_transfer: bool,
+    pub s5b: bool,
+    pub ibb: bool,
+    pub jingle_file_transfer: bool,
+    pub jingle_s5b: bool,
+    pub jingle_ibb: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// "si" (with `streams`), "upload", or null when nothing would work.
+    pub method: Option<&'static str>,
+    /// SI: the full JID the offer would go to.
+    pub to: Option<String>,
+    /// SI: the stream methods, in the order they would be tried.
+    pub streams: Vec<&'static str>,
+    /// Addresses offered for direct SOCKS5 connections.
+    pub direct_addresses: Vec<String>,
+    pub why: Vec<String>,
+    /// What to change when something would not work.
+    pub advice: Vec<String>,
+}
+
+/// What probing needs beyond the session.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// `--s5b-address` (or none: the interface scan).
+    pub addresses: Vec<String>,
+    pub presence_wait: Duration,
+}
+
+/// Probes the server, and `peer` when given.
+pub async fn run(
+    session: &Session,
+    incoming: &mut Incoming,
+    peer: Option<&Jid>,
+    options: &ProbeOptions,
+) -> Probe {
+    let server = server_facts(session).await;
+    let peer_facts = match peer {
+        Some(jid) => Some(peer_facts(session, incoming, jid, options.presence_wait).await),
+        None => None,
+    };
+    let direct = direct_addresses(&options.addresses);
+    let verdict = verdict(&server, peer_facts.as_ref(), direct);
+    Probe {
+        server,
+        peer: peer_facts,
+        verdict,
+    }
+}
+
+async fn server_facts(session: &Session) -> ServerFacts {
+    let domain = session.jid().as_jid().domain_jid();
+    let info = disco::info(session, &domain).await.unwrap_or_default();
+    let (hosts, upload) = tokio::join!(proxy::discover(session), upload::discover(session));
+    let mut proxies = Vec::new();
+    for host in hosts {
+        let target = format!("{}:{}", host.host.trim_matches(['[', ']']), host.port);
+        let reachable = matches!(
+            tokio::time::timeout(PROXY_CONNECT, tokio::net::TcpStream::connect(&target)).await,
+            Ok(Ok(_))
+        );
+        proxies.push(ProxyFact {
+            jid: host.jid.to_string(),
+            host: host.host,
+            port: host.port,
+            reachable,
+        });
+    }
+    ServerFacts {
+        domain: domain.to_string(),
+        login: session.login_details().clone(),
+        proxies,
+        upload: upload.ok().map(|u| UploadFact {
+            jid: u.jid.to_string(),
+            max_file_size: u.max_file_size,
+        }),
+        vcard: info.has_feature(VCARD_NS),
+    }
+}
+
+async fn peer_facts(
+    session: &Session,
+    incoming: &mut Incoming,
+    jid: &Jid,
+    wait: Duration,
+) -> PeerFacts {
+    let bare = jid.bare();
+    let item = roster::fetch(session)
+        .await
+        .ok()
+        .and_then(|items| items.into_iter().find(|i| i.jid == bare));
+    let sees_presence = item
+        .as_ref()
+        .is_some_and(|i| i.subscription.sees_their_presence());
+    let online: Vec<(FullJid, i8)> = match jid.to_full() {
+        Some(full) => vec![(full, 0)],
+        None if sees_presence || bare == session.jid().bare() => {
+            let mut presences = recipient::Presences::default();
+            recipient::online_resources(session, incoming, &mut presences, &bare, wait).await
+        }
+        None => Vec::new(),
+    };
+    let mut resources = Vec::new();
+    for (full, priority) in online {
+        resources.push(resource_facts(session, &full, priority).await);
+    }
+    PeerFacts {
+        jid: jid.to_string(),
+        subscription: item.map(|i| i.subscription.as_str()),
+        sees_presence,
+        resources,
+    }
+}
+
+async fn resource_facts(session: &Session, full: &FullJid, priority: i8) -> ResourceFacts {
+    let info = disco::info(session, full.as_jid())
+        .await
+        .unwrap_or_default();
+    let request = stanza::iq(
+        IqType::Get,
+        Some(&full.to_string()),
+        Element::new("query", VERSION_NS),
+    );
+    let client = session
+        .iq_timeout(request, VERSION_WAIT)
+        .await
+        .ok()
+        .and_then(|answer| client_name(&answer));
+    ResourceFacts {
+        jid: full.to_string(),
+        priority,
+        client,
+        si_file_transfer: info.has_feature(SI_FILE_TRANSFER_NS),
+        s5b: info.has_feature(BYTESTREAMS_NS),
+        ibb: info.has_feature(IBB_NS),
+        jingle_file_transfer: info.has_feature(JINGLE_FT_NS),
+        jingle_s5b: info.has_feature(JINGLE_S5B_NS),
+        jingle_ibb: info.has_feature(JINGLE_IBB_NS),
+    }
+}
+
+/// XEP-0092 §2: "name version", printable, at most 100 characters.
+fn client_name(answer: &Element) -> Option<String> {
+    let query = answer.get_child("query", VERSION_NS)?;
+    let name = query.child_text("name", VERSION_NS)?;
+    let version = query.child_text("version", VERSION_NS).unwrap_or_default();
+    let text = format!("{} {}", name.trim(), version.trim());
+    Some(
+        crate::text::printable(text.trim())
+            .chars()
+            .take(100)
+            .collect(),
+    )
+}
+
+/// What `xft send` would offer for direct connections.
+fn direct_addresses(pinned: &[String]) -> Vec<String> {
+    if !pinned.is_empty() {
+        return pinned.to_vec();
+    }
+    candidates::scan_interfaces()
+        .into_iter()
+        .map(|ip| ip.to_string())
+        .collect()
+}
+
+/// The decision `xft send --method auto` would make, with its reasons.
+pub fn verdict(server: &ServerFacts, peer: Option<&PeerFacts>, direct: Vec<String>) -> Verdict {
+    let mut why = Vec::new();
+    let mut advice = Vec::new();
+    let reachable_proxies: Vec<&ProxyFact> =
+        server.proxies.iter().filter(|p| p.reachable).collect();
+    if server.proxies.is_empty() {
+        why.push("the server offers no SOCKS5 proxy (XEP-0065)".to_owned());
+    } else if reachable_proxies.is_empty() {
+        why.push("the server's SOCKS5 proxy cannot be reached from here".to_owned());
+    }
+    if direct.is_empty() {
+        why.push("this machine has no address to offer for direct connections".to_owned());
+    }
+    if direct.is_empty() && reachable_proxies.is_empty() {
+        advice.push(
+            "forward a port and pass --s5b-address PUBLIC-IP --s5b-port PORT, or ask for a proxy65 on your server"
+                .to_owned(),
+        );
+    }
+    match &server.upload {
+        Some(u) => why.push(format!(
+            "the server has HTTP upload ({}{})",
+            u.jid,
+            u.max_file_size
+                .map(|m| format!(", files up to {m} bytes"))
+                .unwrap_or_default()
+        )),
+        None => why.push("the server has no HTTP upload service (XEP-0363)".to_owned()),
+    }
+    let upload = server.upload.is_some();
+    let Some(peer) = peer else {
+        // No peer: what this side could use with a peer that speaks SI.
+        let mut streams = Vec::new();
+        if !direct.is_empty() || !reachable_proxies.is_empty() {
+            streams.push("s5b");
+        }
+        streams.push("ibb");
+        return Verdict {
+            method: None,
+            to: None,
+            streams,
+            direct_addresses: direct,
+            why,
+            advice,
+        };
+    };
+    if peer.subscription.is_none() {
+        why.push(format!("{} is not in your contacts", peer.jid));
+    }
+    if !peer.sees_presence && !peer.jid.contains('/') {
+        advice.push(format!(
+            "run `xft contact add {}` and have them approve it, so their resources can be seen",
+            peer.jid
+        ));
+    }
+    let chosen = peer.resources.iter().find(|r| r.si_file_transfer);
+    if let Some(r) = chosen {
+        let mut streams = Vec::new();
+        if r.s5b && (!direct.is_empty() || !reachable_proxies.is_empty()) {
+            streams.push("s5b");
+        }
+        if r.ibb {
+            streams.push("ibb");
+        }
+        if !streams.is_empty() {
+            why.push(format!(
+                "{} speaks SI file transfer{}",
+                r.jid,
+                r.client
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
+            ));
+            if streams == ["ibb"] {
+                advice.push("only in-band bytestreams would work: slow, and capped by the server's rate limits".to_owned());
+            }
+            return Verdict {
+                method: Some("si"),
+                to: Some(r.jid.clone()),
+                streams,
+                direct_addresses: direct,
+                why,
+                advice,
+            };
+        }
+    }
+    if peer.resources.is_empty() {
+        why.push(format!("no online resource of {} is visible", peer.jid));
+    } else if peer.resources.iter().any(|r| r.jingle_file_transfer) {
+        why.push(
+            "the peer speaks Jingle file transfer (XEP-0234), which this xft does not speak yet"
+                .to_owned(),
+        );
+    } else {
+        why.push("no resource of the peer takes SI file transfer".to_owned());
+    }
+    if upload {
+        why.push("xft send would upload the file and send the link in a message".to_owned());
+        return Verdict {
+            method: Some("upload"),
+            to: None,
+            streams: Vec::new(),
+            direct_addresses: direct,
+            why,
+            advice,
+        };
+    }
+    advice.push("ask your server's admin for HTTP upload (Prosody: mod_http_file_share), or have the peer run `xft recv`".to_owned());
+    Verdict {
+        method: None,
+        to: None,
+        streams: Vec::new(),
+        direct_addresses: direct,
+        why,
+        advice,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(upload: bool, proxy: bool) -> ServerFacts {
+        ServerFacts {
+            domain: "example.org".into(),
+            login: LoginDetails::default(),
+            proxies: proxy
+                .then(|| ProxyFact {
+                    jid: "proxy.example.org".into(),
+                    host: "192.0.2.1".into(),
+                    port: 7777,
+                    reachable: true,
+                })
+                .into_iter()
+                .collect(),
+            upload: upload.then(|| UploadFact {
+                jid: "upload.example.org".into(),
+                max_file_size: Some(1000),
+            }),
+            vcard: true,
+        }
+    }
+
+    fn resource(si: bool, jingle: bool) -> ResourceFacts {
+        ResourceFacts {
+            jid: "bob@example.org/phone".into(),
+            priority: 0,
+            client: Some("Conversations 2.13".into()),
+            si_file_transfer: si,
+            s5b: si,
+            ibb: si,
+            jingle_file_transfer: jingle,
+            jingle_s5b: jingle,
+            jingle_ibb: jingle,
+        }
+    }
+
+    fn peer(resources: Vec<ResourceFacts>, contact: bool) -> PeerFacts {
+        PeerFacts {
+            jid: "bob@example.org".into(),
+            subscription: contact.then_some("both"),
+            sees_presence: contact,
+            resources,
+        }
+    }
+
+    #[test]
+    fn si_when_the_peer_speaks_it() {
+        let v = verdict(
+            &server(true, true),
+            Some(&peer(vec![resource(true, false)], true)),
+            vec![],
+        );
+        assert_eq!(v.method, Some("si"));
+        assert_eq!(v.streams, ["s5b", "ibb"]);
+        assert_eq!(v.to.as_deref(), Some("bob@example.org/phone"));
+    }
+
+    #[test]
+    fn upload_for_jingle_only_peers_and_offline_ones() {
+        let v = verdict(
+            &server(true, true),
+            Some(&peer(vec![resource(false, true)], true)),
+            vec![],
+        );
+        assert_eq!(v.method, Some("upload"));
+        assert!(v.why.iter().any(|w| w.contains("Jingle")), "{:?}", v.why);
+        let v = verdict(&server(true, false), Some(&peer(vec![], false)), vec![]);
+        assert_eq!(v.method, Some("upload"));
+        assert!(
+            v.advice.iter().any(|a| a.contains("xft contact add")),
+            "{:?}",
+            v.advice
+        );
+    }
+
+    #[test]
+    fn nothing_without_upload_and_with_an_unreachable_peer() {
+        let v = verdict(&server(false, false), Some(&peer(vec![], true)), vec![]);
+        assert_eq!(v.method, None);
+        assert!(v.advice.iter().any(|a| a.contains("mod_http_file_share")));
+        assert!(v.advice.iter().any(|a| a.contains("--s5b-address")));
+    }
+
+    #[test]
+    fn only_ibb_when_nothing_can_connect() {
+        let v = verdict(
+            &server(false, false),
+            Some(&peer(vec![resource(true, false)], true)),
+            vec![],
+        );
+        assert_eq!(v.streams, ["ibb"]);
+        assert!(v.advice.iter().any(|a| a.contains("in-band")));
+    }
+}

@@ -1,0 +1,113 @@
+//! `xft probe` against a real Prosody, with xft and slixmpp peers (the slixmpp case is
+//! in tests/interop_slixmpp.rs).
+
+mod support;
+
+use support::{assert_exit, run, scratch_dir, server, stdout, upload_server, Receiver};
+
+fn probe(s: &support::Prosody, account: &support::Account, args: &[&str]) -> std::process::Output {
+    let mut cmd = s.xft(account);
+    cmd.arg("probe").args(args);
+    run(cmd)
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_str(stdout(out).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+}
+
+#[test]
+fn the_server_alone() {
+    let s = upload_server();
+    let alice = s.account("probe-srv");
+    let out = probe(s, &alice, &["--json"]);
+    assert_exit(&out, 0);
+    let v = json(&out);
+    let login = &v["server"]["login"];
+    assert_eq!(login["endpoint"], format!("127.0.0.1:{}", s.c2s_port));
+    assert_eq!(login["tls_version"], "TLSv1.3");
+    assert!(login["sasl_offered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m == "SCRAM-SHA-1"));
+    assert_eq!(login["sasl_used"], "SCRAM-SHA-1");
+    let proxy = &v["server"]["proxies"][0];
+    assert_eq!(proxy["jid"], support::PROXY);
+    assert_eq!(proxy["port"], s.proxy_port);
+    assert_eq!(proxy["reachable"], true);
+    assert_eq!(v["server"]["upload"]["jid"], support::UPLOAD);
+    assert_eq!(
+        v["server"]["upload"]["max_file_size"],
+        support::UPLOAD_LIMIT
+    );
+    assert_eq!(v["server"]["vcard"], true);
+    assert_eq!(v["verdict"]["streams"], serde_json::json!(["s5b", "ibb"]));
+    assert_eq!(
+        v["verdict"]["direct_addresses"],
+        serde_json::json!(["127.0.0.1"])
+    );
+    // The terminal form says the same in words.
+    let out = probe(s, &alice, &[]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("SOCKS5 proxy") && text.contains("reachable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("HTTP upload") && text.contains(support::UPLOAD),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_xft_receiver_gets_si_over_s5b_then_ibb() {
+    let s = server();
+    let (alice, bob) = (s.account("probe-a"), s.account("probe-b"));
+    s.make_contacts(&alice, &bob);
+    let dir = scratch_dir("probe-recv");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let out = probe(s, &alice, &["--json", &bob.jid]);
+    assert_exit(&out, 0);
+    let v = json(&out);
+    assert_eq!(v["peer"]["subscription"], "both");
+    let r = &v["peer"]["resources"][0];
+    assert_eq!(r["jid"], receiver.jid.as_str());
+    assert_eq!(r["client"], format!("xft {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        (
+            r["si_file_transfer"].clone(),
+            r["s5b"].clone(),
+            r["ibb"].clone()
+        ),
+        (true.into(), true.into(), true.into())
+    );
+    assert_eq!(v["verdict"]["method"], "si");
+    assert_eq!(v["verdict"]["to"], receiver.jid.as_str());
+    assert_eq!(v["verdict"]["streams"], serde_json::json!(["s5b", "ibb"]));
+    drop(receiver);
+}
+
+#[test]
+fn a_stranger_is_reached_by_upload_or_not_at_all() {
+    // With upload: the verdict is upload, with advice to add the contact.
+    let s = upload_server();
+    let (alice, carol) = (s.account("probe-u"), s.account("probe-c"));
+    let out = probe(s, &alice, &["--json", "--presence-wait", "0", &carol.jid]);
+    assert_exit(&out, 0);
+    let v = json(&out);
+    assert_eq!(v["peer"]["subscription"], serde_json::Value::Null);
+    assert_eq!(v["verdict"]["method"], "upload");
+    let advice = v["verdict"]["advice"].to_string();
+    assert!(advice.contains("xft contact add"), "{advice}");
+    // Without upload: nothing would work, exit 7, and the text says what to change.
+    let s = server();
+    let (alice, carol) = (s.account("probe-n"), s.account("probe-m"));
+    let out = probe(s, &alice, &["--presence-wait", "0", &carol.jid]);
+    assert_exit(&out, 7);
+    let text = stdout(&out);
+    assert!(text.contains("nothing would work"), "{text}");
+    assert!(text.contains("mod_http_file_share"), "{text}");
+}
