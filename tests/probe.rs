@@ -111,3 +111,35 @@ fn a_stranger_is_reached_by_upload_or_not_at_all() {
     assert!(text.contains("nothing would work"), "{text}");
     assert!(text.contains("mod_http_file_share"), "{text}");
 }
+
+/// libervia 0.9 advertises Jingle file transfer with both transports, and SI file
+/// transfer too (checked here: its disco lists the XEP-0096 profile), so the verdict
+/// is SI to its resource. Everything runs in a network namespace with only `lo`
+/// (libervia probes the network by itself).
+#[test]
+fn a_libervia_peer_is_seen_with_jingle_and_si() {
+    let s = support::netns_server();
+    let (alice, bob) = (s.account("probelva"), s.account("probelvb"));
+    s.make_contacts(&alice, &bob);
+    let libervia = support::libervia::backend(s);
+    let full = libervia.connect(s, &bob);
+    let out = probe(s, &alice, &["--json", "--presence-wait", "5", &bob.jid]);
+    assert_exit(&out, 0);
+    let v = json(&out);
+    let r = &v["peer"]["resources"][0];
+    assert_eq!(r["jid"], full.as_str(), "{v}");
+    assert!(
+        r["client"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("libervia"),
+        "{r}"
+    );
+    assert_eq!(r["jingle_file_transfer"], true, "{r}");
+    assert_eq!(r["jingle_s5b"], true, "{r}");
+    assert_eq!(r["jingle_ibb"], true, "{r}");
+    assert_eq!(r["si_file_transfer"], true, "{r}");
+    assert_eq!(v["verdict"]["method"], "si", "{v}");
+    assert_eq!(v["verdict"]["to"], full.as_str(), "{v}");
+}

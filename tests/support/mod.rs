@@ -7,6 +7,8 @@
 //! dropped, and a panic or Ctrl-C must not leave a server behind).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod libervia;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,9 @@ pub struct Prosody {
     pub http_port: Option<u16>,
     /// The port external components connect to ([`component_server`] only).
     pub component_port: Option<u16>,
+    /// The network namespace (only `lo`) the server, and every xft started for it,
+    /// runs in ([`netns_server`] only).
+    pub netns: Option<String>,
     /// The CA that signed the server's certificate (what `--ca` gets).
     pub ca_pem: PathBuf,
     config: PathBuf,
@@ -54,6 +59,7 @@ static TUNED: OnceLock<Prosody> = OnceLock::new();
 static UPLOADS: OnceLock<Prosody> = OnceLock::new();
 static COMPONENTS: OnceLock<Prosody> = OnceLock::new();
 static TUNED_UPLOADS: OnceLock<Prosody> = OnceLock::new();
+static NETNS: OnceLock<Prosody> = OnceLock::new();
 
 /// What a server is started with.
 #[derive(Clone, Copy, Default)]
@@ -65,6 +71,8 @@ struct Flavour {
     uploads: bool,
     /// An external component [`COMPONENT`] (XEP-0114) that a test plays itself.
     component: bool,
+    /// Inside a network namespace of its own with only `lo`.
+    netns: bool,
 }
 
 /// The server shared by the tests of this binary, started on first use. It runs with
@@ -94,6 +102,30 @@ pub fn tuned_upload_server() -> &'static Prosody {
             ..Flavour::default()
         })
     })
+}
+
+/// A server inside a network namespace with only `lo`, for peers that probe the
+/// network by themselves (libervia): they run in it too, and so does every xft
+/// started with [`Prosody::xft`], so nothing can leave loopback. Needs root.
+pub fn netns_server() -> &'static Prosody {
+    NETNS.get_or_init(|| {
+        Prosody::start(Flavour {
+            netns: true,
+            ..Flavour::default()
+        })
+    })
+}
+
+/// Runs `command` inside `netns` (or as is without one).
+pub fn in_netns(netns: Option<&str>, program: &Path) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut cmd = Command::new("ip");
+            cmd.args(["netns", "exec", ns]).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
 }
 
 /// A server with an external component ([`COMPONENT`], XEP-0114) listed in its disco
@@ -149,6 +181,7 @@ impl Prosody {
         let (c2s_port, tls_port, proxy_port) = (free_port(), free_port(), free_port());
         let http_port = flavour.uploads.then(free_port);
         let component_port = flavour.component.then(free_port);
+        let netns = flavour.netns.then(make_netns);
         let config = dir.join("prosody.cfg.lua");
         let ports = Ports {
             c2s: c2s_port,
@@ -158,14 +191,14 @@ impl Prosody {
             component: component_port,
         };
         std::fs::write(&config, config_text(&dir, ports, flavour)).expect("config");
-        let child = Command::new("prosody")
+        let child = in_netns(netns.as_deref(), Path::new("prosody"))
             .arg("--config")
             .arg(&config)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("stderr.log")).expect("log file"))
             .spawn()
             .expect("cannot start prosody: is it installed? run scripts/install-deps");
-        spawn_watchdog(child.id(), &dir);
+        spawn_watchdog(child.id(), &dir, netns.as_deref());
         let server = Prosody {
             dir,
             c2s_port,
@@ -173,6 +206,7 @@ impl Prosody {
             proxy_port,
             http_port,
             component_port,
+            netns,
             ca_pem,
             config,
             accounts: AtomicU32::new(0),
@@ -184,6 +218,20 @@ impl Prosody {
 
     fn wait_until_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
+        if self.netns.is_some() {
+            // Not reachable from here: read the log instead.
+            while !self.log_tail().contains("Activated service 'proxy65'")
+                || !self.log_tail().contains("Activated service 'c2s'")
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "prosody did not start:\n{}",
+                    self.log_tail()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return;
+        }
         let ports = [self.c2s_port, self.tls_port, self.proxy_port];
         let optional = self.http_port.into_iter().chain(self.component_port);
         for port in ports.into_iter().chain(optional) {
@@ -280,7 +328,7 @@ impl Prosody {
     }
 
     fn xft_bare_using(&self, binary: &Path) -> Command {
-        let mut cmd = Command::new(binary);
+        let mut cmd = in_netns(self.netns.as_deref(), binary);
         // A receiver without --dir writes into its working directory: never the
         // repository's (issue 8, item 14).
         let cwd = self.dir.join("cwd");
@@ -413,6 +461,29 @@ Component "{PROXY}" "proxy65"
     )
 }
 
+/// A fresh network namespace with only `lo`, up.
+fn make_netns() -> String {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "xft-{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    );
+    let ok = Command::new("ip")
+        .args(["netns", "add", &name])
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new("ip")
+            .args(["netns", "exec", &name, "ip", "link", "set", "lo", "up"])
+            .status()
+            .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "cannot create network namespace {name} (root and iproute2 needed)"
+    );
+    name
+}
+
 /// How Prosody's file storage names a user's file: every character that is not an
 /// ASCII letter or digit as `%xx` (its datamanager's encode).
 fn prosody_file_name(user: &str) -> String {
@@ -425,10 +496,16 @@ fn prosody_file_name(user: &str) -> String {
 }
 
 /// Kills prosody and removes its directory once this test process has exited.
-fn spawn_watchdog(prosody_pid: u32, dir: &Path) {
+fn spawn_watchdog(prosody_pid: u32, dir: &Path, netns: Option<&str>) {
+    // A namespace goes with everything still running in it (a libervia backend).
+    let netns = netns
+        .map(|ns| {
+            format!("; ip netns pids {ns} | xargs -r kill -9 2>/dev/null; ip netns delete {ns}")
+        })
+        .unwrap_or_default();
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-         kill {p} 2>/dev/null; sleep 1; kill -9 {p} 2>/dev/null; rm -rf '{d}'",
+         kill {p} 2>/dev/null; sleep 1; kill -9 {p} 2>/dev/null{netns}; rm -rf '{d}'",
         me = std::process::id(),
         p = prosody_pid,
         d = dir.display()
