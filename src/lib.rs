@@ -49,6 +49,7 @@ pub mod forms;
 pub mod fuzzing;
 pub mod http;
 pub mod jid;
+pub mod jingle;
 pub mod ns;
 pub mod oob;
 pub mod probe;

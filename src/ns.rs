@@ -42,6 +42,12 @@ pub const HTTP_UPLOAD_NS: &str = "urn:xmpp:http:upload:0";
 pub const STREAM_LIMITS_NS: &str = "urn:xmpp:stream-limits:0";
 /// XEP-0092: software version.
 pub const VERSION_NS: &str = "jabber:iq:version";
+/// XEP-0166: Jingle.
+pub const JINGLE_NS: &str = "urn:xmpp:jingle:1";
+/// XEP-0166 §8: Jingle-specific error conditions.
+pub const JINGLE_ERRORS_NS: &str = "urn:xmpp:jingle:errors:1";
+/// XEP-0300: hashes (version 2, as XEP-0234 uses them).
+pub const HASHES_NS: &str = "urn:xmpp:hashes:2";
 /// XEP-0234: Jingle file transfer (version 5, what today's clients speak).
 pub const JINGLE_FT_NS: &str = "urn:xmpp:jingle:apps:file-transfer:5";
 /// XEP-0260: Jingle SOCKS5 bytestreams transport.

@@ -1,0 +1,281 @@
+//! Jingle File Transfer (XEP-0234, namespace version 5): the file offer (§4, §5), the
+//! `<checksum/>` and `<received/>` session-info payloads (§8.1, §8.2), and XEP-0300
+//! `<hash/>` elements.
+
+use base64::Engine;
+
+use crate::ns::{HASHES_NS, JINGLE_FT_NS};
+use crate::transfer::hash::Algorithm;
+use crate::xml::Element;
+
+/// The file of an offer (§4 table 1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileDesc {
+    pub name: String,
+    pub size: u64,
+    pub media_type: Option<String>,
+    pub date: Option<String>,
+    pub desc: Option<String>,
+    /// `<hash/>`es with a value: (algorithm name, digest bytes).
+    pub hashes: Vec<(String, Vec<u8>)>,
+    /// `<hash-used/>` or an empty `<hash/>`: the algorithm of a checksum to come.
+    pub hash_used: Option<String>,
+    /// The offer carried `<range/>` (ranged transfers supported).
+    pub ranged: bool,
+}
+
+/// Hashes accepted per file; more is refused as malformed.
+const MAX_HASHES: usize = 8;
+/// Longest digest accepted (SHA-512 is 64 bytes; libervia's base64-of-hex doubles it).
+const MAX_DIGEST: usize = 256;
+
+impl FileDesc {
+    /// `<description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file>…`.
+    pub fn to_description(&self) -> Element {
+        Element::new("description", JINGLE_FT_NS).child(self.to_file())
+    }
+
+    pub fn to_file(&self) -> Element {
+        let mut file = Element::new("file", JINGLE_FT_NS);
+        let text = |name: &str, value: &str| Element::new(name, JINGLE_FT_NS).text(value);
+        if let Some(date) = &self.date {
+            file.push_child(text("date", date));
+        }
+        // libervia refuses an offer without <desc/> (INTEROP.md): always send one.
+        file.push_child(text("desc", self.desc.as_deref().unwrap_or("")));
+        file.push_child(text(
+            "media-type",
+            self.media_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+        ));
+        file.push_child(text("name", &self.name));
+        if self.ranged {
+            file.push_child(Element::new("range", JINGLE_FT_NS));
+        }
+        file.push_child(text("size", &self.size.to_string()));
+        for (algo, digest) in &self.hashes {
+            file.push_child(hash_element(algo, digest));
+        }
+        if let Some(algo) = &self.hash_used {
+            file.push_child(Element::new("hash-used", HASHES_NS).attr("algo", algo.as_str()));
+        }
+        file
+    }
+
+    /// Reads the `<file/>` of a description; `None` when there is none, or the size is
+    /// missing or not a number (xft needs it), or hashes are malformed.
+    pub fn from_description(description: &Element) -> Option<FileDesc> {
+        if !description.is("description", JINGLE_FT_NS) {
+            return None;
+        }
+        FileDesc::from_file(description.get_child("file", JINGLE_FT_NS)?)
+    }
+
+    pub fn from_file(file: &Element) -> Option<FileDesc> {
+        let text = |name: &str| {
+            file.child_text(name, JINGLE_FT_NS)
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+        };
+        let mut desc = FileDesc {
+            name: text("name").unwrap_or_default(),
+            size: text("size")?.parse().ok()?,
+            // Conversations writes <mediaType> (INTEROP.md).
+            media_type: text("media-type").or_else(|| text("mediaType")),
+            date: text("date"),
+            desc: text("desc"),
+            hashes: Vec::new(),
+            hash_used: None,
+            ranged: file.get_child("range", JINGLE_FT_NS).is_some(),
+        };
+        for child in file.children() {
+            if child.is("hash", HASHES_NS) {
+                let algo = child.get_attr("algo")?.to_owned();
+                let value = child.text_content();
+                if value.trim().is_empty() {
+                    desc.hash_used.get_or_insert(algo);
+                } else if desc.hashes.len() < MAX_HASHES {
+                    desc.hashes.push((algo, decode_digest(&value)?));
+                } else {
+                    return None;
+                }
+            } else if child.is("hash-used", HASHES_NS) {
+                desc.hash_used = Some(child.get_attr("algo")?.to_owned());
+            }
+        }
+        Some(desc)
+    }
+
+    /// The strongest hash xft can check among those given: (algorithm, digest).
+    pub fn checkable_hash(&self) -> Option<(Algorithm, Vec<u8>)> {
+        best_hash(&self.hashes)
+    }
+}
+
+/// XEP-0300 §2: `<hash xmlns='urn:xmpp:hashes:2' algo='…'>base64</hash>`.
+pub fn hash_element(algo: &str, digest: &[u8]) -> Element {
+    Element::new("hash", HASHES_NS)
+        .attr("algo", algo)
+        .text(base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
+fn decode_digest(value: &str) -> Option<Vec<u8>> {
+    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    (bytes.len() <= MAX_DIGEST).then_some(bytes)
+}
+
+/// Of `hashes`, the strongest algorithm xft implements.
+pub fn best_hash(hashes: &[(String, Vec<u8>)]) -> Option<(Algorithm, Vec<u8>)> {
+    let rank = |a: Algorithm| match a {
+        Algorithm::Sha512 => 3,
+        Algorithm::Sha256 => 2,
+        Algorithm::Sha1 => 1,
+        Algorithm::Md5 => 0,
+    };
+    hashes
+        .iter()
+        .filter_map(|(name, digest)| Some((Algorithm::from_name(name)?, digest.clone())))
+        .filter(|(a, _)| *a != Algorithm::Md5)
+        .max_by_key(|(a, _)| rank(*a))
+}
+
+/// True when `received` is the digest `computed`: either the raw digest (XEP-0300), or
+/// libervia's base64 of the lowercase hex digest (INTEROP.md).
+pub fn digest_matches(computed: &[u8], received: &[u8]) -> bool {
+    if computed == received {
+        return true;
+    }
+    let hex: String = computed.iter().map(|b| format!("{b:02x}")).collect();
+    received.eq_ignore_ascii_case(hex.as_bytes())
+}
+
+/// §8.2: the session-info `<checksum/>` for content `name`.
+pub fn checksum(creator: &str, name: &str, algo: &str, digest: &[u8]) -> Element {
+    Element::new("checksum", JINGLE_FT_NS)
+        .attr("creator", creator)
+        .attr("name", name)
+        .child(Element::new("file", JINGLE_FT_NS).child(hash_element(algo, digest)))
+}
+
+/// The hashes of a `<checksum/>` payload, if `payload` is one.
+pub fn read_checksum(payload: &Element) -> Option<Vec<(String, Vec<u8>)>> {
+    if !payload.is("checksum", JINGLE_FT_NS) {
+        return None;
+    }
+    let file = payload.get_child("file", JINGLE_FT_NS)?;
+    let hashes: Vec<(String, Vec<u8>)> = file
+        .children()
+        .filter(|c| c.is("hash", HASHES_NS))
+        .take(MAX_HASHES)
+        .filter_map(|h| {
+            Some((
+                h.get_attr("algo")?.to_owned(),
+                decode_digest(&h.text_content())?,
+            ))
+        })
+        .collect();
+    Some(hashes)
+}
+
+/// §8.1: the session-info `<received/>`.
+pub fn received(creator: &str, name: &str) -> Element {
+    Element::new("received", JINGLE_FT_NS)
+        .attr("creator", creator)
+        .attr("name", name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::parse_document;
+
+    /// §5 Example 1 (the offer's description).
+    #[test]
+    fn reads_the_offer_of_the_xep() {
+        let d = parse_document(
+            "<description xmlns='urn:xmpp:jingle:apps:file-transfer:5'>
+               <file>
+                 <date>1969-07-21T02:56:15Z</date>
+                 <desc>This is a test. If this were a real file...</desc>
+                 <media-type>text/plain</media-type>
+                 <name>test.txt</name>
+                 <range/>
+                 <size>6144</size>
+                 <hash xmlns='urn:xmpp:hashes:2' algo='sha-1'>w0mcJylzCn+AfvuGdqkty2+KP48=</hash>
+               </file>
+             </description>",
+        )
+        .unwrap();
+        let f = FileDesc::from_description(&d).unwrap();
+        assert_eq!((f.name.as_str(), f.size), ("test.txt", 6144));
+        assert_eq!(f.media_type.as_deref(), Some("text/plain"));
+        assert!(f.ranged);
+        let (algo, digest) = f.checkable_hash().unwrap();
+        assert_eq!(algo, Algorithm::Sha1);
+        assert_eq!(digest.len(), 20);
+        assert_eq!(FileDesc::from_description(&f.to_description()).unwrap(), f);
+    }
+
+    /// §8.2 Example 16: hash-used in the offer, then the checksum.
+    #[test]
+    fn hash_used_then_checksum() {
+        let d = parse_document(
+            "<description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file>
+               <name>test.txt</name><size>6144</size>
+               <hash-used xmlns='urn:xmpp:hashes:2' algo='sha-1'/>
+             </file></description>",
+        )
+        .unwrap();
+        let f = FileDesc::from_description(&d).unwrap();
+        assert_eq!(f.hash_used.as_deref(), Some("sha-1"));
+        assert!(f.hashes.is_empty());
+        let c = parse_document(
+            "<checksum xmlns='urn:xmpp:jingle:apps:file-transfer:5' creator='initiator' name='a-file-offer'>
+               <file><hash xmlns='urn:xmpp:hashes:2' algo='sha-1'>w0mcJylzCn+AfvuGdqkty2+KP48=</hash></file>
+             </checksum>",
+        )
+        .unwrap();
+        let hashes = read_checksum(&c).unwrap();
+        assert_eq!(hashes[0].0, "sha-1");
+        assert_eq!(
+            read_checksum(&checksum("initiator", "x", "sha-1", &hashes[0].1)).unwrap(),
+            hashes
+        );
+    }
+
+    #[test]
+    fn accepts_libervia_hex_digests_and_conversations_media_type() {
+        let digest = [0xab, 0x01];
+        assert!(digest_matches(&digest, b"ab01"));
+        assert!(digest_matches(&digest, &digest));
+        assert!(!digest_matches(&digest, b"ab02"));
+        let d = parse_document(
+            "<description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file>
+               <mediaType>image/jpeg</mediaType><name>a.jpg</name><size>1</size></file></description>",
+        )
+        .unwrap();
+        assert_eq!(
+            FileDesc::from_description(&d)
+                .unwrap()
+                .media_type
+                .as_deref(),
+            Some("image/jpeg")
+        );
+    }
+
+    #[test]
+    fn refuses_offers_without_a_usable_size_or_with_bad_hashes() {
+        for bad in [
+            "<file xmlns='urn:xmpp:jingle:apps:file-transfer:5'><name>a</name></file>",
+            "<file xmlns='urn:xmpp:jingle:apps:file-transfer:5'><size>-1</size></file>",
+            "<file xmlns='urn:xmpp:jingle:apps:file-transfer:5'><size>1</size><hash xmlns='urn:xmpp:hashes:2' algo='sha-1'>***</hash></file>",
+            "<file xmlns='urn:xmpp:jingle:apps:file-transfer:5'><size>1</size><hash xmlns='urn:xmpp:hashes:2'>AAAA</hash></file>",
+        ] {
+            assert!(FileDesc::from_file(&parse_document(bad).unwrap()).is_none(), "{bad}");
+        }
+    }
+}
