@@ -987,7 +987,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__send)
-            opts="-v -q -h --to --method --name --desc --block-size --window --no-hash --presence-wait --s5b-address --s5b-port --proxy --no-proxy --no-direct --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --to --method --protocol --name --desc --block-size --window --no-hash --presence-wait --s5b-address --s5b-port --proxy --no-proxy --no-direct --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -999,6 +999,10 @@ _xft() {
                     ;;
                 --method)
                     COMPREPLY=($(compgen -W "auto s5b ibb upload" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "auto jingle si" -- "${cur}"))
                     return 0
                     ;;
                 --name)

@@ -4,8 +4,8 @@
 use crate::forms::Form;
 use crate::jid::Jid;
 use crate::ns::{
-    BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, IBB_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS,
-    VERSION_NS,
+    BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, HASHES_NS, IBB_NS, JINGLE_FT_NS, JINGLE_IBB_NS,
+    JINGLE_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS, VERSION_NS,
 };
 use crate::session::{IqError, Session};
 use crate::stanza;
@@ -23,6 +23,11 @@ pub fn client_features() -> Vec<String> {
         BYTESTREAMS_NS,
         IBB_NS,
         VERSION_NS,
+        JINGLE_NS,
+        JINGLE_FT_NS,
+        JINGLE_IBB_NS,
+        HASHES_NS,
+        "urn:xmpp:hash-function-text-names:sha-256",
     ]
     .iter()
     .map(|s| s.to_string())

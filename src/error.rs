@@ -214,8 +214,32 @@ pub fn transfer_status(e: &TransferError) -> ExitStatus {
         TransferError::Incomplete { .. } | TransferError::Md5Mismatch { .. } => {
             ExitStatus::Integrity
         }
+        TransferError::Terminated { reason, .. } => jingle_status(*reason),
+        TransferError::HashMismatch { .. } => ExitStatus::Integrity,
+        TransferError::JingleProtocol(_) => ExitStatus::Protocol,
         TransferError::Upload(e) => upload_status(e),
         TransferError::Http(e) => http_status(e),
+    }
+}
+
+/// XEP-0166 §7.4 reasons a peer ends a session with.
+fn jingle_status(reason: crate::jingle::Reason) -> ExitStatus {
+    use crate::jingle::Reason as R;
+    match reason {
+        R::Decline | R::Busy => ExitStatus::Declined,
+        R::MediaError | R::SecurityError => ExitStatus::Integrity,
+        R::Timeout | R::Expired => ExitStatus::Timeout,
+        R::UnsupportedApplications | R::UnsupportedTransports | R::IncompatibleParameters => {
+            ExitStatus::Unsupported
+        }
+        R::Success
+        | R::Cancel
+        | R::FailedTransport
+        | R::FailedApplication
+        | R::ConnectivityError
+        | R::GeneralError
+        | R::AlternativeSession
+        | R::Gone => ExitStatus::TransferFailed,
     }
 }
 

@@ -240,6 +240,10 @@ pub struct SendArgs {
     /// it or does not answer, and says so.
     #[arg(long, value_enum, default_value_t = MethodChoice::Auto)]
     pub method: MethodChoice,
+    /// Peer-to-peer protocol: auto uses SI when the recipient speaks it (xft's Jingle
+    /// has no SOCKS5 yet, so SI is faster) and Jingle file transfer otherwise.
+    #[arg(long, value_enum, default_value_t = ProtocolChoice::Auto)]
+    pub protocol: ProtocolChoice,
     /// Offer the file under this name (one FILE only; the default for '-' is "stdin").
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -297,6 +301,16 @@ pub enum MethodChoice {
     /// Upload to the server (XEP-0363) and send the link in a message: works when the
     /// recipient is offline, and with every modern client.
     Upload,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolChoice {
+    /// SI when the recipient speaks it, else Jingle.
+    Auto,
+    /// Jingle file transfer (XEP-0234), in-band (XEP-0261).
+    Jingle,
+    /// SI file transfer (XEP-0096).
+    Si,
 }
 
 #[derive(Debug, Args)]

@@ -4,12 +4,15 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::args::{GlobalArgs, MethodChoice, ProgressMode, RecvArgs, SendArgs, UploadArgs};
+use super::args::{
+    GlobalArgs, MethodChoice, ProgressMode, ProtocolChoice, RecvArgs, SendArgs, UploadArgs,
+};
 use super::vcard_cmd::write_stdout;
 use crate::bytestream::s5b::candidates::Pinned;
 use crate::disco;
 use crate::error::Error;
 use crate::jid::Jid;
+use crate::ns::{JINGLE_FT_NS, SI_FILE_TRANSFER_NS};
 use crate::session::Session;
 use crate::si::StreamMethod;
 use crate::text::printable;
@@ -31,7 +34,9 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
     // spooled (and hashed on the way); regular files are hashed while we log in and
     // look for the recipient (SI puts the MD5 in the offer, XEP-0096 §3). An upload
     // needs no hash.
-    let hash = !args.no_hash && args.method != MethodChoice::Upload;
+    let hash = !args.no_hash
+        && args.method != MethodChoice::Upload
+        && args.protocol != ProtocolChoice::Jingle;
     let sources = prepare_sources(&files, args.name.as_deref(), hash).await?;
     let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global)));
     let mut files = Files { sources, hashing };
@@ -132,18 +137,56 @@ async fn send_to(
         return upload_and_announce(global, session, &files.sources, to_jid).await;
     }
     let wait = Duration::from_secs(args.presence_wait);
-    let to = match recipient::resolve(session, incoming, presences, to_jid, wait).await {
+    let wanted = args.protocol;
+    let takes_files = move |info: &disco::Info| match wanted {
+        ProtocolChoice::Si => info.has_feature(SI_FILE_TRANSFER_NS),
+        ProtocolChoice::Jingle => info.has_feature(JINGLE_FT_NS),
+        ProtocolChoice::Auto => {
+            info.has_feature(SI_FILE_TRANSFER_NS) || info.has_feature(JINGLE_FT_NS)
+        }
+    };
+    let resolved =
+        recipient::resolve(session, incoming, presences, to_jid, wait, takes_files).await;
+    let to = match resolved {
         Ok(to) => to,
         Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
             return fall_back_to_upload(global, session, &files.sources, to_jid, e).await;
         }
         Err(e) => return Err(e.into()),
     };
-    let sources = files.hashed().await?;
+    let jingle = match args.protocol {
+        ProtocolChoice::Si => false,
+        ProtocolChoice::Jingle => true,
+        // SI first: xft's Jingle is in-band only for now.
+        ProtocolChoice::Auto => match disco::info(session, to.as_jid()).await {
+            Ok(info) => !info.has_feature(SI_FILE_TRANSFER_NS) && info.has_feature(JINGLE_FT_NS),
+            Err(_) => false,
+        },
+    };
+    tracing::debug!(
+        "sending to {to} with {}",
+        if jingle {
+            "Jingle (XEP-0234)"
+        } else {
+            "SI (XEP-0096)"
+        }
+    );
+    // Jingle sends its checksum after the data: no hash pass first.
+    let sources: &[source::Source] = if jingle {
+        &files.sources
+    } else {
+        files.hashed().await?
+    };
     let options = send_options(global, args);
     let progress = make_progress(global);
     for (i, source) in sources.iter().enumerate() {
-        match send::send_file(session, &to, source, &options, progress.clone()).await {
+        let sent = if jingle {
+            crate::transfer::jingle::send_file(session, &to, source, &options, progress.clone())
+                .await
+        } else {
+            send::send_file(session, &to, source, &options, progress.clone()).await
+        };
+        match sent {
             Ok(report) => print_report(global, &report, "Sent")?,
             Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
                 return fall_back_to_upload(global, session, &sources[i..], to_jid, e).await;

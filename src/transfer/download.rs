@@ -80,5 +80,7 @@ pub(super) async fn receive_link(
         desc: link.desc.clone(),
         resumed_from: None,
         url: Some(link.url.clone()),
+        protocol: METHOD,
+        hash: None,
     })
 }

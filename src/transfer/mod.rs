@@ -5,6 +5,7 @@
 
 pub mod download;
 pub mod hash;
+pub mod jingle;
 pub mod progress;
 mod pump;
 pub mod recipient;
@@ -55,6 +56,11 @@ pub struct Report {
     /// HTTP upload (XEP-0363): the URL the file can be fetched from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// "si" (XEP-0096), "jingle" (XEP-0234) or "upload" (XEP-0363).
+    pub protocol: &'static str,
+    /// The hash that was verified, as "algorithm:hex" ("md5:…" for SI, "sha-256:…" for
+    /// Jingle); null when only the size could be checked.
+    pub hash: Option<String>,
 }
 
 impl Report {
@@ -144,6 +150,21 @@ pub enum TransferError {
     Md5Mismatch { expected: String, actual: String },
     #[error("roster: {0}")]
     Roster(IqError),
+    /// The peer ended the Jingle session (XEP-0166 §7.4) for this reason.
+    #[error("{jid} ended the session: {}{}", reason.as_str(), text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    Terminated {
+        jid: String,
+        reason: crate::jingle::Reason,
+        text: Option<String>,
+    },
+    #[error("{algo} mismatch: the sender's checksum is {expected}, the data hashes to {actual}")]
+    HashMismatch {
+        algo: &'static str,
+        expected: String,
+        actual: String,
+    },
+    #[error("Jingle: {0}")]
+    JingleProtocol(&'static str),
     #[error("HTTP upload: {0}")]
     Upload(#[from] crate::upload::UploadError),
     #[error("HTTP: {0}")]

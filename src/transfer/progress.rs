@@ -223,6 +223,11 @@ impl<T> Metered<T> {
         &mut self.inner
     }
 
+    /// The hasher, with everything that passed so far (leaves none behind).
+    pub fn take_hash(&mut self) -> Option<Hasher> {
+        self.hash.take()
+    }
+
     /// The lowercase hex hash of what passed (if hashing).
     pub fn hash_hex(&self) -> Option<String> {
         self.hash.clone().map(Hasher::hex)

@@ -5,7 +5,7 @@
 //! presence we are subscribed to; each candidate is then asked whether it supports SI
 //! file transfer, highest presence priority first.
 
-use crate::ns::{CLIENT_NS, SI_FILE_TRANSFER_NS};
+use crate::ns::CLIENT_NS;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -61,13 +61,15 @@ impl Presences {
     }
 }
 
-/// Finds the resource of `jid` to send to; a full JID is taken as given.
+/// Finds the resource of `jid` to send to; a full JID is taken as given. A resource
+/// qualifies when its disco#info passes `takes_files` (SI, Jingle, or either).
 pub async fn resolve(
     session: &Session,
     incoming: &mut Incoming,
     presences: &mut Presences,
     jid: &Jid,
     wait: Duration,
+    takes_files: impl Fn(&disco::Info) -> bool,
 ) -> Result<FullJid, TransferError> {
     if let Some(full) = jid.to_full() {
         return Ok(full);
@@ -94,8 +96,8 @@ pub async fn resolve(
     }
     for (candidate, _) in &resources {
         match disco::info(session, candidate.as_jid()).await {
-            Ok(info) if info.has_feature(SI_FILE_TRANSFER_NS) => return Ok(candidate.clone()),
-            Ok(_) => tracing::debug!("{candidate} does not advertise SI file transfer"),
+            Ok(info) if takes_files(&info) => return Ok(candidate.clone()),
+            Ok(_) => tracing::debug!("{candidate} does not advertise the file transfer wanted"),
             Err(e) => tracing::debug!("disco#info of {candidate} failed: {e}"),
         }
     }

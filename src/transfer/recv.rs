@@ -18,7 +18,7 @@ use super::sink::{
     discard_if_empty, finish_target, open_target, reopen_part, sanitize_file_name, Destination,
     Output, Target,
 };
-use super::{download, Report, TransferError};
+use super::{download, jingle, Report, TransferError};
 use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
 use crate::jid::{FullJid, Jid};
@@ -97,6 +97,20 @@ pub async fn run(
                 Err(e) if options.count == 0 => tracing::error!("{e}"),
                 Err(e) => return Err(e),
             }
+        } else if jingle::is_offer(&stanza) {
+            let transfer =
+                handle_jingle_offer(session, &stanza, options, &contacts, progress.clone());
+            match while_answering(session, incoming, &mut deferred, transfer).await {
+                Ok(Some(report)) => {
+                    received += 1;
+                    on_report(&report);
+                }
+                Ok(None) => {}
+                Err(e) if options.count == 0 => tracing::error!("{e}"),
+                Err(e) => return Err(e),
+            }
+        } else if jingle::is_jingle_request(&stanza) {
+            jingle::refuse_unknown(session, &stanza).await;
         } else if let Some(found) = oob::link_of(&stanza) {
             let transfer = handle_link(
                 session,
@@ -158,6 +172,7 @@ async fn while_answering<T>(
 
 async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, stanza: Element) {
     let must_wait = stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS)
+        || jingle::is_offer(&stanza)
         || roster::is_roster_push(&stanza, &session.jid().bare())
         || (stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe"))
         || oob::link_of(&stanza).is_some();
@@ -167,7 +182,7 @@ async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, st
         deferred.push_back(stanza);
         return;
     }
-    if stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS) {
+    if stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS) || jingle::is_offer(&stanza) {
         let busy = StanzaError::new(ErrorType::Wait, Condition::ResourceConstraint)
             .with_text("busy with other transfers; offer again later");
         let _ = session.reply_error(&stanza, &busy).await;
@@ -312,6 +327,27 @@ async fn handle_offer(
     receive(session, request, &from, &offer, method, options, progress)
         .await
         .map(Some)
+}
+
+/// A Jingle file offer (XEP-0234): judged by the same policy as SI offers.
+async fn handle_jingle_offer(
+    session: &Session,
+    request: &Element,
+    options: &RecvOptions,
+    contacts: &HashSet<Jid>,
+    progress: Arc<dyn Progress>,
+) -> Result<Option<Report>, TransferError> {
+    let Some(from) = request
+        .get_attr("from")
+        .and_then(|f| Jid::parse(f).ok())
+        .and_then(|j| j.to_full())
+    else {
+        let error = StanzaError::new(ErrorType::Modify, Condition::BadRequest);
+        session.reply_error(request, &error).await?;
+        return Ok(None);
+    };
+    let allowed = sender_allowed(from.as_jid(), options, contacts, session.jid());
+    jingle::receive_offer(session, request, &from, allowed, options, progress).await
 }
 
 /// A link in a message (XEP-0066 §3): downloaded when the sender is allowed and the
@@ -518,13 +554,15 @@ async fn receive(
         method: used.short_name(),
         seconds,
         bytes_per_sec,
-        md5,
+        md5: md5.clone(),
         to: None,
         path: Some(path),
         from: Some(from.to_string()),
         desc: offer.desc.clone(),
         resumed_from: (offset > 0).then_some(offset),
         url: None,
+        protocol: "si",
+        hash: md5.as_ref().map(|m| format!("md5:{m}")),
     })
 }
 

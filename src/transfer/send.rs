@@ -104,6 +104,8 @@ pub async fn send_file(
     Ok(Report {
         resumed_from: (span.offset > 0).then_some(span.offset),
         url: None,
+        protocol: "si",
+        hash: source.md5.as_ref().map(|m| format!("md5:{m}")),
         name: source.name.clone(),
         size: source.size,
         method: method.short_name(),

@@ -76,6 +76,8 @@ pub async fn upload_file(
                     desc: None,
                     resumed_from: None,
                     url: Some(slot.get_url),
+                    protocol: METHOD,
+                    hash: None,
                 });
             }
             Err(TransferError::Http(e)) if attempt == 1 && worth_a_new_slot(&e) => {

@@ -1,0 +1,736 @@
+//! One file over Jingle file transfer (XEP-0234 over XEP-0166), both roles, with the
+//! in-band transport (XEP-0261). As responder, an offer over SOCKS5 (XEP-0260) is
+//! answered without candidates of our own and a `candidate-error`, so the initiator
+//! replaces the transport with IBB (XEP-0166 §7.2.11; libervia and Conversations do).
+//! The sender hashes with SHA-256 while sending and sends the `<checksum/>` after the
+//! data (XEP-0234 §8.2); the receiver hashes while receiving and renames the file only
+//! when the size and the checksum match (or, from a sender that sends none, the size).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+
+use super::hash::{Algorithm, Hasher};
+use super::progress::{Metered, Progress};
+use super::recv::RecvOptions;
+use super::sink::{discard_if_empty, finish_target, open_target};
+use super::source::Source;
+use super::{Report, TransferError};
+use crate::bytestream::ibb::{IbbReceiver, IbbSender};
+use crate::jid::{FullJid, Jid};
+use crate::jingle::file::{self, FileDesc};
+use crate::jingle::transport::{self, Ibb};
+use crate::jingle::{Action, Content, Jingle, Reason};
+use crate::ns::{JINGLE_ERRORS_NS, JINGLE_NS};
+use crate::session::{IqError, Route, Session};
+use crate::stanza::{self, Condition, ErrorType, IqType, StanzaError};
+use crate::xml::Element;
+
+/// The `method` of reports: Jingle with the in-band transport.
+pub const METHOD_IBB: &str = "jingle-ibb";
+/// What the sender hashes with (XEP-0234 §8.2 `<hash-used/>`).
+const SENDER_HASH: Algorithm = Algorithm::Sha256;
+/// After the data: how long a receiver waits for a checksum that was announced, and a
+/// sender for the receiver's session-terminate before ending the session itself.
+const AFTER_DATA_WAIT: Duration = Duration::from_secs(10);
+/// The content name of xft's offers.
+const CONTENT_NAME: &str = "a-file-offer";
+
+/// The Jingle requests of one session from `peer` (and its unavailable presence).
+fn session_route(session: &Session, peer: &Jid, sid: &str) -> Route {
+    let (peer, sid) = (peer.clone(), sid.to_owned());
+    session.route(move |el| {
+        crate::bytestream::claims(el, &peer, |el| {
+            IqType::of(el) == Some(IqType::Set)
+                && el
+                    .get_child("jingle", JINGLE_NS)
+                    .is_some_and(|j| j.get_attr("sid") == Some(sid.as_str()))
+        })
+    })
+}
+
+/// The next Jingle request on `route`, acknowledged (XEP-0166 §6.2); a malformed one is
+/// answered bad-request and skipped. `Err` when the peer went away or the wait ended.
+async fn next_request(
+    session: &Session,
+    route: &mut Route,
+    until: tokio::time::Instant,
+) -> Result<Jingle, Wait> {
+    loop {
+        let el = match tokio::time::timeout_at(until, route.next()).await {
+            Err(_) => return Err(Wait::Timeout),
+            Ok(None) => return Err(Wait::Gone),
+            Ok(Some(el)) => el,
+        };
+        if el.name() == "presence" {
+            return Err(Wait::Gone);
+        }
+        match el
+            .get_child("jingle", JINGLE_NS)
+            .and_then(Jingle::from_element)
+        {
+            Some(jingle) => {
+                let _ = session.reply_result(&el).await;
+                return Ok(jingle);
+            }
+            None => {
+                let error = StanzaError::new(ErrorType::Cancel, Condition::BadRequest);
+                let _ = session.reply_error(&el, &error).await;
+            }
+        }
+    }
+}
+
+/// Why a wait on the session ended without a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Timeout,
+    Gone,
+}
+
+async fn send_jingle(
+    session: &Session,
+    to: &FullJid,
+    jingle: &Jingle,
+    timeout: Duration,
+) -> Result<Element, IqError> {
+    let iq = stanza::iq(IqType::Set, Some(&to.to_string()), jingle.to_element());
+    session.iq_timeout(iq, timeout).await
+}
+
+/// Ends the session with `reason` (XEP-0166 §6.7), without waiting long for the ack.
+async fn terminate(session: &Session, to: &FullJid, sid: &str, reason: Reason, text: Option<&str>) {
+    let jingle = Jingle::new(Action::SessionTerminate, sid).with_reason(reason, text);
+    let _ = send_jingle(session, to, &jingle, Duration::from_secs(5)).await;
+}
+
+/// A session-terminate from the peer as the error it means.
+fn terminated(jid: &FullJid, jingle: &Jingle) -> TransferError {
+    let (reason, text) = jingle.reason.clone().unwrap_or((None, None));
+    match reason {
+        Some(Reason::Decline | Reason::Busy) => TransferError::Declined {
+            jid: jid.to_string(),
+            text,
+        },
+        _ => TransferError::Terminated {
+            jid: jid.to_string(),
+            reason: reason.unwrap_or(Reason::GeneralError),
+            text,
+        },
+    }
+}
+
+fn hash_text(algorithm: Algorithm, digest: &[u8]) -> String {
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}:{hex}", algorithm.name())
+}
+
+// ---------------------------------------------------------------------------------
+// Sending (initiator, XEP-0234 §5).
+
+/// Offers `source` to `to` and sends it in-band.
+pub async fn send_file(
+    session: &Session,
+    to: &FullJid,
+    source: &Source,
+    options: &super::send::SendOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Report, TransferError> {
+    let sid = stanza::new_id();
+    let ibb = Ibb {
+        sid: stanza::new_id(),
+        block_size: u16::try_from(options.block_size.clamp(1, 65535)).unwrap_or(4096),
+    };
+    let offer = FileDesc {
+        name: source.name.clone(),
+        size: source.size,
+        media_type: Some(crate::upload::content_type_of(&source.name)),
+        date: source.modified.map(crate::si::xep0082_datetime),
+        desc: options.desc.clone(),
+        hashes: Vec::new(),
+        hash_used: Some(SENDER_HASH.name().to_owned()),
+        ranged: false,
+    };
+    let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
+    initiate.initiator = Some(session.jid().to_string());
+    initiate.contents.push(Content {
+        creator: "initiator".into(),
+        name: CONTENT_NAME.into(),
+        senders: Some("initiator".into()),
+        description: Some(offer.to_description()),
+        transport: Some(ibb.to_element()),
+    });
+    session
+        .send(stanza::directed_presence(&to.to_string()))
+        .await?;
+    // Routed before the offer leaves, so the answer cannot slip past.
+    let mut route = session_route(session, to.as_jid(), &sid);
+    match send_jingle(session, to, &initiate, options.timeout).await {
+        Ok(_) => {}
+        Err(IqError::Stanza(e)) => return Err(TransferError::OfferRefused(e)),
+        Err(IqError::Timeout(t)) => return Err(TransferError::OfferTimeout(t)),
+        Err(e) => return Err(TransferError::OfferIq(e)),
+    }
+    tracing::debug!("Jingle session {sid} offered to {to}; waiting for session-accept");
+    let block_size =
+        wait_for_accept(session, &mut route, to, &sid, &ibb, options.offer_timeout).await?;
+    let started = Instant::now();
+    progress.start(&source.name, source.size, METHOD_IBB);
+    let sent = send_ibb(
+        session,
+        to,
+        source,
+        &ibb.sid,
+        block_size,
+        options,
+        progress.clone(),
+    )
+    .await;
+    progress.finish(sent.is_ok());
+    let digest = match sent {
+        Ok(digest) => digest,
+        Err(e) => {
+            terminate(
+                session,
+                to,
+                &sid,
+                Reason::FailedTransport,
+                Some(&e.to_string()),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    let mut info = Jingle::new(Action::SessionInfo, &sid);
+    info.payload.push(file::checksum(
+        "initiator",
+        CONTENT_NAME,
+        SENDER_HASH.name(),
+        &digest,
+    ));
+    if let Err(e) = send_jingle(session, to, &info, options.timeout).await {
+        tracing::debug!("the checksum was not acknowledged: {e}");
+    }
+    wait_for_end(session, &mut route, to, &sid).await?;
+    let (seconds, bytes_per_sec) = Report::timing(source.size, started.elapsed());
+    Ok(Report {
+        name: source.name.clone(),
+        size: source.size,
+        method: METHOD_IBB,
+        seconds,
+        bytes_per_sec,
+        md5: None,
+        to: Some(to.to_string()),
+        path: None,
+        from: None,
+        desc: None,
+        resumed_from: None,
+        url: None,
+        protocol: "jingle",
+        hash: Some(hash_text(SENDER_HASH, &digest)),
+    })
+}
+
+/// Waits for session-accept (returning the block size the responder chose) or a
+/// session-terminate; transport-info and session-info on the way are acknowledged.
+async fn wait_for_accept(
+    session: &Session,
+    route: &mut Route,
+    to: &FullJid,
+    sid: &str,
+    offered: &Ibb,
+    timeout: Duration,
+) -> Result<usize, TransferError> {
+    let until = tokio::time::Instant::now() + timeout;
+    loop {
+        let jingle = match next_request(session, route, until).await {
+            Ok(j) => j,
+            Err(Wait::Timeout) => {
+                terminate(session, to, sid, Reason::Timeout, None).await;
+                return Err(TransferError::OfferTimeout(timeout));
+            }
+            Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
+        };
+        match jingle.action {
+            Action::SessionAccept => {
+                let answered = jingle
+                    .contents
+                    .iter()
+                    .find_map(|c| c.transport.as_ref().and_then(Ibb::from_element));
+                return match answered {
+                    Some(t) if t.sid == offered.sid && t.block_size <= offered.block_size => {
+                        Ok(usize::from(t.block_size))
+                    }
+                    // No transport in the accept: the offered one stands.
+                    None => Ok(usize::from(offered.block_size)),
+                    Some(_) => {
+                        terminate(session, to, sid, Reason::IncompatibleParameters, None).await;
+                        Err(TransferError::JingleProtocol(
+                            "the session-accept changed the IBB sid or raised the block size",
+                        ))
+                    }
+                };
+            }
+            Action::SessionTerminate => return Err(terminated(to, &jingle)),
+            _ => {}
+        }
+    }
+}
+
+/// XEP-0261 §2.2-§2.3: opens IBB under the transport's sid and sends the file, hashing
+/// it; returns the digest.
+async fn send_ibb(
+    session: &Session,
+    to: &FullJid,
+    source: &Source,
+    ibb_sid: &str,
+    block_size: usize,
+    options: &super::send::SendOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Vec<u8>, TransferError> {
+    let file = tokio::fs::File::open(&source.path).await.map_err(|e| {
+        TransferError::Source(super::source::SourceError::Io {
+            path: source.path.clone(),
+            source: e,
+        })
+    })?;
+    let mut reader = Metered::new(
+        tokio::io::BufReader::with_capacity(256 * 1024, file),
+        progress,
+        Some(Hasher::new(SENDER_HASH)),
+    );
+    let mut ibb =
+        IbbSender::open(session, to.as_jid(), ibb_sid, block_size, options.timeout).await?;
+    match ibb.send(&mut reader, source.size, options.window).await {
+        Ok(_) => ibb.close().await?,
+        Err(e) => {
+            ibb.abort().await;
+            return Err(e.into());
+        }
+    }
+    Ok(reader.take_hash().map(Hasher::finalize).unwrap_or_default())
+}
+
+/// After the checksum: the receiver ends the session (success, or why not); a
+/// `<received/>` on the way is acknowledged. Without an answer in time, we end it.
+async fn wait_for_end(
+    session: &Session,
+    route: &mut Route,
+    to: &FullJid,
+    sid: &str,
+) -> Result<(), TransferError> {
+    let until = tokio::time::Instant::now() + AFTER_DATA_WAIT;
+    loop {
+        match next_request(session, route, until).await {
+            Ok(j) if j.action == Action::SessionTerminate => {
+                return match j.reason.as_ref().and_then(|r| r.0) {
+                    Some(Reason::Success) | None => Ok(()),
+                    _ => Err(terminated(to, &j)),
+                };
+            }
+            Ok(_) => {}
+            Err(Wait::Timeout) => {
+                terminate(session, to, sid, Reason::Success, None).await;
+                return Ok(());
+            }
+            // Every byte was acknowledged and the checksum sent: a receiver that
+            // leaves now had the whole file.
+            Err(Wait::Gone) => return Ok(()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Receiving (responder).
+
+/// True for a Jingle session-initiate request.
+pub fn is_offer(stanza: &Element) -> bool {
+    stanza::is_iq_request(stanza, IqType::Set, "jingle", JINGLE_NS)
+        && stanza
+            .get_child("jingle", JINGLE_NS)
+            .and_then(|j| j.get_attr("action"))
+            == Some("session-initiate")
+}
+
+/// XEP-0166 §8: a Jingle request for a session we do not know.
+pub fn unknown_session() -> StanzaError {
+    StanzaError::new(ErrorType::Cancel, Condition::ItemNotFound)
+        .with_app_condition("unknown-session", JINGLE_ERRORS_NS)
+}
+
+/// The offer's pieces xft needs.
+struct Offer {
+    sid: String,
+    content: Content,
+    file: FileDesc,
+    /// IBB offered at once, or SOCKS5 (whose sid we answer under).
+    transport: Offered,
+}
+
+enum Offered {
+    Ibb(Ibb),
+    S5b(String),
+}
+
+fn read_offer(jingle: &Jingle) -> Option<Offer> {
+    let content = jingle.contents.first()?.clone();
+    let file = FileDesc::from_description(content.description.as_ref()?)?;
+    let transport = content.transport.as_ref()?;
+    let transport = match Ibb::from_element(transport) {
+        Some(ibb) => Offered::Ibb(ibb),
+        None => Offered::S5b(transport::s5b_sid(transport)?.to_owned()),
+    };
+    Some(Offer {
+        sid: jingle.sid.clone(),
+        content,
+        file,
+        transport,
+    })
+}
+
+/// Judges and receives one Jingle offer (`request` is the session-initiate iq).
+/// `allowed` is the receiver's verdict on the sender; `Ok(None)` when declined.
+pub(super) async fn receive_offer(
+    session: &Session,
+    request: &Element,
+    from: &FullJid,
+    allowed: bool,
+    options: &RecvOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Option<Report>, TransferError> {
+    let jingle = request
+        .get_child("jingle", JINGLE_NS)
+        .and_then(Jingle::from_element);
+    let Some(offer) = jingle.as_ref().and_then(read_offer) else {
+        let error = StanzaError::new(ErrorType::Cancel, Condition::BadRequest)
+            .with_text("not a Jingle file offer xft can read");
+        session.reply_error(request, &error).await?;
+        return Ok(None);
+    };
+    // Routed before the ack, so nothing the sender sends next is missed.
+    let mut route = session_route(session, from.as_jid(), &offer.sid);
+    session.reply_result(request).await?;
+    let decline = if !allowed {
+        Some("Offer Declined: sender not allowed".to_owned())
+    } else {
+        match options.max_size {
+            Some(max) if offer.file.size > max => Some(format!(
+                "Offer Declined: file too large ({} bytes, the limit is {max})",
+                offer.file.size
+            )),
+            _ => None,
+        }
+    };
+    if let Some(text) = decline {
+        tracing::warn!(
+            "declined '{}' ({} bytes) from {from}: {text}",
+            crate::text::printable(&offer.file.name),
+            offer.file.size
+        );
+        terminate(session, from, &offer.sid, Reason::Decline, Some(&text)).await;
+        return Ok(None);
+    }
+    let (target, output) =
+        match open_target(&options.destination, &offer.file.name, options.overwrite) {
+            Ok(opened) => opened,
+            Err(e) => {
+                terminate(
+                    session,
+                    from,
+                    &offer.sid,
+                    Reason::FailedApplication,
+                    Some("cannot store the file"),
+                )
+                .await;
+                return Err(e);
+            }
+        };
+    let result = accept_and_receive(
+        session, &mut route, from, &offer, &output, options, progress,
+    )
+    .await;
+    let (bytes, hash, started) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            discard_if_empty(&target, &options.registry);
+            return Err(e);
+        }
+    };
+    let path = finish_target(target, &options.registry)?;
+    let mut received = Jingle::new(Action::SessionInfo, &offer.sid);
+    received
+        .payload
+        .push(file::received(&offer.content.creator, &offer.content.name));
+    let _ = send_jingle(session, from, &received, Duration::from_secs(5)).await;
+    terminate(session, from, &offer.sid, Reason::Success, None).await;
+    let (seconds, bytes_per_sec) = Report::timing(bytes, started.elapsed());
+    Ok(Some(Report {
+        name: offer.file.name.clone(),
+        size: bytes,
+        method: METHOD_IBB,
+        seconds,
+        bytes_per_sec,
+        md5: None,
+        to: None,
+        path: Some(path),
+        from: Some(from.to_string()),
+        desc: offer.file.desc.clone(),
+        resumed_from: None,
+        url: None,
+        protocol: "jingle",
+        hash,
+    }))
+}
+
+/// Accepts (moving a SOCKS5 offer to IBB first), receives, and verifies: the byte
+/// count, the hash when one is known. Returns the bytes, the verified hash, the start.
+async fn accept_and_receive(
+    session: &Session,
+    route: &mut Route,
+    from: &FullJid,
+    offer: &Offer,
+    output: &super::sink::Output,
+    options: &RecvOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<(u64, Option<String>, Instant), TransferError> {
+    let timeout = options.timeout;
+    let mut accept = Jingle::new(Action::SessionAccept, &offer.sid);
+    accept.responder = Some(session.jid().to_string());
+    let mut content = offer.content.clone();
+    let ibb = match &offer.transport {
+        Offered::Ibb(ibb) => {
+            content.transport = Some(ibb.to_element());
+            accept.contents.push(content);
+            let ibb_route = IbbReceiver::listen(session, from.as_jid(), &ibb.sid);
+            send_jingle(session, from, &accept, timeout)
+                .await
+                .map_err(TransferError::OfferIq)?;
+            ibb_route
+        }
+        Offered::S5b(s5b_sid) => {
+            content.transport = Some(transport::s5b_without_candidates(s5b_sid));
+            accept.contents.push(content.clone());
+            send_jingle(session, from, &accept, timeout)
+                .await
+                .map_err(TransferError::OfferIq)?;
+            let mut error = Jingle::new(Action::TransportInfo, &offer.sid);
+            error.contents.push(Content {
+                transport: Some(transport::s5b_candidate_error(s5b_sid)),
+                description: None,
+                ..content
+            });
+            send_jingle(session, from, &error, timeout)
+                .await
+                .map_err(TransferError::OfferIq)?;
+            replaced_by_ibb(session, route, from, &offer.sid, timeout).await?
+        }
+    };
+    let mut ibb = ibb;
+    let started = Instant::now();
+    progress.start(&offer.file.name, offer.file.size, METHOD_IBB);
+    let algorithm = offer
+        .file
+        .checkable_hash()
+        .map(|(a, _)| a)
+        .or_else(|| {
+            offer
+                .file
+                .hash_used
+                .as_deref()
+                .and_then(Algorithm::from_name)
+        })
+        .filter(|a| *a != Algorithm::Md5)
+        .unwrap_or(SENDER_HASH);
+    let received = receive_ibb(
+        &mut ibb,
+        output,
+        offer.file.size,
+        algorithm,
+        timeout,
+        progress.clone(),
+    )
+    .await;
+    progress.finish(received.is_ok());
+    let (bytes, digest, close) = match received {
+        Ok(r) => r,
+        Err(e) => {
+            terminate(
+                session,
+                from,
+                &offer.sid,
+                Reason::FailedTransport,
+                Some(&e.to_string()),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    close.acknowledge().await;
+    if bytes != offer.file.size {
+        terminate(
+            session,
+            from,
+            &offer.sid,
+            Reason::MediaError,
+            Some("size mismatch"),
+        )
+        .await;
+        return Err(TransferError::Incomplete {
+            received: bytes,
+            expected: offer.file.size,
+        });
+    }
+    let expected = match offer.file.checkable_hash() {
+        Some(known) => Some(known),
+        None => wait_for_checksum(session, route, from, &offer.sid).await?,
+    };
+    let verified = match expected {
+        Some((algo, want)) if algo == algorithm => {
+            if !file::digest_matches(&digest, &want) {
+                terminate(
+                    session,
+                    from,
+                    &offer.sid,
+                    Reason::MediaError,
+                    Some("checksum mismatch"),
+                )
+                .await;
+                return Err(TransferError::HashMismatch {
+                    algo: algo.name(),
+                    expected: crate::transfer::source::hex(&want),
+                    actual: crate::transfer::source::hex(&digest),
+                });
+            }
+            Some(hash_text(algo, &digest))
+        }
+        Some((algo, _)) => {
+            tracing::warn!(
+                "the checksum uses {}, not the announced {}: checked the size only",
+                algo.name(),
+                algorithm.name()
+            );
+            None
+        }
+        None => {
+            tracing::info!("the sender sent no checksum: checked the size only");
+            None
+        }
+    };
+    Ok((bytes, verified, started))
+}
+
+/// After our candidate-error: the initiator's transport-replace to IBB (accepted with
+/// transport-accept), or its session-terminate.
+async fn replaced_by_ibb(
+    session: &Session,
+    route: &mut Route,
+    from: &FullJid,
+    sid: &str,
+    timeout: Duration,
+) -> Result<IbbReceiver, TransferError> {
+    let until = tokio::time::Instant::now() + timeout;
+    loop {
+        let jingle = match next_request(session, route, until).await {
+            Ok(j) => j,
+            Err(Wait::Timeout) => {
+                terminate(session, from, sid, Reason::FailedTransport, None).await;
+                return Err(TransferError::JingleProtocol(
+                    "no transport-replace to IBB after our candidate-error",
+                ));
+            }
+            Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
+        };
+        match jingle.action {
+            Action::TransportReplace => {
+                let Some((content, ibb)) = jingle
+                    .contents
+                    .iter()
+                    .find_map(|c| Some((c.clone(), Ibb::from_element(c.transport.as_ref()?)?)))
+                else {
+                    let mut reject = Jingle::new(Action::TransportReject, sid);
+                    reject.contents = jingle.contents.clone();
+                    let _ = send_jingle(session, from, &reject, timeout).await;
+                    continue;
+                };
+                let receiver = IbbReceiver::listen(session, from.as_jid(), &ibb.sid);
+                let mut accept = Jingle::new(Action::TransportAccept, sid);
+                accept.contents.push(Content {
+                    description: None,
+                    transport: Some(ibb.to_element()),
+                    ..content
+                });
+                send_jingle(session, from, &accept, timeout)
+                    .await
+                    .map_err(TransferError::OfferIq)?;
+                return Ok(receiver);
+            }
+            Action::SessionTerminate => return Err(terminated(from, &jingle)),
+            _ => {}
+        }
+    }
+}
+
+/// The IBB data into `output`, hashed with `algorithm`.
+async fn receive_ibb(
+    ibb: &mut IbbReceiver,
+    output: &super::sink::Output,
+    size: u64,
+    algorithm: Algorithm,
+    timeout: Duration,
+    progress: Arc<dyn Progress>,
+) -> Result<(u64, Vec<u8>, crate::bytestream::ibb::CloseRequest), TransferError> {
+    ibb.accept_open(timeout).await?;
+    let writer = output.async_writer().map_err(|e| output.sink_error(e))?;
+    let mut writer = Metered::new(writer, progress, Some(Hasher::new(algorithm)));
+    let (bytes, close) = ibb.receive(&mut writer, size, timeout).await?;
+    if let Err(e) = writer.flush().await {
+        close
+            .refuse(&format!("the receiver cannot write the file: {e}"))
+            .await;
+        return Err(output.sink_error(e));
+    }
+    let digest = writer.take_hash().map(Hasher::finalize).unwrap_or_default();
+    Ok((bytes, digest, close))
+}
+
+/// The checksum that `<hash-used/>` promised, if it comes within the wait: the sender
+/// may also end the session (success) without one, as Dino does.
+async fn wait_for_checksum(
+    session: &Session,
+    route: &mut Route,
+    from: &FullJid,
+    sid: &str,
+) -> Result<Option<(Algorithm, Vec<u8>)>, TransferError> {
+    let until = tokio::time::Instant::now() + AFTER_DATA_WAIT;
+    loop {
+        match next_request(session, route, until).await {
+            Ok(j) if j.action == Action::SessionInfo => {
+                if let Some(hashes) = j.payload.iter().find_map(file::read_checksum) {
+                    return Ok(file::best_hash(&hashes));
+                }
+            }
+            Ok(j) if j.action == Action::SessionTerminate => {
+                return match j.reason.as_ref().and_then(|r| r.0) {
+                    Some(Reason::Success) | None => Ok(None),
+                    _ => Err(terminated(from, &j)),
+                };
+            }
+            Ok(_) => {}
+            Err(_) => {
+                let _ = sid;
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// Answers a Jingle request whose session is unknown (XEP-0166 §8).
+pub(super) async fn refuse_unknown(session: &Session, request: &Element) {
+    let _ = session.reply_error(request, &unknown_session()).await;
+}
+
+/// Jingle requests that are not offers, outside any session of ours.
+pub fn is_jingle_request(stanza: &Element) -> bool {
+    stanza::is_iq_request(stanza, IqType::Set, "jingle", JINGLE_NS)
+}

@@ -1,0 +1,141 @@
+//! Jingle file transfer (XEP-0234 over XEP-0166, in-band transport XEP-0261): xft to
+//! xft through a real Prosody, and with libervia (Debian's packages) both ways, in a
+//! network namespace with only `lo`.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{assert_exit, pattern, run, scratch_dir, server, stdout, Receiver};
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn first_json(text: &str) -> serde_json::Value {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn xft_to_xft_over_jingle_ibb_with_a_checksum() {
+    let s = server();
+    let (alice, bob) = (s.account("jinglea"), s.account("jingleb"));
+    s.make_contacts(&alice, &bob);
+    let dir = scratch_dir("jingle-xft");
+    let data = pattern(300_000, 21);
+    let file = scratch_dir("jingle-xft-src").join("report.pdf");
+    std::fs::write(&file, &data).unwrap();
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--json", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let mut send = s.xft(&alice);
+    send.args(["send", "--protocol", "jingle", "--json"])
+        .arg(&file)
+        .arg(&bob.jid);
+    let out = run(send);
+    assert_exit(&out, 0);
+    let sent = first_json(&stdout(&out));
+    assert_eq!(sent["protocol"], "jingle");
+    assert_eq!(sent["method"], "jingle-ibb");
+    let want = format!("sha-256:{}", sha256_hex(&data));
+    assert_eq!(sent["hash"], want.as_str());
+    let done = receiver.finish(Duration::from_secs(60));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let got = first_json(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(got["protocol"], "jingle");
+    assert_eq!(got["hash"], want.as_str());
+    assert_eq!(std::fs::read(dir.join("report.pdf")).unwrap(), data);
+}
+
+#[test]
+fn libervia_sends_to_xft_over_s5b_replaced_by_ibb() {
+    let s = support::netns_server();
+    let (alice, bob) = (s.account("lvsend"), s.account("xftrecv"));
+    s.make_contacts(&alice, &bob);
+    let libervia = support::libervia::backend(s);
+    libervia.connect(s, &alice);
+    let dir = scratch_dir("from-libervia");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--json", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let data = pattern(200_000, 22);
+    let src = scratch_dir("from-libervia-src").join("photo.jpg");
+    std::fs::write(&src, &data).unwrap();
+    let out = libervia
+        .cli(&[
+            "file",
+            "send",
+            "-p",
+            &alice.user,
+            &src.display().to_string(),
+            &receiver.jid,
+        ])
+        .output()
+        .unwrap();
+    let done = receiver.finish(Duration::from_secs(90));
+    assert_eq!(
+        done.code,
+        Some(0),
+        "xft: {}\nlibervia: {} {}",
+        done.stderr,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = first_json(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(got["protocol"], "jingle");
+    assert_eq!(
+        got["hash"],
+        format!("sha-256:{}", sha256_hex(&data)).as_str(),
+        "{got}"
+    );
+    assert_eq!(std::fs::read(dir.join("photo.jpg")).unwrap(), data);
+}
+
+#[test]
+fn xft_sends_to_libervia_over_jingle_ibb() {
+    let s = support::netns_server();
+    let (alice, bob) = (s.account("xftsend"), s.account("lvrecv"));
+    s.make_contacts(&alice, &bob);
+    let libervia = support::libervia::backend(s);
+    let full = libervia.connect(s, &bob);
+    let dir = scratch_dir("to-libervia");
+    let mut receive = libervia.cli(&[
+        "file",
+        "receive",
+        "-p",
+        &bob.user,
+        "-f",
+        "--path",
+        &dir.display().to_string(),
+    ]);
+    receive
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let receiver = receive.spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let data = pattern(150_000, 23);
+    let file = scratch_dir("to-libervia-src").join("notes.bin");
+    std::fs::write(&file, &data).unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--protocol", "jingle", "--json"])
+        .arg(&file)
+        .arg(&full);
+    let out = run(send);
+    let lv = receiver.wait_with_output().unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        lv.status.success(),
+        "libervia: {} {}",
+        String::from_utf8_lossy(&lv.stdout),
+        String::from_utf8_lossy(&lv.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("notes.bin")).unwrap(), data);
+}
