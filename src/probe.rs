@@ -85,11 +85,11 @@ pub struct ResourceFacts {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
-    /// "si" (with `streams`), "upload", or null when nothing would work.
+    /// "si" or "jingle" (with `streams`), "upload", or null when nothing would work.
     pub method: Option<&'static str>,
-    /// SI: the full JID the offer would go to.
+    /// SI or Jingle: the full JID the offer would go to.
     pub to: Option<String>,
-    /// SI: the stream methods, in the order they would be tried.
+    /// SI or Jingle: the stream methods (transports), in the order they would be tried.
     pub streams: Vec<&'static str>,
     /// Addresses offered for direct SOCKS5 connections.
     pub direct_addresses: Vec<String>,
@@ -330,15 +330,43 @@ pub fn verdict(server: &ServerFacts, peer: Option<&PeerFacts>, direct: Vec<Strin
             };
         }
     }
+    if let Some(r) = peer
+        .resources
+        .iter()
+        .find(|r| r.jingle_file_transfer && r.jingle_ibb)
+    {
+        why.push(format!(
+            "{} speaks Jingle file transfer with in-band bytestreams{}",
+            r.jid,
+            r.client
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        ));
+        if r.jingle_s5b {
+            why.push("it also speaks Jingle SOCKS5, which this xft does not yet".to_owned());
+        }
+        advice.push(
+            "Jingle in-band is slow; HTTP upload (--method upload) is usually faster".to_owned(),
+        );
+        return Verdict {
+            method: Some("jingle"),
+            to: Some(r.jid.clone()),
+            streams: vec!["ibb"],
+            direct_addresses: direct,
+            why,
+            advice,
+        };
+    }
     if peer.resources.is_empty() {
         why.push(format!("no online resource of {} is visible", peer.jid));
     } else if peer.resources.iter().any(|r| r.jingle_file_transfer) {
         why.push(
-            "the peer speaks Jingle file transfer (XEP-0234), which this xft does not speak yet"
+            "the peer speaks Jingle file transfer only over SOCKS5, which this xft does not yet"
                 .to_owned(),
         );
     } else {
-        why.push("no resource of the peer takes SI file transfer".to_owned());
+        why.push("no resource of the peer takes SI or Jingle file transfer".to_owned());
     }
     if upload {
         why.push("xft send would upload the file and send the link in a message".to_owned());
@@ -423,13 +451,13 @@ mod tests {
     }
 
     #[test]
-    fn upload_for_jingle_only_peers_and_offline_ones() {
+    fn jingle_for_jingle_only_peers_and_upload_for_offline_ones() {
         let v = verdict(
             &server(true, true),
             Some(&peer(vec![resource(false, true)], true)),
             vec![],
         );
-        assert_eq!(v.method, Some("upload"));
+        assert_eq!((v.method, v.streams.clone()), (Some("jingle"), vec!["ibb"]));
         assert!(v.why.iter().any(|w| w.contains("Jingle")), "{:?}", v.why);
         let v = verdict(&server(true, false), Some(&peer(vec![], false)), vec![]);
         assert_eq!(v.method, Some("upload"));

@@ -144,6 +144,11 @@ fn render(p: &Probe) -> String {
             v.to.as_deref().unwrap_or("?"),
             v.streams.join(", then ")
         ),
+        (Some("jingle"), _) => format!(
+            "Jingle file transfer to {} over {}",
+            v.to.as_deref().unwrap_or("?"),
+            v.streams.join(", then ")
+        ),
         (Some("upload"), _) => "HTTP upload, the link sent in a message".into(),
         (None, None) => format!("with a peer that speaks SI: {}", v.streams.join(", then ")),
         _ => "nothing would work".into(),

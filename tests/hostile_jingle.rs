@@ -1,0 +1,268 @@
+//! Jingle peers that lie or break the rules, scripted with xft's own protocol pieces
+//! against `xft recv` through a real Prosody: a wrong checksum, no checksum at all
+//! (as Dino sends), an unreadable offer, a request for a session that does not exist,
+//! and a sender the receiver does not accept.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{
+    assert_exit, list_dir, pattern, peer_login, run, scratch_dir, server, stderr, Receiver,
+};
+use xft::jingle::file::{self, FileDesc};
+use xft::jingle::transport::Ibb;
+use xft::jingle::{Action, Content, Jingle, Reason};
+use xft::ns::JINGLE_NS;
+use xft::stanza::{self, IqType};
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data).to_vec()
+}
+
+/// A scripted initiator: offers `data` as `name` over IBB (with `hash-used` sha-256
+/// when `announce`), sends it, then the `checksum` given (if any), then waits for the
+/// receiver's session-terminate and returns its reason.
+async fn scripted_send(
+    s: &support::Prosody,
+    from: &support::Account,
+    to: &str,
+    name: &str,
+    data: &[u8],
+    announce: bool,
+    checksum: Option<Vec<u8>>,
+) -> Option<Reason> {
+    let (peer, _incoming) = peer_login(s, from).await;
+    let to_jid = xft::jid::Jid::parse(to).unwrap();
+    let sid = stanza::new_id();
+    let ibb = Ibb {
+        sid: stanza::new_id(),
+        block_size: 4096,
+    };
+    let offer = FileDesc {
+        name: name.into(),
+        size: data.len() as u64,
+        hash_used: announce.then(|| "sha-256".into()),
+        ..FileDesc::default()
+    };
+    let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
+    initiate.initiator = Some(peer.jid().to_string());
+    initiate.contents.push(Content {
+        creator: "initiator".into(),
+        name: "f".into(),
+        senders: Some("initiator".into()),
+        description: Some(offer.to_description()),
+        transport: Some(ibb.to_element()),
+    });
+    let (sid_match, peer_of) = (sid.clone(), to_jid.clone());
+    let mut route = peer.route(move |el| {
+        el.get_attr("from") == Some(peer_of.to_string().as_str())
+            && el
+                .get_child("jingle", JINGLE_NS)
+                .is_some_and(|j| j.get_attr("sid") == Some(sid_match.as_str()))
+    });
+    peer.iq(stanza::iq(IqType::Set, Some(to), initiate.to_element()))
+        .await
+        .expect("the offer is acknowledged");
+    // session-accept, acknowledged.
+    let accept = tokio::time::timeout(LONG, route.next())
+        .await
+        .unwrap()
+        .unwrap();
+    peer.reply_result(&accept).await.unwrap();
+    let mut sender = xft::bytestream::ibb::IbbSender::open(&peer, &to_jid, &ibb.sid, 4096, LONG)
+        .await
+        .unwrap();
+    let mut reader = data;
+    sender
+        .send(&mut reader, data.len() as u64, 8)
+        .await
+        .unwrap();
+    sender.close().await.unwrap();
+    if let Some(digest) = checksum {
+        let mut info = Jingle::new(Action::SessionInfo, &sid);
+        info.payload
+            .push(file::checksum("initiator", "f", "sha-256", &digest));
+        let _ = peer
+            .iq(stanza::iq(IqType::Set, Some(to), info.to_element()))
+            .await;
+    } else {
+        let end = Jingle::new(Action::SessionTerminate, &sid).with_reason(Reason::Success, None);
+        let _ = peer
+            .iq(stanza::iq(IqType::Set, Some(to), end.to_element()))
+            .await;
+        peer.close().await;
+        return Some(Reason::Success);
+    }
+    let mut reason = None;
+    while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
+        let _ = peer.reply_result(&el).await;
+        let j = el
+            .get_child("jingle", JINGLE_NS)
+            .and_then(Jingle::from_element);
+        if let Some(j) = j.filter(|j| j.action == Action::SessionTerminate) {
+            reason = j.reason.and_then(|r| r.0);
+            break;
+        }
+    }
+    peer.close().await;
+    reason
+}
+
+fn receiver(s: &support::Prosody, bob: &support::Account, dir: &std::path::Path) -> Receiver {
+    let mut recv = s.xft(bob);
+    recv.args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(dir);
+    Receiver::spawn(recv)
+}
+
+#[test]
+fn a_wrong_checksum_is_refused_with_media_error_and_no_file() {
+    let s = server();
+    let (alice, bob) = (s.account("hjwronga"), s.account("hjwrongb"));
+    let dir = scratch_dir("jingle-wrong");
+    let recv = receiver(s, &bob, &dir);
+    let data = pattern(20_000, 1);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reason = runtime.block_on(scripted_send(
+        s,
+        &alice,
+        &recv.jid,
+        "a.bin",
+        &data,
+        true,
+        Some(sha256(b"something else")),
+    ));
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(11), "{}", done.stderr);
+    assert!(done.stderr.contains("sha-256 mismatch"), "{}", done.stderr);
+    assert_eq!(reason, Some(Reason::MediaError));
+    assert!(
+        !list_dir(&dir).iter().any(|n| n == "a.bin"),
+        "{:?}",
+        list_dir(&dir)
+    );
+}
+
+#[test]
+fn a_sender_without_checksum_is_accepted_on_size_with_a_null_hash() {
+    let s = server();
+    let (alice, bob) = (s.account("hjdinoa"), s.account("hjdinob"));
+    let dir = scratch_dir("jingle-dino");
+    let recv = receiver(s, &bob, &dir);
+    let data = pattern(10_000, 2);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(scripted_send(
+        s, &alice, &recv.jid, "b.bin", &data, false, None,
+    ));
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let report: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["protocol"], "jingle");
+    assert_eq!(report["hash"], serde_json::Value::Null);
+    assert_eq!(std::fs::read(dir.join("b.bin")).unwrap(), data);
+}
+
+#[test]
+fn unreadable_offers_and_unknown_sessions_are_refused_and_recv_goes_on() {
+    let s = server();
+    let (alice, bob) = (s.account("hjbada"), s.account("hjbadb"));
+    let dir = scratch_dir("jingle-bad");
+    let recv = receiver(s, &bob, &dir);
+    let target = recv.jid.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        // No description: bad-request.
+        let mut initiate = Jingle::new(Action::SessionInitiate, "x1");
+        initiate.contents.push(Content {
+            creator: "initiator".into(),
+            name: "f".into(),
+            senders: None,
+            description: None,
+            transport: Some(
+                Ibb {
+                    sid: "t".into(),
+                    block_size: 4096,
+                }
+                .to_element(),
+            ),
+        });
+        let answer = peer
+            .iq(stanza::iq(
+                IqType::Set,
+                Some(&target),
+                initiate.to_element(),
+            ))
+            .await;
+        match answer {
+            Err(xft::session::IqError::Stanza(e)) => {
+                assert!(e.is(xft::stanza::Condition::BadRequest), "{e}")
+            }
+            other => panic!("wanted bad-request, got {other:?}"),
+        }
+        // A session that does not exist: item-not-found with unknown-session.
+        let info = Jingle::new(Action::SessionInfo, "no-such-session");
+        let answer = peer
+            .iq(stanza::iq(IqType::Set, Some(&target), info.to_element()))
+            .await;
+        match answer {
+            Err(xft::session::IqError::Stanza(e)) => assert!(
+                e.has_app_condition("unknown-session", "urn:xmpp:jingle:errors:1"),
+                "{e}"
+            ),
+            other => panic!("wanted unknown-session, got {other:?}"),
+        }
+        peer.close().await;
+    });
+    // Still receiving: a good Jingle file arrives.
+    let file = scratch_dir("jingle-bad-src").join("good.txt");
+    std::fs::write(&file, b"good").unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--protocol", "jingle"])
+        .arg(&file)
+        .arg(&target);
+    assert_exit(&run(send), 0);
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(std::fs::read(dir.join("good.txt")).unwrap(), b"good");
+}
+
+#[test]
+fn a_sender_not_allowed_is_declined_and_exits_8() {
+    let s = server();
+    let (alice, bob, carol) = (
+        s.account("hjdeca"),
+        s.account("hjdecb"),
+        s.account("hjdecc"),
+    );
+    let dir = scratch_dir("jingle-decline");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--from", &carol.jid, "--timeout", "5", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let file = scratch_dir("jingle-decline-src").join("no.txt");
+    std::fs::write(&file, b"no").unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--protocol", "jingle"])
+        .arg(&file)
+        .arg(&receiver.jid);
+    let out = run(send);
+    assert_exit(&out, 8);
+    assert!(
+        stderr(&out).contains("sender not allowed"),
+        "{}",
+        stderr(&out)
+    );
+    drop(receiver);
+    assert!(list_dir(&dir).is_empty());
+}
