@@ -5,7 +5,7 @@ use crate::forms::Form;
 use crate::jid::Jid;
 use crate::ns::{
     BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, HASHES_NS, IBB_NS, JINGLE_FT_NS, JINGLE_IBB_NS,
-    JINGLE_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS, VERSION_NS,
+    JINGLE_MESSAGE_NS, JINGLE_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS, VERSION_NS,
 };
 use crate::session::{IqError, Session};
 use crate::stanza;
@@ -26,6 +26,7 @@ pub fn client_features() -> Vec<String> {
         JINGLE_NS,
         JINGLE_FT_NS,
         JINGLE_IBB_NS,
+        JINGLE_MESSAGE_NS,
         HASHES_NS,
         "urn:xmpp:hash-function-text-names:sha-256",
     ]

@@ -46,6 +46,8 @@ pub const VERSION_NS: &str = "jabber:iq:version";
 pub const JINGLE_NS: &str = "urn:xmpp:jingle:1";
 /// XEP-0166 §8: Jingle-specific error conditions.
 pub const JINGLE_ERRORS_NS: &str = "urn:xmpp:jingle:errors:1";
+/// XEP-0353: Jingle message initiation.
+pub const JINGLE_MESSAGE_NS: &str = "urn:xmpp:jingle-message:0";
 /// XEP-0300: hashes (version 2, as XEP-0234 uses them).
 pub const HASHES_NS: &str = "urn:xmpp:hashes:2";
 /// XEP-0234: Jingle file transfer (version 5, what today's clients speak).

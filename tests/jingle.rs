@@ -139,3 +139,42 @@ fn xft_sends_to_libervia_over_jingle_ibb() {
     );
     assert_eq!(std::fs::read(dir.join("notes.bin")).unwrap(), data);
 }
+
+/// XEP-0353: given a bare JID, libervia proposes the session in a message and waits
+/// for `<proceed/>`; `xft recv` proceeds for an allowed sender and receives the file.
+#[test]
+fn libervia_proposes_to_a_bare_jid_and_xft_proceeds() {
+    let s = support::netns_server();
+    let (alice, bob) = (s.account("lvpropose"), s.account("xftproceed"));
+    s.make_contacts(&alice, &bob);
+    let libervia = support::libervia::backend(s);
+    libervia.connect(s, &alice);
+    let dir = scratch_dir("jmi-from-libervia");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--json", "--dir"]).arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let data = pattern(50_000, 24);
+    let src = scratch_dir("jmi-src").join("proposed.dat");
+    std::fs::write(&src, &data).unwrap();
+    let out = libervia
+        .cli(&[
+            "file",
+            "send",
+            "-p",
+            &alice.user,
+            &src.display().to_string(),
+            &bob.jid,
+        ])
+        .output()
+        .unwrap();
+    let done = receiver.finish(Duration::from_secs(90));
+    assert_eq!(
+        done.code,
+        Some(0),
+        "xft: {}\nlibervia: {} {}",
+        done.stderr,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("proposed.dat")).unwrap(), data);
+}

@@ -2,9 +2,10 @@
 //! `<jingle/>` element (§7.1), its actions (§7.2), contents (§7.3) and reasons (§7.4),
 //! and the session's life as a pure state machine (§6: pending, active, ended).
 //! [`file`] is the application (XEP-0234), [`transport`] the transports (XEP-0261 IBB,
-//! XEP-0260 SOCKS5).
+//! XEP-0260 SOCKS5), [`message`] the proposal that may precede a session (XEP-0353).
 
 pub mod file;
+pub mod message;
 pub mod transport;
 
 use crate::ns::JINGLE_NS;

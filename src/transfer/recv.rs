@@ -111,6 +111,8 @@ pub async fn run(
             }
         } else if jingle::is_jingle_request(&stanza) {
             jingle::refuse_unknown(session, &stanza).await;
+        } else if let Some(proposal) = crate::jingle::message::file_proposal(&stanza) {
+            answer_proposal(session, &proposal, options, &contacts).await?;
         } else if let Some(found) = oob::link_of(&stanza) {
             let transfer = handle_link(
                 session,
@@ -175,7 +177,8 @@ async fn defer_or_answer(session: &Session, deferred: &mut VecDeque<Element>, st
         || jingle::is_offer(&stanza)
         || roster::is_roster_push(&stanza, &session.jid().bare())
         || (stanza.name() == "presence" && stanza.get_attr("type") == Some("subscribe"))
-        || oob::link_of(&stanza).is_some();
+        || oob::link_of(&stanza).is_some()
+        || crate::jingle::message::file_proposal(&stanza).is_some();
     let held: usize = deferred.iter().map(|s| s.to_xml().len()).sum();
     if must_wait && deferred.len() < DEFERRED_MAX && held + stanza.to_xml().len() <= DEFERRED_BYTES
     {
@@ -327,6 +330,38 @@ async fn handle_offer(
     receive(session, request, &from, &offer, method, options, progress)
         .await
         .map(Some)
+}
+
+/// XEP-0353: a sender that knows only our bare JID proposes a file transfer; an
+/// allowed one is told to proceed (it then sends session-initiate to us), others are
+/// rejected. Directed presence first, so the proposer sees this resource.
+async fn answer_proposal(
+    session: &Session,
+    proposal: &crate::jingle::message::Proposal,
+    options: &RecvOptions,
+    contacts: &HashSet<Jid>,
+) -> Result<(), TransferError> {
+    let Some(from) = Jid::parse(&proposal.from).ok().and_then(|j| j.to_full()) else {
+        return Ok(());
+    };
+    let to = from.to_string();
+    if sender_allowed(from.as_jid(), options, contacts, session.jid()) {
+        tracing::debug!("{from} proposes a Jingle file transfer; proceeding");
+        session.send(stanza::directed_presence(&to)).await?;
+        session
+            .send(crate::jingle::message::proceed(&to, &proposal.id))
+            .await?;
+    } else {
+        tracing::warn!("rejected a file-transfer proposal from {from}: sender not allowed");
+        session
+            .send(crate::jingle::message::reject(
+                &to,
+                &proposal.id,
+                "sender not allowed",
+            ))
+            .await?;
+    }
+    Ok(())
 }
 
 /// A Jingle file offer (XEP-0234): judged by the same policy as SI offers.
