@@ -21,6 +21,9 @@
 //! 5. [`si`] is the negotiation front-end of today (XEP-0095 stream initiation with the
 //!    XEP-0096 file profile and XEP-0020 feature negotiation): the offer, the answer,
 //!    the range of a resumed transfer.
+//!    [`jingle`] is the front-end of today's clients (XEP-0166 sessions as a state
+//!    machine, XEP-0234 file offers and checksums, XEP-0261 and XEP-0260 transports,
+//!    XEP-0353 proposals).
 //!    [`upload`] is the front-end that needs no online peer (XEP-0363: find the
 //!    service, ask for a slot), [`oob`] the link in a message (XEP-0066), and [`http`]
 //!    the streaming PUT and GET under a stall deadline.
@@ -31,7 +34,8 @@
 //!    bytestream; `pump` is the S5B byte loop (hashing on a thread beside it), `sink`
 //!    the `.part` file renamed into place only when verified, `source` what is sent,
 //!    `resume` the registry of resumable `.part` files, `progress` the bars and events;
-//!    `upload` and `download` are one file's life over HTTP upload.
+//!    `jingle` is one file's life over Jingle (both roles); `upload` and `download`
+//!    over HTTP upload.
 //! 8. [`cli`] parses the command line and config, prints results and maps every error
 //!    to an exit code through [`error`]. [`text`] escapes network text for terminals.
 //!

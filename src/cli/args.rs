@@ -23,7 +23,8 @@ file, 13 not found, 14 remote error, 15 protocol violation, 130 interrupted (`xf
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\nfile transfer: SI (XEP-0095/0096) over SOCKS5 (XEP-0065) and IBB (XEP-0047); \
-     HTTP upload (XEP-0363) with links (XEP-0066)\n\
+     Jingle (XEP-0166/0234) over IBB (XEP-0261) with SHA-256 checksums (XEP-0300) and \
+     XEP-0353 proposals; HTTP upload (XEP-0363) with links (XEP-0066)\n\
      also: vCard (XEP-0054), disco (XEP-0030), direct TLS (XEP-0368), SCRAM-SHA-1/256"
 );
 
@@ -69,7 +70,7 @@ Examples:
   xft vcard set --fn 'Alice Liddell' --email alice@example.org --photo me.png
   xft vcard get --xml > backup.xml && xft vcard set --xml backup.xml";
 
-/// Move files between XMPP accounts (SI file transfer over SOCKS5 and In-Band Bytestreams, or HTTP upload).
+/// Move files between XMPP accounts (SI or Jingle file transfer, or HTTP upload).
 #[derive(Debug, Parser)]
 #[command(name = "xft", version = VERSION, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -149,7 +150,7 @@ pub enum ProgressMode {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Send files to JID: peer to peer (SI), or by HTTP upload
+    /// Send files to JID: peer to peer (SI or Jingle), or by HTTP upload
     #[command(after_help = SEND_EXAMPLES)]
     Send(SendArgs),
     /// Stay online and receive files (one, unless --count says otherwise)
