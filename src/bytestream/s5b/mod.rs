@@ -10,11 +10,14 @@
 //!   `item-not-found`;
 //! * [`candidates`]: the addresses a requester offers, from `--s5b-address` or a scan of
 //!   the machine's interfaces;
-//! * [`proxy`]: finding the server's proxy65 by service discovery (§4).
+//! * [`proxy`]: finding the server's proxy65 by service discovery (§4);
+//! * `connector`: the socket work both XEP-0065 and XEP-0260 drive (trying hosts,
+//!   accepting on our listeners, proxy activation).
 //!
 //! The SOCKS5 bytes themselves are in `bytestream::socks5`.
 
 pub mod candidates;
+pub(crate) mod connector;
 pub mod proxy;
 pub mod requester;
 pub mod target;

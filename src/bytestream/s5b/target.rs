@@ -11,22 +11,15 @@ use crate::stanza::IqType;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio::task::JoinSet;
 
+use super::connector::try_hosts;
 use super::{S5bError, StreamHost};
-use crate::bytestream::socks5;
 
 use crate::jid::{FullJid, Jid};
 use crate::session::{Route, Session};
 use crate::stanza::{self, ErrorType, StanzaError};
 use crate::xml::Element;
 
-/// Each attempt: TCP connect plus SOCKS5 handshake.
-const ATTEMPT: Duration = Duration::from_secs(5);
-/// All attempts together.
-const ALL_ATTEMPTS: Duration = Duration::from_secs(8);
-/// Delay before starting the next streamhost while earlier ones are still trying.
-const STAGGER: Duration = Duration::from_millis(250);
 /// A hostile requester could list thousands of hosts; try the first few.
 const MAX_HOSTS: usize = 8;
 
@@ -100,64 +93,6 @@ impl S5bTarget {
     }
 }
 
-/// Tries `hosts`, starting one every `STAGGER` (or at once after a failure); the first
-/// finished SOCKS5 handshake wins and the rest are dropped.
-async fn try_hosts(hosts: &[StreamHost], hash: &str) -> Result<(TcpStream, StreamHost), String> {
-    let deadline = tokio::time::Instant::now() + ALL_ATTEMPTS;
-    let mut attempts = JoinSet::new();
-    let mut next = 0;
-    let mut failures = Vec::new();
-    loop {
-        if next < hosts.len() {
-            let host = hosts[next].clone();
-            let hash = hash.to_owned();
-            attempts.spawn(async move {
-                let result = try_one(&host, &hash).await;
-                (host, result)
-            });
-            next += 1;
-        }
-        let wait = if next < hosts.len() {
-            STAGGER
-        } else {
-            ALL_ATTEMPTS
-        };
-        let outcome = tokio::time::timeout_at(
-            deadline.min(tokio::time::Instant::now() + wait),
-            attempts.join_next(),
-        )
-        .await;
-        match outcome {
-            Ok(Some(Ok((host, Ok(socket))))) => return Ok((socket, host)),
-            Ok(Some(Ok((host, Err(e))))) => {
-                failures.push(format!("{}:{}: {e}", host.host, host.port))
-            }
-            Ok(Some(Err(_))) => {}
-            Ok(None) if next >= hosts.len() => break,
-            Ok(None) => {}
-            Err(_) if tokio::time::Instant::now() >= deadline => {
-                failures.push("out of time".into());
-                break;
-            }
-            Err(_) => {}
-        }
-    }
-    Err(failures.join("; "))
-}
-
-async fn try_one(host: &StreamHost, hash: &str) -> Result<TcpStream, String> {
-    let connect = TcpStream::connect((host.host.as_str(), host.port));
-    let mut socket = tokio::time::timeout(ATTEMPT, connect)
-        .await
-        .map_err(|_| "connect timed out".to_owned())?
-        .map_err(|e| e.to_string())?;
-    let _ = socket.set_nodelay(true);
-    socks5::connect(&mut socket, hash, ATTEMPT)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(socket)
-}
-
 /// The bytestreams offer for this session from this requester, or its unavailability.
 fn is_for_session(el: &Element, requester: &Jid, sid: &str) -> bool {
     crate::bytestream::claims(el, requester, |el| {
@@ -172,6 +107,7 @@ fn is_for_session(el: &Element, requester: &Jid, sid: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bytestream::socks5;
 
     #[tokio::test]
     async fn a_stalling_streamhost_loses_to_a_working_one() {
