@@ -266,3 +266,135 @@ fn a_sender_not_allowed_is_declined_and_exits_8() {
     drop(receiver);
     assert!(list_dir(&dir).is_empty());
 }
+
+/// XEP-0260 §2.4 and XEP-0166 §7.2.11: an S5B offer whose only candidate cannot be
+/// reached; xft answers candidate-error, the scripted sender replaces the transport
+/// with IBB, xft accepts it and the file arrives over IBB.
+#[test]
+fn an_unreachable_s5b_candidate_falls_back_to_ibb_by_transport_replace() {
+    let s = server();
+    let (alice, bob) = (s.account("hjrepla"), s.account("hjreplb"));
+    let dir = scratch_dir("jingle-replace");
+    let recv = receiver(s, &bob, &dir);
+    let data = pattern(30_000, 3);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let target = recv.jid.clone();
+    let steps = runtime.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let to_jid = xft::jid::Jid::parse(&target).unwrap();
+        let sid = stanza::new_id();
+        // A closed port on loopback: nothing listens on port 1.
+        let s5b = xft::xml::Element::new("transport", "urn:xmpp:jingle:transports:s5b:1")
+            .attr("sid", "s5bsid")
+            .attr("mode", "tcp")
+            .child(
+                xft::xml::Element::new("candidate", "urn:xmpp:jingle:transports:s5b:1")
+                    .attr("cid", "c1")
+                    .attr("host", "127.0.0.1")
+                    .attr("port", "1")
+                    .attr("jid", peer.jid().to_string())
+                    .attr("priority", "8257536")
+                    .attr("type", "direct"),
+            );
+        let offer = FileDesc {
+            name: "replaced.bin".into(),
+            size: data.len() as u64,
+            hash_used: Some("sha-256".into()),
+            ..FileDesc::default()
+        };
+        let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
+        initiate.initiator = Some(peer.jid().to_string());
+        initiate.contents.push(Content {
+            creator: "initiator".into(),
+            name: "f".into(),
+            senders: Some("initiator".into()),
+            description: Some(offer.to_description()),
+            transport: Some(s5b),
+        });
+        let (sid_match, from) = (sid.clone(), target.clone());
+        let mut route = peer.route(move |el| {
+            el.get_attr("from") == Some(from.as_str())
+                && el
+                    .get_child("jingle", JINGLE_NS)
+                    .is_some_and(|j| j.get_attr("sid") == Some(sid_match.as_str()))
+        });
+        peer.iq(stanza::iq(
+            IqType::Set,
+            Some(&target),
+            initiate.to_element(),
+        ))
+        .await
+        .unwrap();
+        let mut steps = Vec::new();
+        // session-accept, then the candidate-error.
+        for _ in 0..2 {
+            let el = tokio::time::timeout(LONG, route.next())
+                .await
+                .unwrap()
+                .unwrap();
+            peer.reply_result(&el).await.unwrap();
+            let j = Jingle::from_element(el.get_child("jingle", JINGLE_NS).unwrap()).unwrap();
+            let info = j.contents.iter().find_map(|c| {
+                c.transport
+                    .as_ref()
+                    .and_then(xft::jingle::transport::s5b_info)
+            });
+            steps.push(format!("{} {info:?}", j.action.as_str()));
+        }
+        let ibb = Ibb {
+            sid: "ibbsid".into(),
+            block_size: 4096,
+        };
+        let mut replace = Jingle::new(Action::TransportReplace, &sid);
+        replace.contents.push(Content {
+            creator: "initiator".into(),
+            name: "f".into(),
+            senders: None,
+            description: None,
+            transport: Some(ibb.to_element()),
+        });
+        peer.iq(stanza::iq(IqType::Set, Some(&target), replace.to_element()))
+            .await
+            .unwrap();
+        let el = tokio::time::timeout(LONG, route.next())
+            .await
+            .unwrap()
+            .unwrap();
+        peer.reply_result(&el).await.unwrap();
+        let j = Jingle::from_element(el.get_child("jingle", JINGLE_NS).unwrap()).unwrap();
+        steps.push(j.action.as_str().to_owned());
+        let mut sender =
+            xft::bytestream::ibb::IbbSender::open(&peer, &to_jid, &ibb.sid, 4096, LONG)
+                .await
+                .unwrap();
+        let mut reader = &data[..];
+        sender
+            .send(&mut reader, data.len() as u64, 8)
+            .await
+            .unwrap();
+        sender.close().await.unwrap();
+        let mut info = Jingle::new(Action::SessionInfo, &sid);
+        info.payload
+            .push(file::checksum("initiator", "f", "sha-256", &sha256(&data)));
+        let _ = peer
+            .iq(stanza::iq(IqType::Set, Some(&target), info.to_element()))
+            .await;
+        while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
+            let _ = peer.reply_result(&el).await;
+            let j = Jingle::from_element(el.get_child("jingle", JINGLE_NS).unwrap()).unwrap();
+            steps.push(j.action.as_str().to_owned());
+            if j.action == Action::SessionTerminate {
+                break;
+            }
+        }
+        peer.close().await;
+        steps
+    });
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(steps[0], "session-accept None");
+    assert_eq!(steps[1], "transport-info Some(CandidateError)");
+    assert_eq!(steps[2], "transport-accept");
+    assert_eq!(steps.last().map(String::as_str), Some("session-terminate"));
+    assert_eq!(std::fs::read(dir.join("replaced.bin")).unwrap(), data);
+}

@@ -56,7 +56,7 @@ fn xft_to_xft_over_jingle_ibb_with_a_checksum() {
 }
 
 #[test]
-fn libervia_sends_to_xft_over_s5b_replaced_by_ibb() {
+fn libervia_sends_to_xft_over_its_s5b_candidate() {
     let s = support::netns_server();
     let (alice, bob) = (s.account("lvsend"), s.account("xftrecv"));
     s.make_contacts(&alice, &bob);
@@ -91,6 +91,7 @@ fn libervia_sends_to_xft_over_s5b_replaced_by_ibb() {
     );
     let got = first_json(&String::from_utf8_lossy(&done.stdout));
     assert_eq!(got["protocol"], "jingle");
+    assert_eq!(got["method"], "jingle-s5b", "{got}");
     assert_eq!(
         got["hash"],
         format!("sha-256:{}", sha256_hex(&data)).as_str(),

@@ -1,7 +1,6 @@
 //! Jingle transports: XEP-0261 in-band bytestreams (§2: block size and sid; the bytes
-//! then move as XEP-0047 under that sid) and, for now, the part of XEP-0260 SOCKS5
-//! needed to say that no candidate worked (§2.4 `candidate-error`), after which the
-//! initiator replaces the transport with IBB (XEP-0166 §7.2.11 transport-replace).
+//! then move as XEP-0047 under that sid) and XEP-0260 SOCKS5: the peer's candidates
+//! (§2.2), `candidate-used`/`candidate-error` (§2.3), `activated`/`proxy-error` (§2.4).
 
 use crate::ns::{JINGLE_IBB_NS, JINGLE_S5B_NS};
 use crate::xml::Element;
@@ -41,6 +40,92 @@ impl Ibb {
     }
 }
 
+/// XEP-0260 §2.2: one candidate (type direct, assisted, tunnel or proxy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub cid: String,
+    pub host: String,
+    pub jid: String,
+    pub port: u16,
+    pub priority: u32,
+    pub proxy: bool,
+}
+
+/// Candidates read from one transport, at most: the list is the peer's.
+const MAX_CANDIDATES: usize = 8;
+
+/// XEP-0260 §2.2: the candidates of a SOCKS5 transport, highest priority first (at most
+/// [`MAX_CANDIDATES`]; malformed ones skipped).
+pub fn s5b_candidates(el: &Element) -> Vec<Candidate> {
+    if !el.is("transport", JINGLE_S5B_NS) {
+        return Vec::new();
+    }
+    let mut found: Vec<Candidate> = el
+        .children()
+        .filter(|c| c.is("candidate", JINGLE_S5B_NS))
+        .filter_map(|c| {
+            Some(Candidate {
+                cid: c
+                    .get_attr("cid")
+                    .filter(|v| !v.is_empty() && v.len() <= 128)?
+                    .to_owned(),
+                host: c
+                    .get_attr("host")
+                    .filter(|v| !v.is_empty() && v.len() <= 255)?
+                    .to_owned(),
+                jid: c.get_attr("jid")?.to_owned(),
+                port: c
+                    .get_attr("port")
+                    .and_then(|p| p.parse().ok())
+                    .filter(|p| *p != 0)?,
+                priority: c
+                    .get_attr("priority")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0),
+                proxy: c.get_attr("type") == Some("proxy"),
+            })
+        })
+        .take(MAX_CANDIDATES)
+        .collect();
+    found.sort_by_key(|c| std::cmp::Reverse(c.priority));
+    found
+}
+
+/// What a SOCKS5 transport-info says (§2.3, §2.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum S5bInfo {
+    CandidateUsed(String),
+    CandidateError,
+    Activated(String),
+    ProxyError,
+}
+
+/// The notification in a SOCKS5 transport element, if any.
+pub fn s5b_info(el: &Element) -> Option<S5bInfo> {
+    if !el.is("transport", JINGLE_S5B_NS) {
+        return None;
+    }
+    el.children().find_map(|c| {
+        if c.ns() != JINGLE_S5B_NS {
+            return None;
+        }
+        match c.name() {
+            "candidate-used" => Some(S5bInfo::CandidateUsed(c.get_attr("cid")?.to_owned())),
+            "candidate-error" => Some(S5bInfo::CandidateError),
+            "activated" => Some(S5bInfo::Activated(c.get_attr("cid")?.to_owned())),
+            "proxy-error" => Some(S5bInfo::ProxyError),
+            _ => None,
+        }
+    })
+}
+
+/// §2.3: the candidate of the peer's that we connected to.
+pub fn s5b_candidate_used(sid: &str, cid: &str) -> Element {
+    Element::new("transport", JINGLE_S5B_NS)
+        .attr("sid", sid)
+        .child(Element::new("candidate-used", JINGLE_S5B_NS).attr("cid", cid))
+}
+
 /// The sid of an XEP-0260 transport, if `el` is one.
 pub fn s5b_sid(el: &Element) -> Option<&str> {
     if el.is("transport", JINGLE_S5B_NS) {
@@ -54,7 +139,9 @@ pub fn s5b_sid(el: &Element) -> Option<&str> {
 /// XEP-0260 §2.2: our side's transport with no candidate of our own (the responder
 /// may offer none), under the initiator's sid.
 pub fn s5b_without_candidates(sid: &str) -> Element {
-    Element::new("transport", JINGLE_S5B_NS).attr("sid", sid)
+    Element::new("transport", JINGLE_S5B_NS)
+        .attr("sid", sid)
+        .attr("mode", "tcp")
 }
 
 /// XEP-0260 §2.4: none of the peer's candidates worked.
@@ -100,6 +187,37 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// XEP-0260 Example 1: three candidates, tried highest priority first.
+    #[test]
+    fn reads_candidates_by_priority() {
+        let t = parse_document(
+            "<transport xmlns='urn:xmpp:jingle:transports:s5b:1' dstaddr='972b7bf47291ca609517f67f86b5081086052dad' mode='tcp' sid='vj3hs98y'>
+               <candidate cid='hft54dqy' host='192.168.4.1' jid='romeo@montague.lit/orchard' port='5086' priority='8257636' type='direct'/>
+               <candidate cid='hutr46fe' host='24.24.24.1' jid='romeo@montague.lit/orchard' port='5087' priority='8258636' type='direct'/>
+               <candidate cid='xmdh4b7i' host='123.456.7.8' jid='streamer.shakespeare.lit' port='7625' priority='7878787' type='proxy'/>
+               <candidate cid='bad' host='h' jid='j' port='0' priority='9999999'/>
+             </transport>",
+        )
+        .unwrap();
+        let c = s5b_candidates(&t);
+        let cids: Vec<&str> = c.iter().map(|c| c.cid.as_str()).collect();
+        assert_eq!(cids, ["hutr46fe", "hft54dqy", "xmdh4b7i"]);
+        assert!(c[2].proxy && !c[0].proxy);
+        let used = s5b_candidate_used("vj3hs98y", "hr65dqyd");
+        assert_eq!(
+            s5b_info(&used),
+            Some(S5bInfo::CandidateUsed("hr65dqyd".into()))
+        );
+        let activated = parse_document(
+            "<transport xmlns='urn:xmpp:jingle:transports:s5b:1' sid='vj3hs98y'><activated cid='xmdh4b7i'/></transport>",
+        )
+        .unwrap();
+        assert_eq!(
+            s5b_info(&activated),
+            Some(S5bInfo::Activated("xmdh4b7i".into()))
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ use crate::xml::Element;
 
 /// The `method` of reports: Jingle with the in-band transport.
 pub const METHOD_IBB: &str = "jingle-ibb";
+/// The `method` of reports: Jingle with the SOCKS5 transport.
+pub const METHOD_S5B: &str = "jingle-s5b";
 /// What the sender hashes with (XEP-0234 §8.2 `<hash-used/>`).
 const SENDER_HASH: Algorithm = Algorithm::Sha256;
 /// After the data: how long a receiver waits for a checksum that was announced, and a
@@ -370,7 +372,8 @@ struct Offer {
 
 enum Offered {
     Ibb(Ibb),
-    S5b(String),
+    /// The SOCKS5 transport's sid and the initiator's candidates.
+    S5b(String, Vec<transport::Candidate>),
 }
 
 fn read_offer(jingle: &Jingle) -> Option<Offer> {
@@ -379,7 +382,10 @@ fn read_offer(jingle: &Jingle) -> Option<Offer> {
     let transport = content.transport.as_ref()?;
     let transport = match Ibb::from_element(transport) {
         Some(ibb) => Offered::Ibb(ibb),
-        None => Offered::S5b(transport::s5b_sid(transport)?.to_owned()),
+        None => Offered::S5b(
+            transport::s5b_sid(transport)?.to_owned(),
+            transport::s5b_candidates(transport),
+        ),
     };
     Some(Offer {
         sid: jingle.sid.clone(),
@@ -450,7 +456,7 @@ pub(super) async fn receive_offer(
         session, &mut route, from, &offer, &output, options, progress,
     )
     .await;
-    let (bytes, hash, started) = match result {
+    let (bytes, hash, started, method) = match result {
         Ok(done) => done,
         Err(e) => {
             discard_if_empty(&target, &options.registry);
@@ -468,7 +474,7 @@ pub(super) async fn receive_offer(
     Ok(Some(Report {
         name: offer.file.name.clone(),
         size: bytes,
-        method: METHOD_IBB,
+        method,
         seconds,
         bytes_per_sec,
         md5: None,
@@ -483,8 +489,9 @@ pub(super) async fn receive_offer(
     }))
 }
 
-/// Accepts (moving a SOCKS5 offer to IBB first), receives, and verifies: the byte
-/// count, the hash when one is known. Returns the bytes, the verified hash, the start.
+/// Accepts, receives (over the initiator's SOCKS5 candidate we could reach, or IBB
+/// when none or after a transport-replace), and verifies: the byte count, the hash
+/// when one is known. Returns the bytes, the verified hash, the start, the method.
 async fn accept_and_receive(
     session: &Session,
     route: &mut Route,
@@ -493,42 +500,8 @@ async fn accept_and_receive(
     output: &super::sink::Output,
     options: &RecvOptions,
     progress: Arc<dyn Progress>,
-) -> Result<(u64, Option<String>, Instant), TransferError> {
+) -> Result<(u64, Option<String>, Instant, &'static str), TransferError> {
     let timeout = options.timeout;
-    let mut accept = Jingle::new(Action::SessionAccept, &offer.sid);
-    accept.responder = Some(session.jid().to_string());
-    let mut content = offer.content.clone();
-    let ibb = match &offer.transport {
-        Offered::Ibb(ibb) => {
-            content.transport = Some(ibb.to_element());
-            accept.contents.push(content);
-            let ibb_route = IbbReceiver::listen(session, from.as_jid(), &ibb.sid);
-            send_jingle(session, from, &accept, timeout)
-                .await
-                .map_err(TransferError::OfferIq)?;
-            ibb_route
-        }
-        Offered::S5b(s5b_sid) => {
-            content.transport = Some(transport::s5b_without_candidates(s5b_sid));
-            accept.contents.push(content.clone());
-            send_jingle(session, from, &accept, timeout)
-                .await
-                .map_err(TransferError::OfferIq)?;
-            let mut error = Jingle::new(Action::TransportInfo, &offer.sid);
-            error.contents.push(Content {
-                transport: Some(transport::s5b_candidate_error(s5b_sid)),
-                description: None,
-                ..content
-            });
-            send_jingle(session, from, &error, timeout)
-                .await
-                .map_err(TransferError::OfferIq)?;
-            replaced_by_ibb(session, route, from, &offer.sid, timeout).await?
-        }
-    };
-    let mut ibb = ibb;
-    let started = Instant::now();
-    progress.start(&offer.file.name, offer.file.size, METHOD_IBB);
     let algorithm = offer
         .file
         .checkable_hash()
@@ -542,31 +515,128 @@ async fn accept_and_receive(
         })
         .filter(|a| *a != Algorithm::Md5)
         .unwrap_or(SENDER_HASH);
-    let received = receive_ibb(
-        &mut ibb,
-        output,
-        offer.file.size,
-        algorithm,
-        timeout,
-        progress.clone(),
-    )
-    .await;
-    progress.finish(received.is_ok());
-    let (bytes, digest, close) = match received {
-        Ok(r) => r,
-        Err(e) => {
-            terminate(
-                session,
-                from,
-                &offer.sid,
-                Reason::FailedTransport,
-                Some(&e.to_string()),
+    let mut accept = Jingle::new(Action::SessionAccept, &offer.sid);
+    accept.responder = Some(session.jid().to_string());
+    let mut content = offer.content.clone();
+    let fail = |e: TransferError| async move {
+        terminate(
+            session,
+            from,
+            &offer.sid,
+            Reason::FailedTransport,
+            Some(&e.to_string()),
+        )
+        .await;
+        e
+    };
+    let (bytes, digest, seen, started, method) = match &offer.transport {
+        Offered::Ibb(ibb) => {
+            content.transport = Some(ibb.to_element());
+            accept.contents.push(content);
+            let mut receiver = IbbReceiver::listen(session, from.as_jid(), &ibb.sid);
+            send_jingle(session, from, &accept, timeout)
+                .await
+                .map_err(TransferError::OfferIq)?;
+            let started = Instant::now();
+            progress.start(&offer.file.name, offer.file.size, METHOD_IBB);
+            let received = receive_ibb(
+                &mut receiver,
+                output,
+                offer.file.size,
+                algorithm,
+                timeout,
+                progress.clone(),
             )
             .await;
-            return Err(e);
+            progress.finish(received.is_ok());
+            let (bytes, digest) = match received {
+                Ok(r) => r,
+                Err(e) => return Err(fail(e).await),
+            };
+            (bytes, digest, Vec::new(), started, METHOD_IBB)
+        }
+        Offered::S5b(s5b_sid, candidates) => {
+            content.transport = Some(transport::s5b_without_candidates(s5b_sid));
+            accept.contents.push(content.clone());
+            send_jingle(session, from, &accept, timeout)
+                .await
+                .map_err(TransferError::OfferIq)?;
+            let hash = crate::bytestream::s5b::dst_addr(s5b_sid, from, session.jid());
+            let info = |transport| {
+                let mut info = Jingle::new(Action::TransportInfo, &offer.sid);
+                info.contents.push(Content {
+                    transport: Some(transport),
+                    description: None,
+                    ..content.clone()
+                });
+                info
+            };
+            match reach_candidate(candidates, &hash).await {
+                Some((socket, candidate)) => {
+                    tracing::debug!(
+                        "Jingle S5B via {} ({}:{})",
+                        candidate.jid,
+                        candidate.host,
+                        candidate.port
+                    );
+                    let used = info(transport::s5b_candidate_used(s5b_sid, &candidate.cid));
+                    send_jingle(session, from, &used, timeout)
+                        .await
+                        .map_err(TransferError::OfferIq)?;
+                    let mut seen = Vec::new();
+                    if candidate.proxy {
+                        wait_activated(session, route, &candidate.cid, timeout, &mut seen).await?;
+                    }
+                    let started = Instant::now();
+                    progress.start(&offer.file.name, offer.file.size, METHOD_S5B);
+                    let received = receive_socket(
+                        session,
+                        route,
+                        from,
+                        socket,
+                        output,
+                        offer.file.size,
+                        algorithm,
+                        timeout,
+                        progress.clone(),
+                        &mut seen,
+                    )
+                    .await;
+                    progress.finish(received.is_ok());
+                    let (bytes, digest) = match received {
+                        Ok(r) => r,
+                        Err(e) => return Err(fail(e).await),
+                    };
+                    (bytes, digest, seen, started, METHOD_S5B)
+                }
+                None => {
+                    let error = info(transport::s5b_candidate_error(s5b_sid));
+                    send_jingle(session, from, &error, timeout)
+                        .await
+                        .map_err(TransferError::OfferIq)?;
+                    let mut receiver =
+                        replaced_by_ibb(session, route, from, &offer.sid, timeout).await?;
+                    let started = Instant::now();
+                    progress.start(&offer.file.name, offer.file.size, METHOD_IBB);
+                    let received = receive_ibb(
+                        &mut receiver,
+                        output,
+                        offer.file.size,
+                        algorithm,
+                        timeout,
+                        progress.clone(),
+                    )
+                    .await;
+                    progress.finish(received.is_ok());
+                    let (bytes, digest) = match received {
+                        Ok(r) => r,
+                        Err(e) => return Err(fail(e).await),
+                    };
+                    (bytes, digest, Vec::new(), started, METHOD_IBB)
+                }
+            }
         }
     };
-    close.acknowledge().await;
     if bytes != offer.file.size {
         terminate(
             session,
@@ -581,9 +651,15 @@ async fn accept_and_receive(
             expected: offer.file.size,
         });
     }
-    let expected = match offer.file.checkable_hash() {
-        Some(known) => Some(known),
-        None => wait_for_checksum(session, route, from, &offer.sid).await?,
+    let early = seen
+        .iter()
+        .find_map(|j| j.payload.iter().find_map(file::read_checksum))
+        .and_then(|hashes| file::best_hash(&hashes));
+    let ended = seen.iter().any(|j| j.action == Action::SessionTerminate);
+    let expected = match (offer.file.checkable_hash(), early) {
+        (Some(known), _) | (None, Some(known)) => Some(known),
+        (None, None) if ended => None,
+        (None, None) => wait_for_checksum(session, route, from, &offer.sid).await?,
     };
     let verified = match expected {
         Some((algo, want)) if algo == algorithm => {
@@ -617,7 +693,157 @@ async fn accept_and_receive(
             None
         }
     };
-    Ok((bytes, verified, started))
+    Ok((bytes, verified, started, method))
+}
+
+/// XEP-0260 §2.3: tries the initiator's candidates (highest priority first, staggered,
+/// as XEP-0065 streamhosts with DST.ADDR = SHA-1(sid + initiator + responder), which
+/// is also what the initiator gives as `dstaddr` for its proxies).
+async fn reach_candidate(
+    candidates: &[transport::Candidate],
+    hash: &str,
+) -> Option<(tokio::net::TcpStream, transport::Candidate)> {
+    let hosts: Vec<crate::bytestream::s5b::StreamHost> = candidates
+        .iter()
+        .filter_map(|c| {
+            Some(crate::bytestream::s5b::StreamHost {
+                jid: Jid::parse(&c.jid).ok()?,
+                host: c.host.clone(),
+                port: c.port,
+            })
+        })
+        .collect();
+    if hosts.is_empty() {
+        return None;
+    }
+    match crate::bytestream::s5b::connector::try_hosts(&hosts, hash).await {
+        Ok((socket, host)) => {
+            let candidate = candidates
+                .iter()
+                .find(|c| {
+                    c.host == host.host && c.port == host.port && c.jid == host.jid.to_string()
+                })?
+                .clone();
+            Some((socket, candidate))
+        }
+        Err(report) => {
+            tracing::info!("no SOCKS5 candidate of the sender worked: {report}");
+            None
+        }
+    }
+}
+
+/// XEP-0260 §2.4: the sender activates a proxy candidate we used and says so.
+async fn wait_activated(
+    session: &Session,
+    route: &mut Route,
+    cid: &str,
+    timeout: Duration,
+    seen: &mut Vec<Jingle>,
+) -> Result<(), TransferError> {
+    let until = tokio::time::Instant::now() + timeout;
+    loop {
+        let jingle = match next_request(session, route, until).await {
+            Ok(j) => j,
+            Err(Wait::Timeout) => {
+                return Err(TransferError::JingleProtocol(
+                    "the proxy was never activated",
+                ))
+            }
+            Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
+        };
+        let info = jingle
+            .contents
+            .iter()
+            .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info));
+        match (jingle.action, info) {
+            (Action::TransportInfo, Some(transport::S5bInfo::Activated(c))) if c == cid => {
+                return Ok(())
+            }
+            (Action::TransportInfo, Some(transport::S5bInfo::ProxyError)) => {
+                return Err(TransferError::JingleProtocol(
+                    "the sender could not use the proxy",
+                ))
+            }
+            (Action::SessionTerminate, _) => {
+                return Err(TransferError::Terminated {
+                    jid: String::new(),
+                    reason: jingle
+                        .reason
+                        .and_then(|r| r.0)
+                        .unwrap_or(Reason::GeneralError),
+                    text: None,
+                })
+            }
+            _ => seen.push(jingle),
+        }
+    }
+}
+
+/// The SOCKS5 data into `output` by the blocking pump, hashed with `algorithm`, while
+/// the session's requests (the checksum may come early) are acknowledged and kept.
+#[allow(clippy::too_many_arguments)]
+async fn receive_socket(
+    session: &Session,
+    route: &mut Route,
+    from: &FullJid,
+    socket: tokio::net::TcpStream,
+    output: &super::sink::Output,
+    size: u64,
+    algorithm: Algorithm,
+    stall: Duration,
+    progress: Arc<dyn Progress>,
+    seen: &mut Vec<Jingle>,
+) -> Result<(u64, Vec<u8>), TransferError> {
+    let broken = |sent, source| TransferError::StreamBroken { sent, size, source };
+    let gone = crate::bytestream::peer_gone(session, from.as_jid());
+    let (reader, handle) = super::pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
+    let writer = output.blocking_writer().map_err(|e| output.sink_error(e))?;
+    let copy = super::pump::copy_unless_gone(
+        reader,
+        writer,
+        size,
+        progress,
+        super::pump::Check::hash(Some(Hasher::new(algorithm))),
+        &handle,
+        gone,
+    );
+    tokio::pin!(copy);
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut copy => {
+                let pumped = done.map_err(|(sent, e)| match e {
+                    super::pump::PumpError::Write(e) => output.sink_error(e),
+                    e if e.is_stall() => TransferError::Stalled { sent, size, after: stall },
+                    super::pump::PumpError::Read(e) => broken(sent, e),
+                    super::pump::PumpError::PeerGone => TransferError::PeerGone { sent, size },
+                })?;
+                let digest = pumped.hash.as_deref().and_then(unhex).unwrap_or_default();
+                return Ok((pumped.bytes, digest));
+            }
+            next = route.next(), if listening => match next {
+                Some(el) if el.name() == "presence" => {}
+                Some(el) => {
+                    let _ = session.reply_result(&el).await;
+                    if let Some(j) = el.get_child("jingle", JINGLE_NS).and_then(Jingle::from_element) {
+                        if seen.len() < 16 {
+                            seen.push(j);
+                        }
+                    }
+                }
+                None => listening = false,
+            },
+        }
+    }
+}
+
+fn unhex(hex: &str) -> Option<Vec<u8>> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// After our candidate-error: the initiator's transport-replace to IBB (accepted with
@@ -679,7 +905,7 @@ async fn receive_ibb(
     algorithm: Algorithm,
     timeout: Duration,
     progress: Arc<dyn Progress>,
-) -> Result<(u64, Vec<u8>, crate::bytestream::ibb::CloseRequest), TransferError> {
+) -> Result<(u64, Vec<u8>), TransferError> {
     ibb.accept_open(timeout).await?;
     let writer = output.async_writer().map_err(|e| output.sink_error(e))?;
     let mut writer = Metered::new(writer, progress, Some(Hasher::new(algorithm)));
@@ -691,7 +917,8 @@ async fn receive_ibb(
         return Err(output.sink_error(e));
     }
     let digest = writer.take_hash().map(Hasher::finalize).unwrap_or_default();
-    Ok((bytes, digest, close))
+    close.acknowledge().await;
+    Ok((bytes, digest))
 }
 
 /// The checksum that `<hash-used/>` promised, if it comes within the wait: the sender
