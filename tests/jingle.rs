@@ -25,32 +25,48 @@ fn first_json(text: &str) -> serde_json::Value {
 }
 
 #[test]
+fn xft_to_xft_over_jingle_s5b_with_a_checksum() {
+    xft_to_xft("jingles5b", &[], "jingle-s5b");
+}
+
+#[test]
 fn xft_to_xft_over_jingle_ibb_with_a_checksum() {
+    xft_to_xft("jingleibb", &["--method", "ibb"], "jingle-ibb");
+}
+
+#[test]
+fn xft_to_xft_through_the_proxy_only() {
+    xft_to_xft("jingleproxy", &["--no-direct"], "jingle-s5b");
+}
+
+fn xft_to_xft(tag: &str, extra: &[&str], method: &str) {
     let s = server();
-    let (alice, bob) = (s.account("jinglea"), s.account("jingleb"));
+    let (alice, bob) = (s.account(&format!("{tag}a")), s.account(&format!("{tag}b")));
     s.make_contacts(&alice, &bob);
-    let dir = scratch_dir("jingle-xft");
+    let dir = scratch_dir(tag);
     let data = pattern(300_000, 21);
-    let file = scratch_dir("jingle-xft-src").join("report.pdf");
+    let file = scratch_dir(&format!("{tag}-src")).join("report.pdf");
     std::fs::write(&file, &data).unwrap();
     let mut recv = s.xft(&bob);
     recv.args(["recv", "--json", "--dir"]).arg(&dir);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
     send.args(["send", "--protocol", "jingle", "--json"])
+        .args(extra)
         .arg(&file)
         .arg(&bob.jid);
     let out = run(send);
     assert_exit(&out, 0);
     let sent = first_json(&stdout(&out));
     assert_eq!(sent["protocol"], "jingle");
-    assert_eq!(sent["method"], "jingle-ibb");
+    assert_eq!(sent["method"], method, "{sent}");
     let want = format!("sha-256:{}", sha256_hex(&data));
     assert_eq!(sent["hash"], want.as_str());
     let done = receiver.finish(Duration::from_secs(60));
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let got = first_json(&String::from_utf8_lossy(&done.stdout));
     assert_eq!(got["protocol"], "jingle");
+    assert_eq!(got["method"], method, "{got}");
     assert_eq!(got["hash"], want.as_str());
     assert_eq!(std::fs::read(dir.join("report.pdf")).unwrap(), data);
 }

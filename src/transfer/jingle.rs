@@ -101,6 +101,19 @@ async fn send_jingle(
     session.iq_timeout(iq, timeout).await
 }
 
+/// Sends a transport-info without waiting for its acknowledgement: both sides send
+/// these while each may be busy (connecting, waiting for the other's report), and
+/// waiting for acks there deadlocks until the timeout.
+fn notify(session: &Session, to: &FullJid, jingle: &Jingle, timeout: Duration) {
+    let iq = stanza::iq(IqType::Set, Some(&to.to_string()), jingle.to_element());
+    let session = session.clone();
+    tokio::spawn(async move {
+        if let Err(e) = session.iq_timeout(iq, timeout).await {
+            tracing::debug!("a transport-info was not acknowledged: {e}");
+        }
+    });
+}
+
 /// Ends the session with `reason` (XEP-0166 §6.7), without waiting long for the ack.
 async fn terminate(session: &Session, to: &FullJid, sid: &str, reason: Reason, text: Option<&str>) {
     let jingle = Jingle::new(Action::SessionTerminate, sid).with_reason(reason, text);
@@ -131,7 +144,9 @@ fn hash_text(algorithm: Algorithm, digest: &[u8]) -> String {
 // ---------------------------------------------------------------------------------
 // Sending (initiator, XEP-0234 §5).
 
-/// Offers `source` to `to` and sends it in-band.
+/// Offers `source` to `to` over SOCKS5 (XEP-0260: our listeners and the server's
+/// proxies as candidates) when `--method` allows it and there is a candidate, else
+/// in-band (XEP-0261); when no SOCKS5 candidate works, replaces the transport with IBB.
 pub async fn send_file(
     session: &Session,
     to: &FullJid,
@@ -144,6 +159,17 @@ pub async fn send_file(
         sid: stanza::new_id(),
         block_size: u16::try_from(options.block_size.clamp(1, 65535)).unwrap_or(4096),
     };
+    let ibb_allowed = options.methods.contains(&crate::si::StreamMethod::Ibb);
+    let s5b = if options.methods.contains(&crate::si::StreamMethod::Socks5) {
+        S5bOffer::prepare(session, to, options).await
+    } else {
+        None
+    };
+    if s5b.is_none() && !ibb_allowed {
+        return Err(TransferError::S5b(
+            crate::bytestream::s5b::S5bError::NothingToOffer,
+        ));
+    }
     let offer = FileDesc {
         name: source.name.clone(),
         size: source.size,
@@ -154,15 +180,19 @@ pub async fn send_file(
         hash_used: Some(SENDER_HASH.name().to_owned()),
         ranged: false,
     };
-    let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
-    initiate.initiator = Some(session.jid().to_string());
-    initiate.contents.push(Content {
+    let content = Content {
         creator: "initiator".into(),
         name: CONTENT_NAME.into(),
         senders: Some("initiator".into()),
         description: Some(offer.to_description()),
-        transport: Some(ibb.to_element()),
-    });
+        transport: Some(match &s5b {
+            Some(s5b) => s5b.element(),
+            None => ibb.to_element(),
+        }),
+    };
+    let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
+    initiate.initiator = Some(session.jid().to_string());
+    initiate.contents.push(content.clone());
     session
         .send(stanza::directed_presence(&to.to_string()))
         .await?;
@@ -175,23 +205,96 @@ pub async fn send_file(
         Err(e) => return Err(TransferError::OfferIq(e)),
     }
     tracing::debug!("Jingle session {sid} offered to {to}; waiting for session-accept");
-    let block_size =
-        wait_for_accept(session, &mut route, to, &sid, &ibb, options.offer_timeout).await?;
-    let started = Instant::now();
-    progress.start(&source.name, source.size, METHOD_IBB);
-    let sent = send_ibb(
-        session,
-        to,
-        source,
-        &ibb.sid,
-        block_size,
-        options,
-        progress.clone(),
-    )
-    .await;
+    let accept = wait_for_accept(session, &mut route, to, &sid, options.offer_timeout).await?;
+    let mut seen = Vec::new();
+    let started;
+    let sent = match s5b {
+        Some(s5b) => {
+            let nominated = s5b
+                .negotiate(
+                    session, &mut route, to, &sid, &content, &accept, options, &mut seen,
+                )
+                .await;
+            match nominated {
+                Ok(socket) => {
+                    started = Instant::now();
+                    progress.start(&source.name, source.size, METHOD_S5B);
+                    let sent = send_socket(
+                        session,
+                        &mut route,
+                        to,
+                        socket,
+                        source,
+                        options.timeout,
+                        progress.clone(),
+                        &mut seen,
+                    )
+                    .await;
+                    sent.map(|digest| (METHOD_S5B, digest))
+                }
+                Err(why) if ibb_allowed => {
+                    tracing::warn!("Jingle SOCKS5 failed ({why}); replacing the transport with in-band bytestreams");
+                    let block = replace_with_ibb(
+                        session,
+                        &mut route,
+                        to,
+                        &sid,
+                        &content,
+                        &ibb,
+                        options.timeout,
+                    )
+                    .await?;
+                    started = Instant::now();
+                    progress.start(&source.name, source.size, METHOD_IBB);
+                    let sent = send_ibb(
+                        session,
+                        to,
+                        source,
+                        &ibb.sid,
+                        block,
+                        options,
+                        progress.clone(),
+                    )
+                    .await;
+                    sent.map(|digest| (METHOD_IBB, digest))
+                }
+                Err(why) => {
+                    terminate(session, to, &sid, Reason::FailedTransport, Some(&why)).await;
+                    return Err(TransferError::JingleProtocol(
+                        "no SOCKS5 candidate worked and --method excludes IBB",
+                    ));
+                }
+            }
+        }
+        None => {
+            let block = accepted_block_size(&accept, &ibb).ok_or(TransferError::JingleProtocol(
+                "the session-accept changed the IBB sid or raised the block size",
+            ));
+            let block = match block {
+                Ok(b) => b,
+                Err(e) => {
+                    terminate(session, to, &sid, Reason::IncompatibleParameters, None).await;
+                    return Err(e);
+                }
+            };
+            started = Instant::now();
+            progress.start(&source.name, source.size, METHOD_IBB);
+            let sent = send_ibb(
+                session,
+                to,
+                source,
+                &ibb.sid,
+                block,
+                options,
+                progress.clone(),
+            )
+            .await;
+            sent.map(|digest| (METHOD_IBB, digest))
+        }
+    };
     progress.finish(sent.is_ok());
-    let digest = match sent {
-        Ok(digest) => digest,
+    let (method, digest) = match sent {
+        Ok(sent) => sent,
         Err(e) => {
             terminate(
                 session,
@@ -214,12 +317,18 @@ pub async fn send_file(
     if let Err(e) = send_jingle(session, to, &info, options.timeout).await {
         tracing::debug!("the checksum was not acknowledged: {e}");
     }
-    wait_for_end(session, &mut route, to, &sid).await?;
+    match seen.iter().find(|j| j.action == Action::SessionTerminate) {
+        Some(end) => match end.reason.as_ref().and_then(|r| r.0) {
+            Some(Reason::Success) | None => {}
+            _ => return Err(terminated(to, end)),
+        },
+        None => wait_for_end(session, &mut route, to, &sid).await?,
+    }
     let (seconds, bytes_per_sec) = Report::timing(source.size, started.elapsed());
     Ok(Report {
         name: source.name.clone(),
         size: source.size,
-        method: METHOD_IBB,
+        method,
         seconds,
         bytes_per_sec,
         md5: None,
@@ -234,16 +343,31 @@ pub async fn send_file(
     })
 }
 
-/// Waits for session-accept (returning the block size the responder chose) or a
-/// session-terminate; transport-info and session-info on the way are acknowledged.
+/// The block size of an accepted IBB offer: the responder may lower it, not raise it
+/// or change the sid (XEP-0261 §2.1); no transport in the accept keeps ours.
+fn accepted_block_size(accept: &Jingle, offered: &Ibb) -> Option<usize> {
+    let answered = accept
+        .contents
+        .iter()
+        .find_map(|c| c.transport.as_ref().and_then(Ibb::from_element));
+    match answered {
+        Some(t) if t.sid == offered.sid && t.block_size <= offered.block_size => {
+            Some(usize::from(t.block_size))
+        }
+        None => Some(usize::from(offered.block_size)),
+        Some(_) => None,
+    }
+}
+
+/// Waits for session-accept (and returns it) or a session-terminate; other requests
+/// on the way are acknowledged.
 async fn wait_for_accept(
     session: &Session,
     route: &mut Route,
     to: &FullJid,
     sid: &str,
-    offered: &Ibb,
     timeout: Duration,
-) -> Result<usize, TransferError> {
+) -> Result<Jingle, TransferError> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
         let jingle = match next_request(session, route, until).await {
@@ -255,29 +379,325 @@ async fn wait_for_accept(
             Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
         };
         match jingle.action {
-            Action::SessionAccept => {
-                let answered = jingle
-                    .contents
-                    .iter()
-                    .find_map(|c| c.transport.as_ref().and_then(Ibb::from_element));
-                return match answered {
-                    Some(t) if t.sid == offered.sid && t.block_size <= offered.block_size => {
-                        Ok(usize::from(t.block_size))
-                    }
-                    // No transport in the accept: the offered one stands.
-                    None => Ok(usize::from(offered.block_size)),
-                    Some(_) => {
-                        terminate(session, to, sid, Reason::IncompatibleParameters, None).await;
-                        Err(TransferError::JingleProtocol(
-                            "the session-accept changed the IBB sid or raised the block size",
-                        ))
-                    }
-                };
+            Action::SessionAccept => return Ok(jingle),
+            Action::SessionTerminate => return Err(terminated(to, &jingle)),
+            _ => {}
+        }
+    }
+}
+
+/// The SOCKS5 side of an offer we make (XEP-0260 §2.2): our listeners and proxies as
+/// candidates, their priorities (§2.2: 2^16 x type preference + local preference;
+/// direct 126, proxy 10), and the listeners already accepting.
+struct S5bOffer {
+    sid: String,
+    hash: String,
+    candidates: Vec<(transport::Candidate, crate::bytestream::s5b::StreamHost)>,
+    acceptor: crate::bytestream::s5b::connector::Acceptor,
+}
+
+/// How long the responder may take to report which candidate it used.
+const S5B_REPORT_WAIT: Duration = Duration::from_secs(30);
+/// After it used a direct candidate, how long its connection may take to show.
+const DIRECT_GRACE: Duration = Duration::from_secs(5);
+
+impl S5bOffer {
+    async fn prepare(
+        session: &Session,
+        to: &FullJid,
+        options: &super::send::SendOptions,
+    ) -> Option<S5bOffer> {
+        use crate::bytestream::s5b::candidates;
+        let s5b = &options.s5b;
+        let listeners = if s5b.direct {
+            candidates::bind(session.jid(), &s5b.addresses, s5b.port).unwrap_or_else(|e| {
+                tracing::warn!("no direct SOCKS5 candidate: {e}");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        let proxies = super::send::proxies(session, &s5b.proxy).await;
+        if listeners.is_empty() && proxies.is_empty() {
+            return None;
+        }
+        let sid = stanza::new_id();
+        let hash = crate::bytestream::s5b::dst_addr(&sid, session.jid(), to);
+        let mut candidates = Vec::new();
+        for (i, l) in listeners.iter().enumerate() {
+            candidates.push((
+                candidate(&l.streamhost, (126 << 16) + 65535 - i as u32, false),
+                l.streamhost.clone(),
+            ));
+        }
+        for (i, p) in proxies.iter().enumerate() {
+            candidates.push((candidate(p, (10 << 16) + 65535 - i as u32, true), p.clone()));
+        }
+        let acceptor = crate::bytestream::s5b::connector::Acceptor::start(listeners, &hash);
+        Some(S5bOffer {
+            sid,
+            hash,
+            candidates,
+            acceptor,
+        })
+    }
+
+    fn element(&self) -> Element {
+        let mut transport = transport::s5b_without_candidates(&self.sid);
+        if self.candidates.iter().any(|(c, _)| c.proxy) {
+            transport.set_attr("dstaddr", self.hash.as_str());
+        }
+        for (c, _) in &self.candidates {
+            transport.push_child(
+                Element::new("candidate", crate::ns::JINGLE_S5B_NS)
+                    .attr("cid", c.cid.as_str())
+                    .attr("host", c.host.as_str())
+                    .attr("jid", c.jid.as_str())
+                    .attr("port", c.port.to_string())
+                    .attr("priority", c.priority.to_string())
+                    .attr("type", if c.proxy { "proxy" } else { "direct" }),
+            );
+        }
+        transport
+    }
+
+    /// §2.3-§2.5: we report `candidate-error` for the responder's candidates (xft does
+    /// not try them yet), wait for its report on ours, and return the nominated socket
+    /// (activating a proxy); `Err` with the reason when no candidate of ours worked.
+    #[allow(clippy::too_many_arguments)]
+    async fn negotiate(
+        mut self,
+        session: &Session,
+        route: &mut Route,
+        to: &FullJid,
+        sid: &str,
+        content: &Content,
+        _accept: &Jingle,
+        options: &super::send::SendOptions,
+        seen: &mut Vec<Jingle>,
+    ) -> Result<tokio::net::TcpStream, String> {
+        let info = |transport: Element| {
+            let mut info = Jingle::new(Action::TransportInfo, sid);
+            info.contents.push(Content {
+                description: None,
+                transport: Some(transport),
+                ..content.clone()
+            });
+            info
+        };
+        notify(
+            session,
+            to,
+            &info(transport::s5b_candidate_error(&self.sid)),
+            options.timeout,
+        );
+        let until = tokio::time::Instant::now()
+            + S5B_REPORT_WAIT.min(options.s5b.wait.max(Duration::from_secs(1)) * 2);
+        let used = loop {
+            let jingle = match next_request(session, route, until).await {
+                Ok(j) => j,
+                Err(Wait::Timeout) => {
+                    return Err("the receiver did not say which candidate it used".into())
+                }
+                Err(Wait::Gone) => return Err("the receiver went offline".into()),
+            };
+            let report = jingle
+                .contents
+                .iter()
+                .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info));
+            match (jingle.action, report) {
+                (Action::TransportInfo, Some(transport::S5bInfo::CandidateUsed(cid))) => break cid,
+                (Action::TransportInfo, Some(transport::S5bInfo::CandidateError)) => {
+                    return Err("the receiver could reach none of our candidates".into())
+                }
+                (Action::SessionTerminate, _) => {
+                    seen.push(jingle);
+                    return Err("the receiver ended the session".into());
+                }
+                _ => seen.push(jingle),
+            }
+        };
+        let Some((chosen, host)) = self.candidates.iter().find(|(c, _)| c.cid == used).cloned()
+        else {
+            return Err(format!(
+                "the receiver used a candidate we never offered ({})",
+                crate::text::printable(&used)
+            ));
+        };
+        if !chosen.proxy {
+            return self.acceptor.next(DIRECT_GRACE).await.ok_or_else(|| {
+                "the receiver's connection to our listener never completed".to_owned()
+            });
+        }
+        drop(self.acceptor);
+        let socket = crate::bytestream::s5b::connector::connect_via_proxy(
+            session,
+            &to.to_string(),
+            &self.sid,
+            &self.hash,
+            &host,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        notify(
+            session,
+            to,
+            &info(
+                Element::new("transport", crate::ns::JINGLE_S5B_NS)
+                    .attr("sid", self.sid.as_str())
+                    .child(
+                        Element::new("activated", crate::ns::JINGLE_S5B_NS)
+                            .attr("cid", chosen.cid.as_str()),
+                    ),
+            ),
+            options.timeout,
+        );
+        Ok(socket)
+    }
+}
+
+fn candidate(
+    host: &crate::bytestream::s5b::StreamHost,
+    priority: u32,
+    proxy: bool,
+) -> transport::Candidate {
+    transport::Candidate {
+        cid: stanza::new_id(),
+        host: host.host.clone(),
+        jid: host.jid.to_string(),
+        port: host.port,
+        priority,
+        proxy,
+    }
+}
+
+/// XEP-0166 §7.2.11 / XEP-0260 §3: replaces the failed SOCKS5 transport with IBB and
+/// waits for transport-accept; returns the block size.
+async fn replace_with_ibb(
+    session: &Session,
+    route: &mut Route,
+    to: &FullJid,
+    sid: &str,
+    content: &Content,
+    ibb: &Ibb,
+    timeout: Duration,
+) -> Result<usize, TransferError> {
+    let mut replace = Jingle::new(Action::TransportReplace, sid);
+    replace.contents.push(Content {
+        description: None,
+        transport: Some(ibb.to_element()),
+        ..content.clone()
+    });
+    send_jingle(session, to, &replace, timeout)
+        .await
+        .map_err(TransferError::OfferIq)?;
+    let until = tokio::time::Instant::now() + timeout;
+    loop {
+        let jingle = match next_request(session, route, until).await {
+            Ok(j) => j,
+            Err(Wait::Timeout) => {
+                terminate(session, to, sid, Reason::FailedTransport, None).await;
+                return Err(TransferError::JingleProtocol(
+                    "no answer to transport-replace",
+                ));
+            }
+            Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
+        };
+        match jingle.action {
+            Action::TransportAccept => {
+                return accepted_block_size(&jingle, ibb).ok_or(TransferError::JingleProtocol(
+                    "the transport-accept changed the IBB transport",
+                ))
+            }
+            Action::TransportReject => {
+                terminate(session, to, sid, Reason::FailedTransport, None).await;
+                return Err(TransferError::JingleProtocol(
+                    "the receiver rejected in-band bytestreams",
+                ));
             }
             Action::SessionTerminate => return Err(terminated(to, &jingle)),
             _ => {}
         }
     }
+}
+
+/// The S5B data phase as sender: the file into the socket by the blocking pump, hashed
+/// beside it, while the session's requests are acknowledged and kept.
+#[allow(clippy::too_many_arguments)]
+async fn send_socket(
+    session: &Session,
+    route: &mut Route,
+    to: &FullJid,
+    socket: tokio::net::TcpStream,
+    source: &Source,
+    stall: Duration,
+    progress: Arc<dyn Progress>,
+    seen: &mut Vec<Jingle>,
+) -> Result<Vec<u8>, TransferError> {
+    let size = source.size;
+    let broken = |sent, source| TransferError::StreamBroken { sent, size, source };
+    let file = std::fs::File::open(&source.path).map_err(|e| {
+        TransferError::Source(super::source::SourceError::Io {
+            path: source.path.clone(),
+            source: e,
+        })
+    })?;
+    let gone = crate::bytestream::peer_gone(session, to.as_jid());
+    let (writer, handle) = super::pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
+    let copy = super::pump::copy_unless_gone(
+        file,
+        writer,
+        size,
+        progress,
+        super::pump::Check::hash(Some(Hasher::new(SENDER_HASH))),
+        &handle,
+        gone,
+    );
+    tokio::pin!(copy);
+    let mut listening = true;
+    let pumped = loop {
+        tokio::select! {
+            biased;
+            done = &mut copy => break done,
+            next = route.next(), if listening => match next {
+                Some(el) if el.name() == "presence" => {}
+                Some(el) => {
+                    let _ = session.reply_result(&el).await;
+                    if let Some(j) = el.get_child("jingle", JINGLE_NS).and_then(Jingle::from_element) {
+                        if seen.len() < 16 {
+                            seen.push(j);
+                        }
+                    }
+                }
+                None => listening = false,
+            },
+        }
+    };
+    let pumped = pumped.map_err(|(sent, e)| match e {
+        super::pump::PumpError::Read(e) => TransferError::Source(super::source::SourceError::Io {
+            path: source.path.clone(),
+            source: e,
+        }),
+        e if e.is_stall() => TransferError::Stalled {
+            sent,
+            size,
+            after: stall,
+        },
+        super::pump::PumpError::Write(e) => broken(sent, e),
+        super::pump::PumpError::PeerGone => TransferError::PeerGone { sent, size },
+    })?;
+    if pumped.bytes < size {
+        return Err(TransferError::Source(super::source::SourceError::Io {
+            path: source.path.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file shrank while being sent",
+            ),
+        }));
+    }
+    // The receiver reads exactly the size and closes; our write side ends here.
+    let _ = handle.shutdown(std::net::Shutdown::Write);
+    Ok(pumped.hash.as_deref().and_then(unhex).unwrap_or_default())
 }
 
 /// XEP-0261 §2.2-§2.3: opens IBB under the transport's sid and sends the file, hashing
@@ -580,9 +1000,7 @@ async fn accept_and_receive(
                         candidate.port
                     );
                     let used = info(transport::s5b_candidate_used(s5b_sid, &candidate.cid));
-                    send_jingle(session, from, &used, timeout)
-                        .await
-                        .map_err(TransferError::OfferIq)?;
+                    notify(session, from, &used, timeout);
                     let mut seen = Vec::new();
                     if candidate.proxy {
                         wait_activated(session, route, &candidate.cid, timeout, &mut seen).await?;
@@ -611,9 +1029,7 @@ async fn accept_and_receive(
                 }
                 None => {
                     let error = info(transport::s5b_candidate_error(s5b_sid));
-                    send_jingle(session, from, &error, timeout)
-                        .await
-                        .map_err(TransferError::OfferIq)?;
+                    notify(session, from, &error, timeout);
                     let mut receiver =
                         replaced_by_ibb(session, route, from, &offer.sid, timeout).await?;
                     let started = Instant::now();

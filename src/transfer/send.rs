@@ -345,7 +345,7 @@ fn source_error(source: &Source, e: std::io::Error) -> TransferError {
     })
 }
 
-async fn proxies(session: &Session, choice: &ProxyChoice) -> Vec<StreamHost> {
+pub(super) async fn proxies(session: &Session, choice: &ProxyChoice) -> Vec<StreamHost> {
     match choice {
         ProxyChoice::None => Vec::new(),
         ProxyChoice::Discover => proxy::discover(session).await,
