@@ -57,8 +57,8 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'How to send:
 s5b\t'SOCKS5 bytestreams only (XEP-0065)'
 ibb\t'In-band bytestreams only (XEP-0047)'
 upload\t'Upload to the server (XEP-0363) and send the link in a message: works when the recipient is offline, and with every modern client'"
-complete -c xft -n "__fish_xft_using_subcommand send" -l protocol -d 'Peer-to-peer protocol: auto uses SI when the recipient speaks it (xft\'s Jingle has no SOCKS5 yet, so SI is faster) and Jingle file transfer otherwise' -r -f -a "auto\t'SI when the recipient speaks it, else Jingle'
-jingle\t'Jingle file transfer (XEP-0234), in-band (XEP-0261)'
+complete -c xft -n "__fish_xft_using_subcommand send" -l protocol -d 'Peer-to-peer protocol: auto uses SI when the recipient speaks it and Jingle file transfer (SOCKS5, then in-band) otherwise' -r -f -a "auto\t'SI when the recipient speaks it, else Jingle'
+jingle\t'Jingle file transfer (XEP-0234) over SOCKS5 (XEP-0260) or in-band (XEP-0261)'
 si\t'SI file transfer (XEP-0096)'"
 complete -c xft -n "__fish_xft_using_subcommand send" -l name -d 'Offer the file under this name (one FILE only; the default for \'-\' is "stdin")' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l desc -d 'A description sent with the offer' -r

@@ -2,7 +2,8 @@
 //! as ratios to a plain TCP copy over loopback measured in the same run.
 //!
 //! Environment:
-//! * `XFT_BENCH_SECTIONS` (default "s5b,verified,latency,ibb"): comma-separated sections.
+//! * `XFT_BENCH_SECTIONS` (default "s5b,verified,jingle,latency,ibb"): comma-separated
+//!   sections; "upload" is not in the default list.
 //! * `XFT_BENCH_BASELINE_BIN`: another build of xft (say, the last release) that the
 //!   "verified" and "latency" sections also measure, alternating with this build.
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
@@ -176,8 +177,8 @@ fn ibb_matrix(work: &Path, baseline: f64) {
 
 fn main() {
     let work = work_dir();
-    let sections =
-        std::env::var("XFT_BENCH_SECTIONS").unwrap_or_else(|_| "s5b,verified,latency,ibb".into());
+    let sections = std::env::var("XFT_BENCH_SECTIONS")
+        .unwrap_or_else(|_| "s5b,verified,jingle,latency,ibb".into());
     let baseline_file = work.join("baseline.bin");
     make_file(&baseline_file, 256);
     let baseline = tcp_copy(&baseline_file, &work.join("tcp-copy.out"));
@@ -201,6 +202,7 @@ fn main() {
             "latency" => latency_table(&work),
             "verified" => verified_table(&work),
             "upload" => upload_table(&work),
+            "jingle" => jingle_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -830,4 +832,66 @@ fn row(server: &str, step: &str, size: u64, curl_s: f64, xft_s: f64, wall: f64, 
         mb(rate(xft_s)),
         curl_s / xft_s,
     );
+}
+
+/// Jingle file transfer over direct SOCKS5 (XEP-0260) with SHA-256 (XEP-0300) computed
+/// beside the copy on both sides and checked at the end, against SI (MD5, computed by
+/// the sender before offering) and a plain TCP copy, whole command, same run.
+fn jingle_table(work: &Path) {
+    let mib = env_usize("XFT_BENCH_S5B_MIB", 1024);
+    let file = work.join("jingle.bin");
+    make_file(&file, mib);
+    let server = support::server();
+    let (alice, bob) = (server.account("jalice"), server.account("jbob"));
+    let size = (mib as f64) * 1048576.0;
+    let (mut tcp, mut jingle, mut si) = (0f64, f64::MAX, f64::MAX);
+    let (mut rss_send, mut rss_recv) = (0i64, 0i64);
+    for _ in 0..3 {
+        tcp = tcp.max(tcp_copy(&file, Path::new("/dev/null")));
+        let j = measured_transfer(
+            server,
+            &alice,
+            &bob,
+            &file,
+            Path::new("/dev/null"),
+            &["--protocol", "jingle", "--no-proxy"],
+        );
+        jingle = jingle.min(j.sender_wall);
+        rss_send = rss_send.max(j.sender_rss_kib);
+        rss_recv = rss_recv.max(j.receiver_rss_kib);
+        let v = measured_transfer(
+            server,
+            &alice,
+            &bob,
+            &file,
+            Path::new("/dev/null"),
+            &["--protocol", "si", "--method", "s5b", "--no-proxy"],
+        );
+        si = si.min(v.sender_wall);
+    }
+    println!(
+        "\n## Whole command, {mib} MiB, verified, direct SOCKS5 into /dev/null (best of 3, alternating)"
+    );
+    println!(
+        "Baseline: TCP copy of the same file, best of 3: {} MB/s.",
+        mb(tcp)
+    );
+    println!("| protocol | hash | seconds | MB/s | ratio to TCP |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| Jingle (XEP-0234/0260) | SHA-256 beside the copy | {jingle:.2} | {} | {:.2} |",
+        mb(size / jingle),
+        size / jingle / tcp
+    );
+    println!(
+        "| SI (XEP-0096/0065) | MD5 before and beside | {si:.2} | {} | {:.2} |",
+        mb(size / si),
+        size / si / tcp
+    );
+    println!(
+        "Peak RSS (Jingle): sender {:.1} MiB, receiver {:.1} MiB.",
+        rss_send as f64 / 1024.0,
+        rss_recv as f64 / 1024.0
+    );
+    let _ = std::fs::remove_file(file);
 }

@@ -333,30 +333,39 @@ pub fn verdict(server: &ServerFacts, peer: Option<&PeerFacts>, direct: Vec<Strin
     if let Some(r) = peer
         .resources
         .iter()
-        .find(|r| r.jingle_file_transfer && r.jingle_ibb)
+        .find(|r| r.jingle_file_transfer && (r.jingle_ibb || r.jingle_s5b))
     {
-        why.push(format!(
-            "{} speaks Jingle file transfer with in-band bytestreams{}",
-            r.jid,
-            r.client
-                .as_deref()
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default()
-        ));
-        if r.jingle_s5b {
-            why.push("it also speaks Jingle SOCKS5, which this xft does not yet".to_owned());
+        let mut streams = Vec::new();
+        if r.jingle_s5b && (!direct.is_empty() || !reachable_proxies.is_empty()) {
+            streams.push("s5b");
         }
-        advice.push(
-            "Jingle in-band is slow; HTTP upload (--method upload) is usually faster".to_owned(),
-        );
-        return Verdict {
-            method: Some("jingle"),
-            to: Some(r.jid.clone()),
-            streams: vec!["ibb"],
-            direct_addresses: direct,
-            why,
-            advice,
-        };
+        if r.jingle_ibb {
+            streams.push("ibb");
+        }
+        if !streams.is_empty() {
+            why.push(format!(
+                "{} speaks Jingle file transfer{}",
+                r.jid,
+                r.client
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
+            ));
+            if streams == ["ibb"] {
+                advice.push(
+                    "only in-band bytestreams would work: slow; HTTP upload (--method upload) is usually faster"
+                        .to_owned(),
+                );
+            }
+            return Verdict {
+                method: Some("jingle"),
+                to: Some(r.jid.clone()),
+                streams,
+                direct_addresses: direct,
+                why,
+                advice,
+            };
+        }
     }
     if peer.resources.is_empty() {
         why.push(format!("no online resource of {} is visible", peer.jid));
@@ -457,7 +466,10 @@ mod tests {
             Some(&peer(vec![resource(false, true)], true)),
             vec![],
         );
-        assert_eq!((v.method, v.streams.clone()), (Some("jingle"), vec!["ibb"]));
+        assert_eq!(
+            (v.method, v.streams.clone()),
+            (Some("jingle"), vec!["s5b", "ibb"])
+        );
         assert!(v.why.iter().any(|w| w.contains("Jingle")), "{:?}", v.why);
         let v = verdict(&server(true, false), Some(&peer(vec![], false)), vec![]);
         assert_eq!(v.method, Some("upload"));

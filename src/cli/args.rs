@@ -23,7 +23,8 @@ file, 13 not found, 14 remote error, 15 protocol violation, 130 interrupted (`xf
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\nfile transfer: SI (XEP-0095/0096) over SOCKS5 (XEP-0065) and IBB (XEP-0047); \
-     Jingle (XEP-0166/0234) over IBB (XEP-0261) with SHA-256 checksums (XEP-0300) and \
+     Jingle (XEP-0166/0234) over SOCKS5 (XEP-0260) and IBB (XEP-0261) with SHA-256 \
+     checksums (XEP-0300) and \
      XEP-0353 proposals; HTTP upload (XEP-0363) with links (XEP-0066)\n\
      also: vCard (XEP-0054), disco (XEP-0030), direct TLS (XEP-0368), SCRAM-SHA-1/256"
 );
@@ -241,8 +242,8 @@ pub struct SendArgs {
     /// it or does not answer, and says so.
     #[arg(long, value_enum, default_value_t = MethodChoice::Auto)]
     pub method: MethodChoice,
-    /// Peer-to-peer protocol: auto uses SI when the recipient speaks it (xft's Jingle
-    /// has no SOCKS5 yet, so SI is faster) and Jingle file transfer otherwise.
+    /// Peer-to-peer protocol: auto uses SI when the recipient speaks it and Jingle file
+    /// transfer (SOCKS5, then in-band) otherwise.
     #[arg(long, value_enum, default_value_t = ProtocolChoice::Auto)]
     pub protocol: ProtocolChoice,
     /// Offer the file under this name (one FILE only; the default for '-' is "stdin").
@@ -308,7 +309,7 @@ pub enum MethodChoice {
 pub enum ProtocolChoice {
     /// SI when the recipient speaks it, else Jingle.
     Auto,
-    /// Jingle file transfer (XEP-0234), in-band (XEP-0261).
+    /// Jingle file transfer (XEP-0234) over SOCKS5 (XEP-0260) or in-band (XEP-0261).
     Jingle,
     /// SI file transfer (XEP-0096).
     Si,
