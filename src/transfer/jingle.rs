@@ -653,26 +653,7 @@ async fn send_socket(
         &handle,
         gone,
     );
-    tokio::pin!(copy);
-    let mut listening = true;
-    let pumped = loop {
-        tokio::select! {
-            biased;
-            done = &mut copy => break done,
-            next = route.next(), if listening => match next {
-                Some(el) if el.name() == "presence" => {}
-                Some(el) => {
-                    let _ = session.reply_result(&el).await;
-                    if let Some(j) = el.get_child("jingle", JINGLE_NS).and_then(Jingle::from_element) {
-                        if seen.len() < 16 {
-                            seen.push(j);
-                        }
-                    }
-                }
-                None => listening = false,
-            },
-        }
-    };
+    let pumped = while_acking(session, route, seen, copy).await;
     let pumped = pumped.map_err(|(sent, e)| match e {
         super::pump::PumpError::Read(e) => TransferError::Source(super::source::SourceError::Io {
             path: source.path.clone(),
@@ -957,19 +938,15 @@ async fn accept_and_receive(
             send_jingle(session, from, &accept, timeout)
                 .await
                 .map_err(TransferError::OfferIq)?;
-            let started = Instant::now();
-            progress.start(&offer.file.name, offer.file.size, METHOD_IBB);
-            let received = receive_ibb(
+            let phase = ibb_phase(
                 &mut receiver,
                 output,
-                offer.file.size,
+                &offer.file,
                 algorithm,
                 timeout,
-                progress.clone(),
-            )
-            .await;
-            progress.finish(received.is_ok());
-            let (bytes, digest) = match received {
+                &progress,
+            );
+            let (bytes, digest, started) = match phase.await {
                 Ok(r) => r,
                 Err(e) => return Err(fail(e).await),
             };
@@ -1032,19 +1009,15 @@ async fn accept_and_receive(
                     notify(session, from, &error, timeout);
                     let mut receiver =
                         replaced_by_ibb(session, route, from, &offer.sid, timeout).await?;
-                    let started = Instant::now();
-                    progress.start(&offer.file.name, offer.file.size, METHOD_IBB);
-                    let received = receive_ibb(
+                    let phase = ibb_phase(
                         &mut receiver,
                         output,
-                        offer.file.size,
+                        &offer.file,
                         algorithm,
                         timeout,
-                        progress.clone(),
-                    )
-                    .await;
-                    progress.finish(received.is_ok());
-                    let (bytes, digest) = match received {
+                        &progress,
+                    );
+                    let (bytes, digest, started) = match phase.await {
                         Ok(r) => r,
                         Err(e) => return Err(fail(e).await),
                     };
@@ -1224,35 +1197,20 @@ async fn receive_socket(
         &handle,
         gone,
     );
-    tokio::pin!(copy);
-    let mut listening = true;
-    loop {
-        tokio::select! {
-            biased;
-            done = &mut copy => {
-                let pumped = done.map_err(|(sent, e)| match e {
-                    super::pump::PumpError::Write(e) => output.sink_error(e),
-                    e if e.is_stall() => TransferError::Stalled { sent, size, after: stall },
-                    super::pump::PumpError::Read(e) => broken(sent, e),
-                    super::pump::PumpError::PeerGone => TransferError::PeerGone { sent, size },
-                })?;
-                let digest = pumped.hash.as_deref().and_then(unhex).unwrap_or_default();
-                return Ok((pumped.bytes, digest));
-            }
-            next = route.next(), if listening => match next {
-                Some(el) if el.name() == "presence" => {}
-                Some(el) => {
-                    let _ = session.reply_result(&el).await;
-                    if let Some(j) = el.get_child("jingle", JINGLE_NS).and_then(Jingle::from_element) {
-                        if seen.len() < 16 {
-                            seen.push(j);
-                        }
-                    }
-                }
-                None => listening = false,
+    let pumped = while_acking(session, route, seen, copy)
+        .await
+        .map_err(|(sent, e)| match e {
+            super::pump::PumpError::Write(e) => output.sink_error(e),
+            e if e.is_stall() => TransferError::Stalled {
+                sent,
+                size,
+                after: stall,
             },
-        }
-    }
+            super::pump::PumpError::Read(e) => broken(sent, e),
+            super::pump::PumpError::PeerGone => TransferError::PeerGone { sent, size },
+        })?;
+    let digest = pumped.hash.as_deref().and_then(unhex).unwrap_or_default();
+    Ok((pumped.bytes, digest))
 }
 
 fn unhex(hex: &str) -> Option<Vec<u8>> {
@@ -1309,6 +1267,60 @@ async fn replaced_by_ibb(
             }
             Action::SessionTerminate => return Err(terminated(from, &jingle)),
             _ => {}
+        }
+    }
+}
+
+/// The in-band data phase as receiver, with its progress: bytes, digest, start.
+async fn ibb_phase(
+    receiver: &mut IbbReceiver,
+    output: &super::sink::Output,
+    file: &FileDesc,
+    algorithm: Algorithm,
+    timeout: Duration,
+    progress: &Arc<dyn Progress>,
+) -> Result<(u64, Vec<u8>, Instant), TransferError> {
+    let started = Instant::now();
+    progress.start(&file.name, file.size, METHOD_IBB);
+    let received = receive_ibb(
+        receiver,
+        output,
+        file.size,
+        algorithm,
+        timeout,
+        progress.clone(),
+    )
+    .await;
+    progress.finish(received.is_ok());
+    received.map(|(bytes, digest)| (bytes, digest, started))
+}
+
+/// Runs `work` (a data phase) while acknowledging the session's requests on `route`,
+/// keeping up to 16 of them in `seen` (a checksum or a terminate may come early).
+async fn while_acking<T>(
+    session: &Session,
+    route: &mut Route,
+    seen: &mut Vec<Jingle>,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut work => return done,
+            next = route.next(), if listening => match next {
+                Some(el) if el.name() == "presence" => {}
+                Some(el) => {
+                    let _ = session.reply_result(&el).await;
+                    if let Some(j) = el.get_child("jingle", JINGLE_NS).and_then(Jingle::from_element) {
+                        if seen.len() < 16 {
+                            seen.push(j);
+                        }
+                    }
+                }
+                None => listening = false,
+            },
         }
     }
 }

@@ -88,27 +88,13 @@ pub async fn run(
         };
         if stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS) {
             let transfer = handle_offer(session, &stanza, options, &contacts, progress.clone());
-            match while_answering(session, incoming, &mut deferred, transfer).await {
-                Ok(Some(report)) => {
-                    received += 1;
-                    on_report(&report);
-                }
-                Ok(None) => {}
-                Err(e) if options.count == 0 => tracing::error!("{e}"),
-                Err(e) => return Err(e),
-            }
+            let outcome = while_answering(session, incoming, &mut deferred, transfer).await;
+            settle(outcome, options, &mut received, &mut on_report)?;
         } else if jingle::is_offer(&stanza) {
             let transfer =
                 handle_jingle_offer(session, &stanza, options, &contacts, progress.clone());
-            match while_answering(session, incoming, &mut deferred, transfer).await {
-                Ok(Some(report)) => {
-                    received += 1;
-                    on_report(&report);
-                }
-                Ok(None) => {}
-                Err(e) if options.count == 0 => tracing::error!("{e}"),
-                Err(e) => return Err(e),
-            }
+            let outcome = while_answering(session, incoming, &mut deferred, transfer).await;
+            settle(outcome, options, &mut received, &mut on_report)?;
         } else if jingle::is_jingle_request(&stanza) {
             jingle::refuse_unknown(session, &stanza).await;
         } else if let Some(proposal) = crate::jingle::message::file_proposal(&stanza) {
@@ -122,20 +108,36 @@ pub async fn run(
                 &contacts,
                 progress.clone(),
             );
-            match while_answering(session, incoming, &mut deferred, transfer).await {
-                Ok(Some(report)) => {
-                    received += 1;
-                    on_report(&report);
-                }
-                Ok(None) => {}
-                Err(e) if options.count == 0 => tracing::error!("{e}"),
-                Err(e) => return Err(e),
-            }
+            let outcome = while_answering(session, incoming, &mut deferred, transfer).await;
+            settle(outcome, options, &mut received, &mut on_report)?;
         } else {
             handle_other(session, &stanza, options, &mut contacts).await?;
         }
     }
     Ok(())
+}
+
+/// Counts a finished transfer and reports it; with `--count 0` a failure is logged and
+/// receiving goes on, otherwise it ends the run.
+fn settle(
+    outcome: Result<Option<Report>, TransferError>,
+    options: &RecvOptions,
+    received: &mut u64,
+    on_report: &mut impl FnMut(&Report),
+) -> Result<(), TransferError> {
+    match outcome {
+        Ok(Some(report)) => {
+            *received += 1;
+            on_report(&report);
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) if options.count == 0 => {
+            tracing::error!("{e}");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Stanzas kept for after the running transfer: offers, roster pushes, subscription
