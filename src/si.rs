@@ -9,9 +9,7 @@
 //! §2.1): a `list-multi` or `text-single` field instead of `list-single`, an empty
 //! trailing `<value/>` (gloox), and two `<value/>`s in an answer (Smack up to 4.3).
 
-use crate::ns::{
-    BYTESTREAMS_NS, DATA_FORMS_NS, FEATURE_NEG_NS, IBB_NS, SI_FILE_TRANSFER_NS, SI_NS,
-};
+use crate::ns::{DATA_FORMS_NS, FEATURE_NEG_NS, SI_FILE_TRANSFER_NS, SI_NS};
 use std::time::SystemTime;
 
 use crate::forms::{Field, Form, FormKind};
@@ -19,39 +17,9 @@ use crate::xml::Element;
 
 const STREAM_METHOD: &str = "stream-method";
 
-/// A bytestream SI can negotiate (XEP-0096 §3.1 makes both mandatory to implement).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StreamMethod {
-    /// SOCKS5 Bytestreams, XEP-0065.
-    Socks5,
-    /// In-Band Bytestreams, XEP-0047.
-    Ibb,
-}
-
-impl StreamMethod {
-    pub fn namespace(self) -> &'static str {
-        match self {
-            StreamMethod::Socks5 => BYTESTREAMS_NS,
-            StreamMethod::Ibb => IBB_NS,
-        }
-    }
-
-    pub fn from_namespace(ns: &str) -> Option<StreamMethod> {
-        match ns.trim() {
-            BYTESTREAMS_NS => Some(StreamMethod::Socks5),
-            IBB_NS => Some(StreamMethod::Ibb),
-            _ => None,
-        }
-    }
-
-    /// The name used in output and `--method`: "s5b" or "ibb".
-    pub fn short_name(self) -> &'static str {
-        match self {
-            StreamMethod::Socks5 => "s5b",
-            StreamMethod::Ibb => "ibb",
-        }
-    }
-}
+/// The bytestreams SI negotiates live with the bytestreams (Jingle's transports use
+/// the same enum); re-exported here for SI's offers and answers.
+pub use crate::bytestream::StreamMethod;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SiError {
@@ -329,6 +297,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ns::BYTESTREAMS_NS;
     use crate::xml::parse_document;
 
     /// XEP-0096 §4 Example 1 (the empty `<range/>`: the sender can resume).

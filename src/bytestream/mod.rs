@@ -1,5 +1,5 @@
-//! Bytestreams: ways to move bytes between two XMPP entities, negotiated by SI today and
-//! by Jingle later. Nothing here depends on SI: a bytestream needs a peer JID and a
+//! Bytestreams: ways to move bytes between two XMPP entities, negotiated by SI or by
+//! Jingle. Nothing here depends on SI: a bytestream needs a peer JID and a
 //! session id, and offers "send these bytes" / "receive into this writer" (IBB) or a
 //! connected socket (S5B).
 
@@ -8,9 +8,44 @@ pub mod s5b;
 pub mod socks5;
 
 use crate::jid::Jid;
-use crate::ns::CLIENT_NS;
+use crate::ns::{BYTESTREAMS_NS, CLIENT_NS, IBB_NS};
 
 use crate::xml::Element;
+
+/// A bytestream method: what SI negotiates by namespace (XEP-0096 §3.1 makes both
+/// mandatory), and what `--method` chooses for Jingle's transports too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamMethod {
+    /// SOCKS5 Bytestreams, XEP-0065.
+    Socks5,
+    /// In-Band Bytestreams, XEP-0047.
+    Ibb,
+}
+
+impl StreamMethod {
+    pub fn namespace(self) -> &'static str {
+        match self {
+            StreamMethod::Socks5 => BYTESTREAMS_NS,
+            StreamMethod::Ibb => IBB_NS,
+        }
+    }
+
+    pub fn from_namespace(ns: &str) -> Option<StreamMethod> {
+        match ns.trim() {
+            BYTESTREAMS_NS => Some(StreamMethod::Socks5),
+            IBB_NS => Some(StreamMethod::Ibb),
+            _ => None,
+        }
+    }
+
+    /// The name used in output and `--method`: "s5b" or "ibb".
+    pub fn short_name(self) -> &'static str {
+        match self {
+            StreamMethod::Socks5 => "s5b",
+            StreamMethod::Ibb => "ibb",
+        }
+    }
+}
 
 /// Resolves when `peer` goes offline (its unavailable presence; RFC 6121 §4.6.3). The
 /// route is claimed now, so a presence that arrives before the first poll still counts;
