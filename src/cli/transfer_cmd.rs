@@ -38,8 +38,13 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
         && args.method != MethodChoice::Upload
         && args.protocol != ProtocolChoice::Jingle;
     let sources = prepare_sources(&files, args.name.as_deref(), hash).await?;
-    let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global)));
-    let mut files = Files { sources, hashing };
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global), cancel.clone()));
+    let mut files = Files {
+        sources,
+        hashing,
+        cancel,
+    };
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
     let mut presences = recipient::Presences::default();
     let mut failures = Vec::new();
@@ -96,13 +101,37 @@ fn split_recipients(args: &SendArgs) -> Result<(Vec<String>, Vec<Jid>), Error> {
 struct Files {
     sources: Vec<source::Source>,
     hashing: Option<tokio::task::JoinHandle<Vec<Hashed>>>,
+    /// Stops the background MD5s: a Jingle transfer hashes beside the copy instead,
+    /// and on 2 cores a useless pass over the file would slow it down.
+    cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Files {
-    /// Waits for the background MD5s (SI needs them in the offer).
+    fn stop_hashing(&self) {
+        self.cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Waits for the background MD5s (SI needs them in the offer); hashes again,
+    /// here and now, what a cancelled pass left undone (an SI recipient after a Jingle one).
     async fn hashed(&mut self) -> Result<&[source::Source], Error> {
         if let Some(hashing) = self.hashing.take() {
-            let hashes = hashing.await.map_err(|e| Error::Internal(e.to_string()))?;
+            let cancelled = self.cancel.load(std::sync::atomic::Ordering::Relaxed);
+            let mut hashes = hashing.await.map_err(|e| Error::Internal(e.to_string()))?;
+            if cancelled {
+                for (source, hashed) in self.sources.iter().zip(hashes.iter_mut()) {
+                    if matches!(hashed, Some(Err(_))) {
+                        let path = source.path.clone();
+                        let again = tokio::task::spawn_blocking(move || {
+                            let keep_going = std::sync::atomic::AtomicBool::new(false);
+                            source::md5_of(&path, &crate::transfer::progress::Silent, &keep_going)
+                        })
+                        .await
+                        .map_err(|e| Error::Internal(e.to_string()))?;
+                        *hashed = Some(again);
+                    }
+                }
+            }
             for (source, hashed) in self.sources.iter_mut().zip(hashes) {
                 if let Some(hashed) = hashed {
                     let (md5, crc32) = hashed.map_err(|e| {
@@ -163,6 +192,9 @@ async fn send_to(
             Err(_) => false,
         },
     };
+    if jingle {
+        files.stop_hashing();
+    }
     tracing::debug!(
         "sending to {to} with {}",
         if jingle {
@@ -361,6 +393,7 @@ type Hashed = Option<std::io::Result<(String, u32)>>;
 fn hash_in_background(
     sources: &[source::Source],
     progress: Arc<dyn Progress>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> tokio::task::JoinHandle<Vec<Hashed>> {
     let paths: Vec<Option<std::path::PathBuf>> = sources
         .iter()
@@ -369,7 +402,10 @@ fn hash_in_background(
     tokio::task::spawn_blocking(move || {
         paths
             .iter()
-            .map(|path| path.as_ref().map(|p| source::md5_of(p, &*progress)))
+            .map(|path| {
+                path.as_ref()
+                    .map(|p| source::md5_of(p, &*progress, &cancel))
+            })
             .collect()
     })
 }

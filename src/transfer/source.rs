@@ -140,6 +140,7 @@ fn hash_copy(
 pub fn md5_of(
     path: &Path,
     progress: &dyn super::progress::Progress,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<(String, u32)> {
     let file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
@@ -147,6 +148,7 @@ pub fn md5_of(
     let mut counted = Counted {
         inner: file,
         progress,
+        cancel,
     };
     let result = hash_copy(&mut counted, std::io::sink(), true);
     progress.finish(result.is_ok());
@@ -159,10 +161,16 @@ pub fn md5_of(
 struct Counted<'a, R> {
     inner: R,
     progress: &'a dyn super::progress::Progress,
+    /// Set when the hash is no longer wanted (Jingle sends its checksum after the data).
+    cancel: &'a std::sync::atomic::AtomicBool,
 }
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            // Not `Interrupted`: the copy loop retries those.
+            return Err(std::io::Error::other("hashing cancelled"));
+        }
         let n = self.inner.read(buf)?;
         self.progress.advance(n as u64);
         Ok(n)
@@ -176,6 +184,18 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancelled_hash_stops_with_an_error() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"abc").unwrap();
+        let go_on = std::sync::atomic::AtomicBool::new(false);
+        let silent = super::super::progress::Silent;
+        let (md5, _) = md5_of(file.path(), &silent, &go_on).unwrap();
+        assert_eq!(md5, "900150983cd24fb0d6963f7d28e17f72");
+        let stop = std::sync::atomic::AtomicBool::new(true);
+        assert!(md5_of(file.path(), &silent, &stop).is_err());
+    }
 
     #[test]
     fn md5_of_known_inputs() {
