@@ -3,7 +3,8 @@
 //!
 //! Environment:
 //! * `XFT_BENCH_SECTIONS` (default "s5b,verified,jingle,latency,ibb"): comma-separated
-//!   sections; "upload" is not in the default list.
+//!   sections; "upload" and "slixmpp" (IBB against slixmpp 1.17 through the same server,
+//!   using the venv the interop tests make in target/interop-venv) are not in it.
 //! * `XFT_BENCH_BASELINE_BIN`: another build of xft (say, the last release) that the
 //!   "verified" and "latency" sections also measure, alternating with this build.
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
@@ -203,6 +204,7 @@ fn main() {
             "verified" => verified_table(&work),
             "upload" => upload_table(&work),
             "jingle" => jingle_table(&work),
+            "slixmpp" => slixmpp_ibb(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -893,5 +895,86 @@ fn jingle_table(work: &Path) {
         rss_send as f64 / 1024.0,
         rss_recv as f64 / 1024.0
     );
+    let _ = std::fs::remove_file(file);
+}
+
+/// IBB against slixmpp (PyPI, the interop tests' venv) through the same stock and tuned
+/// servers, same file, same run: slixmpp to slixmpp (its block 4096, one stanza at a
+/// time) and xft to xft with its defaults; seconds from the sender's start to its exit.
+fn slixmpp_ibb(work: &Path) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join("target/interop-venv/bin/python");
+    let script = root.join("tests/interop/slix_peer.py");
+    if !python.exists() {
+        println!("\n(slixmpp section skipped: run `cargo test --test interop_slixmpp` once to make its venv)");
+        return;
+    }
+    let mib = env_usize("XFT_BENCH_IBB_MIB", 16);
+    let file = work.join("slix.bin");
+    make_file(&file, mib);
+    let size = (mib as f64) * 1048576.0;
+    println!("\n## IBB, {mib} MiB, slixmpp 1.17 vs xft through the same Prosody (sender start to exit, best of 2)");
+    println!("| server | slixmpp MB/s | xft MB/s | xft / slixmpp |");
+    println!("|---|---|---|---|");
+    for (label, server) in [
+        ("stock", support::server()),
+        ("tuned", support::tuned_server()),
+    ] {
+        let (alice, bob) = (server.account("slixa"), server.account("slixb"));
+        let port = server.c2s_port.to_string();
+        let ca = server.ca_pem.display().to_string();
+        let (mut slix, mut xft) = (f64::MAX, f64::MAX);
+        for _ in 0..2 {
+            let out = work.join("slix.out");
+            let mut recv = std::process::Command::new(&python)
+                .arg(&script)
+                .args(["recv", &bob.jid, &bob.password, "127.0.0.1", &port, &ca])
+                .arg(&out)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("slixmpp receiver");
+            let mut lines = std::io::BufReader::new(recv.stdout.take().expect("stdout"));
+            let mut ready = String::new();
+            use std::io::BufRead;
+            let _ = lines.read_line(&mut ready);
+            let jid = ready
+                .trim()
+                .strip_prefix("READY ")
+                .unwrap_or_default()
+                .to_owned();
+            let started = Instant::now();
+            let status = std::process::Command::new(&python)
+                .arg(&script)
+                .args([
+                    "send",
+                    &alice.jid,
+                    &alice.password,
+                    "127.0.0.1",
+                    &port,
+                    &ca,
+                    &jid,
+                ])
+                .arg(&file)
+                .arg("ibb")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("slixmpp sender");
+            slix = slix.min(started.elapsed().as_secs_f64());
+            let _ = recv.wait();
+            assert!(status.success(), "slixmpp send failed");
+            let _ = std::fs::remove_file(&out);
+            let dest = work.join("slix-xft");
+            let m = measured_transfer(server, &alice, &bob, &file, &dest, &["--method", "ibb"]);
+            xft = xft.min(m.sender_wall);
+        }
+        println!(
+            "| {label} | {} | {} | {:.2} |",
+            mb(size / slix),
+            mb(size / xft),
+            slix / xft
+        );
+    }
     let _ = std::fs::remove_file(file);
 }
