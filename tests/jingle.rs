@@ -26,20 +26,36 @@ fn first_json(text: &str) -> serde_json::Value {
 
 #[test]
 fn xft_to_xft_over_jingle_s5b_with_a_checksum() {
-    xft_to_xft("jingles5b", &[], "jingle-s5b");
+    xft_to_xft(
+        "jingles5b",
+        &[],
+        "jingle-s5b",
+        "the receiver used our direct candidate",
+    );
 }
 
 #[test]
 fn xft_to_xft_over_jingle_ibb_with_a_checksum() {
-    xft_to_xft("jingleibb", &["--method", "ibb"], "jingle-ibb");
+    xft_to_xft(
+        "jingleibb",
+        &["--method", "ibb"],
+        "jingle-ibb",
+        "with Jingle (XEP-0234): --protocol jingle",
+    );
 }
 
 #[test]
 fn xft_to_xft_through_the_proxy_only() {
-    xft_to_xft("jingleproxy", &["--no-direct"], "jingle-s5b");
+    xft_to_xft(
+        "jingleproxy",
+        &["--no-direct"],
+        "jingle-s5b",
+        "the receiver used our proxy candidate",
+    );
 }
 
-fn xft_to_xft(tag: &str, extra: &[&str], method: &str) {
+/// xft to xft with `--protocol jingle`; `-v` must name the choice (`log`).
+fn xft_to_xft(tag: &str, extra: &[&str], method: &str, log: &str) {
     let s = server();
     let (alice, bob) = (s.account(&format!("{tag}a")), s.account(&format!("{tag}b")));
     s.make_contacts(&alice, &bob);
@@ -51,7 +67,7 @@ fn xft_to_xft(tag: &str, extra: &[&str], method: &str) {
     recv.args(["recv", "--json", "--dir"]).arg(&dir);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
-    send.args(["send", "--protocol", "jingle", "--json"])
+    send.args(["send", "--protocol", "jingle", "--json", "-v"])
         .args(extra)
         .arg(&file)
         .arg(&bob.jid);
@@ -60,6 +76,11 @@ fn xft_to_xft(tag: &str, extra: &[&str], method: &str) {
     let sent = first_json(&stdout(&out));
     assert_eq!(sent["protocol"], "jingle");
     assert_eq!(sent["method"], method, "{sent}");
+    assert!(
+        support::stderr(&out).contains(log),
+        "{}",
+        support::stderr(&out)
+    );
     let want = format!("sha-256:{}", sha256_hex(&data));
     assert_eq!(sent["hash"], want.as_str());
     let done = receiver.finish(Duration::from_secs(60));

@@ -183,20 +183,27 @@ async fn send_to(
         }
         Err(e) => return Err(e.into()),
     };
-    let jingle = match args.protocol {
-        ProtocolChoice::Si => false,
-        ProtocolChoice::Jingle => true,
-        // SI first: xft's Jingle is in-band only for now.
+    let (jingle, why) = match args.protocol {
+        ProtocolChoice::Si => (false, "--protocol si"),
+        ProtocolChoice::Jingle => (true, "--protocol jingle"),
+        // SI first for peers that speak both: scripts keep their "method" values, and
+        // SI resumes broken transfers, which xft's Jingle does not yet.
         ProtocolChoice::Auto => match disco::info(session, to.as_jid()).await {
-            Ok(info) => !info.has_feature(SI_FILE_TRANSFER_NS) && info.has_feature(JINGLE_FT_NS),
-            Err(_) => false,
+            Ok(info) if info.has_feature(SI_FILE_TRANSFER_NS) => {
+                (false, "the recipient speaks SI file transfer")
+            }
+            Ok(info) if info.has_feature(JINGLE_FT_NS) => {
+                (true, "the recipient speaks Jingle file transfer but not SI")
+            }
+            Ok(_) => (false, "the recipient advertises neither; trying SI"),
+            Err(_) => (false, "the recipient's features are unknown; trying SI"),
         },
     };
     if jingle {
         files.stop_hashing();
     }
     tracing::debug!(
-        "sending to {to} with {}",
+        "sending to {to} with {}: {why}",
         if jingle {
             "Jingle (XEP-0234)"
         } else {

@@ -524,6 +524,13 @@ impl S5bOffer {
                 crate::text::printable(&used)
             ));
         };
+        tracing::debug!(
+            "Jingle S5B: the receiver used our {} candidate {}:{} ({})",
+            if chosen.proxy { "proxy" } else { "direct" },
+            chosen.host,
+            chosen.port,
+            chosen.jid
+        );
         if !chosen.proxy {
             return self.acceptor.next(DIRECT_GRACE).await.ok_or_else(|| {
                 "the receiver's connection to our listener never completed".to_owned()
