@@ -398,3 +398,147 @@ fn an_unreachable_s5b_candidate_falls_back_to_ibb_by_transport_replace() {
     assert_eq!(steps.last().map(String::as_str), Some("session-terminate"));
     assert_eq!(std::fs::read(dir.join("replaced.bin")).unwrap(), data);
 }
+
+/// XEP-0260 §2.3-§2.4 as initiator: a receiver that reaches none of xft's candidates
+/// but offers one of its own. xft tries it, reports candidate-used, and the file goes
+/// through the receiver's candidate.
+#[test]
+fn xft_uses_the_receivers_own_candidate() {
+    use tokio::io::AsyncReadExt;
+    let s = server();
+    let (alice, bob) = (s.account("hjtheira"), s.account("hjtheirb"));
+    let data = pattern(120_000, 4);
+    let file = scratch_dir("jingle-theirs").join("theirs.bin");
+    std::fs::write(&file, &data).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (peer, mut incoming) = runtime.block_on(peer_login(s, &bob));
+    let bob_full = peer.jid().clone();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--protocol", "jingle", "--json", "-v"])
+        .arg(&file)
+        .arg(bob_full.to_string());
+    let sender = std::thread::spawn(move || run(send));
+    let got = runtime.block_on(async {
+        let request = loop {
+            let el = tokio::time::timeout(LONG, incoming.next())
+                .await
+                .unwrap()
+                .unwrap();
+            if el.get_child("jingle", JINGLE_NS).is_some() {
+                break el;
+            }
+        };
+        peer.reply_result(&request).await.unwrap();
+        let initiate =
+            Jingle::from_element(request.get_child("jingle", JINGLE_NS).unwrap()).unwrap();
+        let alice_full = xft::jid::Jid::parse(request.get_attr("from").unwrap())
+            .unwrap()
+            .to_full()
+            .unwrap();
+        let content = initiate.contents[0].clone();
+        let s5b_sid = xft::jingle::transport::s5b_sid(content.transport.as_ref().unwrap())
+            .unwrap()
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let ns = "urn:xmpp:jingle:transports:s5b:1";
+        let transport = xft::xml::Element::new("transport", ns)
+            .attr("sid", s5b_sid.as_str())
+            .attr("mode", "tcp")
+            .child(
+                xft::xml::Element::new("candidate", ns)
+                    .attr("cid", "theirs1")
+                    .attr("host", "127.0.0.1")
+                    .attr("port", port.to_string())
+                    .attr("jid", bob_full.to_string())
+                    .attr("priority", "8257536")
+                    .attr("type", "direct"),
+            );
+        let mut accept = Jingle::new(Action::SessionAccept, &initiate.sid);
+        accept.responder = Some(bob_full.to_string());
+        accept.contents.push(Content {
+            transport: Some(transport),
+            ..content.clone()
+        });
+        let (sid_match, from) = (initiate.sid.clone(), alice_full.to_string());
+        let mut route = peer.route(move |el| {
+            el.get_attr("from") == Some(from.as_str())
+                && el
+                    .get_child("jingle", JINGLE_NS)
+                    .is_some_and(|j| j.get_attr("sid") == Some(sid_match.as_str()))
+        });
+        let to = alice_full.to_string();
+        peer.iq(stanza::iq(IqType::Set, Some(&to), accept.to_element()))
+            .await
+            .unwrap();
+        // None of xft's candidates "works" for us.
+        let mut error = Jingle::new(Action::TransportInfo, &initiate.sid);
+        error.contents.push(Content {
+            description: None,
+            transport: Some(xft::jingle::transport::s5b_candidate_error(&s5b_sid)),
+            ..content.clone()
+        });
+        let pending = peer
+            .iq_start(stanza::iq(IqType::Set, Some(&to), error.to_element()), LONG)
+            .await
+            .unwrap();
+        // xft connects to our candidate with DST.ADDR = SHA-1(sid + responder + initiator).
+        let hash = xft::bytestream::s5b::dst_addr(&s5b_sid, &bob_full, &alice_full);
+        let (mut socket, _) = tokio::time::timeout(LONG, listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        xft::bytestream::socks5::accept(&mut socket, &hash, LONG)
+            .await
+            .unwrap();
+        let mut reports = Vec::new();
+        let mut got = vec![0u8; data.len()];
+        let read = socket.read_exact(&mut got);
+        tokio::pin!(read);
+        // Acknowledge xft's transport-info (candidate-used) and later requests meanwhile.
+        loop {
+            tokio::select! {
+                r = &mut read => { r.unwrap(); break; }
+                Some(el) = route.next() => {
+                    peer.reply_result(&el).await.unwrap();
+                    reports.push(el);
+                }
+            }
+        }
+        let _ = pending.wait().await;
+        // Then the checksum: acknowledge and end with success.
+        while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
+            peer.reply_result(&el).await.unwrap();
+            let j = Jingle::from_element(el.get_child("jingle", JINGLE_NS).unwrap()).unwrap();
+            reports.push(el);
+            if j.payload.iter().any(|p| file::read_checksum(p).is_some()) {
+                break;
+            }
+        }
+        let end =
+            Jingle::new(Action::SessionTerminate, &initiate.sid).with_reason(Reason::Success, None);
+        let _ = peer
+            .iq(stanza::iq(IqType::Set, Some(&to), end.to_element()))
+            .await;
+        let used = reports.iter().any(|el| {
+            el.get_child("jingle", JINGLE_NS)
+                .and_then(Jingle::from_element)
+                .and_then(|j| j.contents.first().and_then(|c| c.transport.clone()))
+                .and_then(|t| xft::jingle::transport::s5b_info(&t))
+                == Some(xft::jingle::transport::S5bInfo::CandidateUsed(
+                    "theirs1".into(),
+                ))
+        });
+        assert!(used, "xft never said candidate-used for ours");
+        peer.close().await;
+        got
+    });
+    let out = sender.join().unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("using the receiver's direct candidate"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(got == data, "the bytes differ");
+}

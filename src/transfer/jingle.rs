@@ -472,7 +472,7 @@ impl S5bOffer {
         to: &FullJid,
         sid: &str,
         content: &Content,
-        _accept: &Jingle,
+        accept: &Jingle,
         options: &super::send::SendOptions,
         seen: &mut Vec<Jingle>,
     ) -> Result<tokio::net::TcpStream, String> {
@@ -485,44 +485,101 @@ impl S5bOffer {
             });
             info
         };
-        notify(
-            session,
-            to,
-            &info(transport::s5b_candidate_error(&self.sid)),
-            options.timeout,
-        );
+        // §2.3: both sides try the other's candidates. Theirs are tried here, beside
+        // the wait for their report on ours (DST.ADDR = SHA-1(sid + responder +
+        // initiator) for candidates the responder offered).
+        let theirs: Vec<transport::Candidate> = accept
+            .contents
+            .iter()
+            .find_map(|c| c.transport.as_ref())
+            .map(transport::s5b_candidates)
+            .unwrap_or_default();
+        let mut trying = None;
+        let mut ours: Option<Option<(tokio::net::TcpStream, transport::Candidate)>> = None;
+        if theirs.is_empty() {
+            notify(
+                session,
+                to,
+                &info(transport::s5b_candidate_error(&self.sid)),
+                options.timeout,
+            );
+            ours = Some(None);
+        } else {
+            let hash = crate::bytestream::s5b::dst_addr(&self.sid, to, session.jid());
+            trying = Some(tokio::spawn(async move {
+                reach_candidate(&theirs, &hash).await
+            }));
+        }
         let until = tokio::time::Instant::now()
             + S5B_REPORT_WAIT.min(options.s5b.wait.max(Duration::from_secs(1)) * 2);
-        let used = loop {
-            let jingle = match next_request(session, route, until).await {
-                Ok(j) => j,
-                Err(Wait::Timeout) => {
-                    return Err("the receiver did not say which candidate it used".into())
+        let mut reported: Option<Option<String>> = None;
+        while ours.is_none() || reported.is_none() {
+            tokio::select! {
+                tried = async { trying.as_mut().expect("guarded").await }, if trying.is_some() => {
+                    trying = None;
+                    let tried = tried.ok().flatten();
+                    let report = match &tried {
+                        Some((_, c)) => transport::s5b_candidate_used(&self.sid, &c.cid),
+                        None => transport::s5b_candidate_error(&self.sid),
+                    };
+                    notify(session, to, &info(report), options.timeout);
+                    ours = Some(tried);
                 }
-                Err(Wait::Gone) => return Err("the receiver went offline".into()),
-            };
-            let report = jingle
-                .contents
-                .iter()
-                .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info));
-            match (jingle.action, report) {
-                (Action::TransportInfo, Some(transport::S5bInfo::CandidateUsed(cid))) => break cid,
-                (Action::TransportInfo, Some(transport::S5bInfo::CandidateError)) => {
-                    return Err("the receiver could reach none of our candidates".into())
+                next = next_request(session, route, until), if reported.is_none() => {
+                    let jingle = match next {
+                        Ok(j) => j,
+                        Err(Wait::Timeout) => {
+                            return Err("the receiver did not say which candidate it used".into())
+                        }
+                        Err(Wait::Gone) => return Err("the receiver went offline".into()),
+                    };
+                    let report = jingle
+                        .contents
+                        .iter()
+                        .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info));
+                    match (jingle.action, report) {
+                        (Action::TransportInfo, Some(transport::S5bInfo::CandidateUsed(cid))) => {
+                            reported = Some(Some(cid))
+                        }
+                        (Action::TransportInfo, Some(transport::S5bInfo::CandidateError)) => {
+                            reported = Some(None)
+                        }
+                        (Action::SessionTerminate, _) => {
+                            seen.push(jingle);
+                            return Err("the receiver ended the session".into());
+                        }
+                        _ => seen.push(jingle),
+                    }
                 }
-                (Action::SessionTerminate, _) => {
-                    seen.push(jingle);
-                    return Err("the receiver ended the session".into());
-                }
-                _ => seen.push(jingle),
             }
+        }
+        // §2.4: the higher priority wins; on a tie, the initiator's choice (theirs).
+        let their_pick = reported
+            .flatten()
+            .and_then(|cid| self.candidates.iter().find(|(c, _)| c.cid == cid).cloned());
+        let our_pick = ours.flatten();
+        let use_theirs = match (&our_pick, &their_pick) {
+            (Some((_, c)), Some((mine, _))) => c.priority >= mine.priority,
+            (Some(_), None) => true,
+            (None, _) => false,
         };
-        let Some((chosen, host)) = self.candidates.iter().find(|(c, _)| c.cid == used).cloned()
-        else {
-            return Err(format!(
-                "the receiver used a candidate we never offered ({})",
-                crate::text::printable(&used)
-            ));
+        if use_theirs {
+            let (socket, candidate) = our_pick.expect("checked above");
+            tracing::debug!(
+                "Jingle S5B: using the receiver's {} candidate {}:{}",
+                if candidate.proxy { "proxy" } else { "direct" },
+                candidate.host,
+                candidate.port
+            );
+            if candidate.proxy {
+                wait_activated(session, route, &candidate.cid, options.timeout, seen)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(socket);
+        }
+        let Some((chosen, host)) = their_pick else {
+            return Err("no SOCKS5 candidate worked on either side".into());
         };
         tracing::debug!(
             "Jingle S5B: the receiver used our {} candidate {}:{} ({})",
