@@ -542,3 +542,83 @@ fn xft_uses_the_receivers_own_candidate() {
     );
     assert!(got == data, "the bytes differ");
 }
+
+/// A sender whose proxy candidate the receiver used but who never activates it: the
+/// receiver gives up after --timeout and ends the session at once (failed-transport),
+/// rather than leaving the sender to find out by itself. Failed before the fix: the
+/// receiver exited without a word to the sender.
+#[test]
+fn a_proxy_never_activated_ends_the_session_with_failed_transport() {
+    let s = server();
+    let (alice, bob) = (s.account("hjnoacta"), s.account("hjnoactb"));
+    let dir = scratch_dir("jingle-noact");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--timeout", "3", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let target = receiver.jid.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reason = runtime.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let sid = stanza::new_id();
+        let ns = "urn:xmpp:jingle:transports:s5b:1";
+        // The test server's real proxy65: xft can connect, but nobody activates it.
+        let proxy = xft::xml::Element::new("transport", ns)
+            .attr("sid", "noactsid")
+            .attr("mode", "tcp")
+            .child(
+                xft::xml::Element::new("candidate", ns)
+                    .attr("cid", "proxy1")
+                    .attr("host", "127.0.0.1")
+                    .attr("port", s.proxy_port.to_string())
+                    .attr("jid", support::PROXY)
+                    .attr("priority", "655360")
+                    .attr("type", "proxy"),
+            );
+        let offer = FileDesc {
+            name: "never.bin".into(),
+            size: 1000,
+            hash_used: Some("sha-256".into()),
+            ..FileDesc::default()
+        };
+        let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
+        initiate.initiator = Some(peer.jid().to_string());
+        initiate.contents.push(Content {
+            creator: "initiator".into(),
+            name: "f".into(),
+            senders: Some("initiator".into()),
+            description: Some(offer.to_description()),
+            transport: Some(proxy),
+        });
+        let (sid_match, from) = (sid.clone(), target.clone());
+        let mut route = peer.route(move |el| {
+            el.get_attr("from") == Some(from.as_str())
+                && el
+                    .get_child("jingle", JINGLE_NS)
+                    .is_some_and(|j| j.get_attr("sid") == Some(sid_match.as_str()))
+        });
+        peer.iq(stanza::iq(
+            IqType::Set,
+            Some(&target),
+            initiate.to_element(),
+        ))
+        .await
+        .unwrap();
+        // Acknowledge everything; never activate; wait for the terminate.
+        let mut reason = None;
+        while let Ok(Some(el)) = tokio::time::timeout(Duration::from_secs(30), route.next()).await {
+            let _ = peer.reply_result(&el).await;
+            let j = Jingle::from_element(el.get_child("jingle", JINGLE_NS).unwrap()).unwrap();
+            if j.action == Action::SessionTerminate {
+                reason = j.reason.and_then(|r| r.0);
+                break;
+            }
+        }
+        peer.close().await;
+        reason
+    });
+    let done = receiver.finish(LONG);
+    assert_ne!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(reason, Some(Reason::FailedTransport), "{}", done.stderr);
+    assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
+}

@@ -84,6 +84,26 @@ async fn next_request(
     }
 }
 
+/// The next request; when the wait ends first, the session is ended at once
+/// (`failed-transport`, so the peer does not wait on) and `what` is the error.
+async fn next_or_end(
+    session: &Session,
+    route: &mut Route,
+    peer: &FullJid,
+    sid: &str,
+    until: tokio::time::Instant,
+    what: &'static str,
+) -> Result<Jingle, TransferError> {
+    match next_request(session, route, until).await {
+        Ok(j) => Ok(j),
+        Err(Wait::Timeout) => {
+            terminate(session, peer, sid, Reason::FailedTransport, None).await;
+            Err(TransferError::JingleProtocol(what))
+        }
+        Err(Wait::Gone) => Err(TransferError::PeerGone { sent: 0, size: 0 }),
+    }
+}
+
 /// Why a wait on the session ended without a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wait {
@@ -572,9 +592,16 @@ impl S5bOffer {
                 candidate.port
             );
             if candidate.proxy {
-                wait_activated(session, route, &candidate.cid, options.timeout, seen)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                wait_activated(
+                    session,
+                    route,
+                    (to, sid),
+                    &candidate.cid,
+                    options.timeout,
+                    seen,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
             }
             return Ok(socket);
         }
@@ -657,16 +684,15 @@ async fn replace_with_ibb(
         .map_err(TransferError::OfferIq)?;
     let until = tokio::time::Instant::now() + timeout;
     loop {
-        let jingle = match next_request(session, route, until).await {
-            Ok(j) => j,
-            Err(Wait::Timeout) => {
-                terminate(session, to, sid, Reason::FailedTransport, None).await;
-                return Err(TransferError::JingleProtocol(
-                    "no answer to transport-replace",
-                ));
-            }
-            Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
-        };
+        let jingle = next_or_end(
+            session,
+            route,
+            to,
+            sid,
+            until,
+            "no answer to transport-replace",
+        )
+        .await?;
         match jingle.action {
             Action::TransportAccept => {
                 return accepted_block_size(&jingle, ibb).ok_or(TransferError::JingleProtocol(
@@ -1044,7 +1070,12 @@ async fn accept_and_receive(
                     notify(session, from, &used, timeout);
                     let mut seen = Vec::new();
                     if candidate.proxy {
-                        wait_activated(session, route, &candidate.cid, timeout, &mut seen).await?;
+                        let ids = (from, offer.sid.as_str());
+                        let activated =
+                            wait_activated(session, route, ids, &candidate.cid, timeout, &mut seen);
+                        if let Err(e) = activated.await {
+                            return Err(fail(e).await);
+                        }
                     }
                     let started = Instant::now();
                     progress.start(&offer.file.name, offer.file.size, METHOD_S5B);
@@ -1190,21 +1221,15 @@ async fn reach_candidate(
 async fn wait_activated(
     session: &Session,
     route: &mut Route,
+    (peer, sid): (&FullJid, &str),
     cid: &str,
     timeout: Duration,
     seen: &mut Vec<Jingle>,
 ) -> Result<(), TransferError> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
-        let jingle = match next_request(session, route, until).await {
-            Ok(j) => j,
-            Err(Wait::Timeout) => {
-                return Err(TransferError::JingleProtocol(
-                    "the proxy was never activated",
-                ))
-            }
-            Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
-        };
+        let what = "the proxy was never activated";
+        let jingle = next_or_end(session, route, peer, sid, until, what).await?;
         let info = jingle
             .contents
             .iter()
@@ -1295,16 +1320,8 @@ async fn replaced_by_ibb(
 ) -> Result<IbbReceiver, TransferError> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
-        let jingle = match next_request(session, route, until).await {
-            Ok(j) => j,
-            Err(Wait::Timeout) => {
-                terminate(session, from, sid, Reason::FailedTransport, None).await;
-                return Err(TransferError::JingleProtocol(
-                    "no transport-replace to IBB after our candidate-error",
-                ));
-            }
-            Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
-        };
+        let what = "no transport-replace to IBB after our candidate-error";
+        let jingle = next_or_end(session, route, from, sid, until, what).await?;
         match jingle.action {
             Action::TransportReplace => {
                 let Some((content, ibb)) = jingle
