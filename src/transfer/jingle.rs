@@ -227,8 +227,9 @@ pub async fn send_file(
     tracing::debug!("Jingle session {sid} offered to {to}; waiting for session-accept");
     let accept = wait_for_accept(session, &mut route, to, &sid, options.offer_timeout).await?;
     let mut seen = Vec::new();
-    let started;
-    let sent = match s5b {
+    // The transport the data will take: the nominated SOCKS5 socket, or IBB (offered
+    // from the start, or after replacing a SOCKS5 transport nothing could use).
+    let path = match s5b {
         Some(s5b) => {
             let nominated = s5b
                 .negotiate(
@@ -236,25 +237,10 @@ pub async fn send_file(
                 )
                 .await;
             match nominated {
-                Ok(socket) => {
-                    started = Instant::now();
-                    progress.start(&source.name, source.size, METHOD_S5B);
-                    let sent = send_socket(
-                        session,
-                        &mut route,
-                        to,
-                        socket,
-                        source,
-                        options.timeout,
-                        progress.clone(),
-                        &mut seen,
-                    )
-                    .await;
-                    sent.map(|digest| (METHOD_S5B, digest))
-                }
+                Ok(socket) => DataPath::S5b(socket),
                 Err(why) if ibb_allowed => {
                     tracing::warn!("Jingle SOCKS5 failed ({why}); replacing the transport with in-band bytestreams");
-                    let block = replace_with_ibb(
+                    let replaced = replace_with_ibb(
                         session,
                         &mut route,
                         to,
@@ -262,21 +248,8 @@ pub async fn send_file(
                         &content,
                         &ibb,
                         options.timeout,
-                    )
-                    .await?;
-                    started = Instant::now();
-                    progress.start(&source.name, source.size, METHOD_IBB);
-                    let sent = send_ibb(
-                        session,
-                        to,
-                        source,
-                        &ibb.sid,
-                        block,
-                        options,
-                        progress.clone(),
-                    )
-                    .await;
-                    sent.map(|digest| (METHOD_IBB, digest))
+                    );
+                    DataPath::Ibb(replaced.await?)
                 }
                 Err(why) => {
                     terminate(session, to, &sid, Reason::FailedTransport, Some(&why)).await;
@@ -286,20 +259,37 @@ pub async fn send_file(
                 }
             }
         }
-        None => {
-            let block = accepted_block_size(&accept, &ibb).ok_or(TransferError::JingleProtocol(
-                "the session-accept changed the IBB sid or raised the block size",
-            ));
-            let block = match block {
-                Ok(b) => b,
-                Err(e) => {
-                    terminate(session, to, &sid, Reason::IncompatibleParameters, None).await;
-                    return Err(e);
-                }
-            };
-            started = Instant::now();
+        None => match accepted_block_size(&accept, &ibb) {
+            Some(block) => DataPath::Ibb(block),
+            None => {
+                terminate(session, to, &sid, Reason::IncompatibleParameters, None).await;
+                return Err(TransferError::JingleProtocol(
+                    "the session-accept changed the IBB sid or raised the block size",
+                ));
+            }
+        },
+    };
+    let started = Instant::now();
+    let sent = match path {
+        DataPath::S5b(socket) => {
+            progress.start(&source.name, source.size, METHOD_S5B);
+            let stall = options.timeout;
+            send_socket(
+                session,
+                &mut route,
+                to,
+                socket,
+                source,
+                stall,
+                progress.clone(),
+                &mut seen,
+            )
+            .await
+            .map(|digest| (METHOD_S5B, digest))
+        }
+        DataPath::Ibb(block) => {
             progress.start(&source.name, source.size, METHOD_IBB);
-            let sent = send_ibb(
+            send_ibb(
                 session,
                 to,
                 source,
@@ -308,8 +298,8 @@ pub async fn send_file(
                 options,
                 progress.clone(),
             )
-            .await;
-            sent.map(|digest| (METHOD_IBB, digest))
+            .await
+            .map(|digest| (METHOD_IBB, digest))
         }
     };
     progress.finish(sent.is_ok());
@@ -361,6 +351,12 @@ pub async fn send_file(
         protocol: "jingle",
         hash: Some(hash_text(SENDER_HASH, &digest)),
     })
+}
+
+/// How the sender's data goes: the nominated SOCKS5 socket, or IBB with this block size.
+enum DataPath {
+    S5b(tokio::net::TcpStream),
+    Ibb(usize),
 }
 
 /// The block size of an accepted IBB offer: the responder may lower it, not raise it
