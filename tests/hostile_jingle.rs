@@ -23,9 +23,10 @@ fn sha256(data: &[u8]) -> Vec<u8> {
     Sha256::digest(data).to_vec()
 }
 
-/// A scripted initiator: offers `data` as `name` over IBB (with `hash-used` sha-256
-/// when `announce`), sends it, then the `checksum` given (if any), then waits for the
-/// receiver's session-terminate and returns its reason.
+/// A scripted initiator: offers `data` as `name` over IBB (with `hash-used` of the
+/// checksum's algorithm when `announce`), sends it, then the `checksum` given (if any:
+/// algorithm and digest), then waits for the receiver's session-terminate and returns
+/// its reason.
 async fn scripted_send(
     s: &support::Prosody,
     from: &support::Account,
@@ -33,7 +34,7 @@ async fn scripted_send(
     name: &str,
     data: &[u8],
     announce: bool,
-    checksum: Option<Vec<u8>>,
+    checksum: Option<(&str, Vec<u8>)>,
 ) -> Option<Reason> {
     let (peer, _incoming) = peer_login(s, from).await;
     let to_jid = xft::jid::Jid::parse(to).unwrap();
@@ -45,7 +46,7 @@ async fn scripted_send(
     let offer = FileDesc {
         name: name.into(),
         size: data.len() as u64,
-        hash_used: announce.then(|| "sha-256".into()),
+        hash_used: announce.then(|| checksum.as_ref().map_or("sha-256", |c| c.0).into()),
         ..FileDesc::default()
     };
     let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
@@ -82,10 +83,10 @@ async fn scripted_send(
         .await
         .unwrap();
     sender.close().await.unwrap();
-    if let Some(digest) = checksum {
+    if let Some((algo, digest)) = checksum {
         let mut info = Jingle::new(Action::SessionInfo, &sid);
         info.payload
-            .push(file::checksum("initiator", "f", "sha-256", &digest));
+            .push(file::checksum("initiator", "f", algo, &digest));
         let _ = peer
             .iq(stanza::iq(IqType::Set, Some(to), info.to_element()))
             .await;
@@ -134,7 +135,7 @@ fn a_wrong_checksum_is_refused_with_media_error_and_no_file() {
         "a.bin",
         &data,
         true,
-        Some(sha256(b"something else")),
+        Some(("sha-256", sha256(b"something else"))),
     ));
     let done = recv.finish(LONG);
     assert_eq!(done.code, Some(11), "{}", done.stderr);
@@ -145,6 +146,42 @@ fn a_wrong_checksum_is_refused_with_media_error_and_no_file() {
         "{:?}",
         list_dir(&dir)
     );
+}
+
+/// XEP-0300 lists BLAKE2b; a sender that hashes with it is verified with it.
+#[test]
+fn a_blake2b_checksum_is_verified() {
+    use blake2::digest::consts::U32;
+    use blake2::{Blake2b, Digest};
+    let s = server();
+    let (alice, bob) = (s.account("hjblakea"), s.account("hjblakeb"));
+    let dir = scratch_dir("jingle-blake");
+    let recv = receiver(s, &bob, &dir);
+    let data = pattern(30_000, 3);
+    let digest = Blake2b::<U32>::digest(&data).to_vec();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reason = runtime.block_on(scripted_send(
+        s,
+        &alice,
+        &recv.jid,
+        "c.bin",
+        &data,
+        true,
+        Some(("blake2b-256", digest)),
+    ));
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(reason, Some(Reason::Success));
+    let report: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["hash"], format!("blake2b-256:{hex}"));
+    assert_eq!(std::fs::read(dir.join("c.bin")).unwrap(), data);
 }
 
 #[test]

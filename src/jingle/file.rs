@@ -131,7 +131,8 @@ fn decode_digest(value: &str) -> Option<Vec<u8>> {
 /// Of `hashes`, the strongest algorithm xft implements.
 pub fn best_hash(hashes: &[(String, Vec<u8>)]) -> Option<(Algorithm, Vec<u8>)> {
     let rank = |a: Algorithm| match a {
-        Algorithm::Sha512 => 3,
+        Algorithm::Sha512 | Algorithm::Blake2b512 => 3,
+        Algorithm::Blake2b256 => 2,
         Algorithm::Sha256 => 2,
         Algorithm::Sha1 => 1,
         Algorithm::Md5 => 0,
