@@ -57,7 +57,7 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l method -d 'How to send:
 s5b\t'SOCKS5 bytestreams only (XEP-0065)'
 ibb\t'In-band bytestreams only (XEP-0047)'
 upload\t'Upload to the server (XEP-0363) and send the link in a message: works when the recipient is offline, and with every modern client'"
-complete -c xft -n "__fish_xft_using_subcommand send" -l protocol -d 'Peer-to-peer protocol: auto uses SI when the recipient speaks it and Jingle file transfer (SOCKS5, then in-band) otherwise' -r -f -a "auto\t'SI when the recipient speaks it, else Jingle'
+complete -c xft -n "__fish_xft_using_subcommand send" -l protocol -d 'Peer-to-peer protocol: auto uses Jingle file transfer (SOCKS5, then in-band) when the recipient\'s client lists it, and SI otherwise' -r -f -a "auto\t'SI when the recipient speaks it, else Jingle'
 jingle\t'Jingle file transfer (XEP-0234) over SOCKS5 (XEP-0260) or in-band (XEP-0261)'
 si\t'SI file transfer (XEP-0096)'"
 complete -c xft -n "__fish_xft_using_subcommand send" -l name -d 'Offer the file under this name (one FILE only; the default for \'-\' is "stdin")' -r
@@ -80,7 +80,7 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'A bar on a
 bar\t''
 json\t''
 none\t''"
-complete -c xft -n "__fish_xft_using_subcommand send" -l no-hash -d 'Do not compute and offer the file\'s MD5: saves reading the file once before sending; the receiver then checks only the size'
+complete -c xft -n "__fish_xft_using_subcommand send" -l no-hash -d 'Send no hash: no MD5 in an SI offer (saves reading the file once before sending), no SHA-256 checksum after Jingle data. The receiver then checks only the size (libervia refuses such Jingle offers)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-proxy -d 'Offer no proxy'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-direct -d 'Offer no direct connection (only proxies)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'

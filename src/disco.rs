@@ -5,7 +5,7 @@ use crate::forms::Form;
 use crate::jid::Jid;
 use crate::ns::{
     BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, HASHES_NS, IBB_NS, JINGLE_FT_NS, JINGLE_IBB_NS,
-    JINGLE_MESSAGE_NS, JINGLE_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS, VERSION_NS,
+    JINGLE_MESSAGE_NS, JINGLE_NS, JINGLE_S5B_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS, VERSION_NS,
 };
 use crate::session::{IqError, Session};
 use crate::stanza;
@@ -25,6 +25,7 @@ pub fn client_features() -> Vec<String> {
         VERSION_NS,
         JINGLE_NS,
         JINGLE_FT_NS,
+        JINGLE_S5B_NS,
         JINGLE_IBB_NS,
         JINGLE_MESSAGE_NS,
         HASHES_NS,

@@ -81,7 +81,7 @@ impl ExitStatus {
             }
             ExitStatus::Timeout => "no answer in time",
             ExitStatus::Integrity => {
-                "integrity failure: size or MD5 does not match what was announced"
+                "integrity failure: size or hash does not match what was announced"
             }
             ExitStatus::LocalIo => "local file error (read, write, rename)",
             ExitStatus::NotFound => "not found (no vCard, no such user, a link that is gone)",
@@ -215,7 +215,9 @@ pub fn transfer_status(e: &TransferError) -> ExitStatus {
             ExitStatus::Integrity
         }
         TransferError::Terminated { reason, .. } => jingle_status(*reason),
-        TransferError::HashMismatch { .. } => ExitStatus::Integrity,
+        TransferError::HashMismatch { .. } | TransferError::ResumeUnverified => {
+            ExitStatus::Integrity
+        }
         TransferError::JingleProtocol(_) => ExitStatus::Protocol,
         TransferError::Upload(e) => upload_status(e),
         TransferError::Http(e) => http_status(e),

@@ -299,37 +299,7 @@ pub fn verdict(server: &ServerFacts, peer: Option<&PeerFacts>, direct: Vec<Strin
             peer.jid
         ));
     }
-    let chosen = peer.resources.iter().find(|r| r.si_file_transfer);
-    if let Some(r) = chosen {
-        let mut streams = Vec::new();
-        if r.s5b && (!direct.is_empty() || !reachable_proxies.is_empty()) {
-            streams.push("s5b");
-        }
-        if r.ibb {
-            streams.push("ibb");
-        }
-        if !streams.is_empty() {
-            why.push(format!(
-                "{} speaks SI file transfer{}",
-                r.jid,
-                r.client
-                    .as_deref()
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default()
-            ));
-            if streams == ["ibb"] {
-                advice.push("only in-band bytestreams would work: slow, and capped by the server's rate limits".to_owned());
-            }
-            return Verdict {
-                method: Some("si"),
-                to: Some(r.jid.clone()),
-                streams,
-                direct_addresses: direct,
-                why,
-                advice,
-            };
-        }
-    }
+    // Jingle first, as `xft send --protocol auto` does: today's clients speak it.
     if let Some(r) = peer
         .resources
         .iter()
@@ -367,11 +337,42 @@ pub fn verdict(server: &ServerFacts, peer: Option<&PeerFacts>, direct: Vec<Strin
             };
         }
     }
+    let chosen = peer.resources.iter().find(|r| r.si_file_transfer);
+    if let Some(r) = chosen {
+        let mut streams = Vec::new();
+        if r.s5b && (!direct.is_empty() || !reachable_proxies.is_empty()) {
+            streams.push("s5b");
+        }
+        if r.ibb {
+            streams.push("ibb");
+        }
+        if !streams.is_empty() {
+            why.push(format!(
+                "{} speaks SI file transfer{}",
+                r.jid,
+                r.client
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
+            ));
+            if streams == ["ibb"] {
+                advice.push("only in-band bytestreams would work: slow, and capped by the server's rate limits".to_owned());
+            }
+            return Verdict {
+                method: Some("si"),
+                to: Some(r.jid.clone()),
+                streams,
+                direct_addresses: direct,
+                why,
+                advice,
+            };
+        }
+    }
     if peer.resources.is_empty() {
         why.push(format!("no online resource of {} is visible", peer.jid));
     } else if peer.resources.iter().any(|r| r.jingle_file_transfer) {
         why.push(
-            "the peer speaks Jingle file transfer only over SOCKS5, which this xft does not yet"
+            "the peer speaks Jingle file transfer only over SOCKS5, and this side has no address or proxy to offer"
                 .to_owned(),
         );
     } else {

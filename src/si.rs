@@ -265,15 +265,31 @@ fn normalize_md5(s: &str) -> Option<String> {
 
 /// XEP-0082 §3.2 DateTime in UTC, e.g. `1969-07-21T02:56:15Z`.
 pub fn xep0082_datetime(time: SystemTime) -> String {
-    let secs = time
+    format_datetime(time, false)
+}
+
+/// XEP-0082 §3.3 with milliseconds (`CCYY-MM-DDThh:mm:ss.sssZ`): a file rewritten
+/// within the same second gets another date, which keeps a Jingle resume (keyed on the
+/// offer's date) from appending to the part of an older version.
+pub fn xep0082_datetime_ms(time: SystemTime) -> String {
+    format_datetime(time, true)
+}
+
+fn format_datetime(time: SystemTime, millis: bool) -> String {
+    let since = time
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .unwrap_or_default();
+    let secs = since.as_secs();
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
+    let fraction = if millis {
+        format!(".{:03}", since.subsec_millis())
+    } else {
+        String::new()
+    };
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{fraction}Z",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
@@ -512,5 +528,7 @@ mod tests {
             xep0082_datetime(SystemTime::UNIX_EPOCH),
             "1970-01-01T00:00:00Z"
         );
+        let later = leap + std::time::Duration::from_micros(7_500);
+        assert_eq!(xep0082_datetime_ms(later), "2000-02-29T23:59:59.007Z");
     }
 }

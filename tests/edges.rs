@@ -86,7 +86,7 @@ fn a_named_proxy_is_used() {
     let out = run(send);
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains("\"method\":\"s5b\""),
+        stdout(&out).contains("\"method\":\"jingle-s5b\""),
         "{}",
         stdout(&out)
     );

@@ -2,7 +2,8 @@
 //! killed, the peer killed, the peer frozen (SIGSTOP). Both sides must exit non-zero
 //! within a bound derived from `--timeout`, with the right code, and the receiver
 //! keeps what arrived in its `.part`. (A full disk is in hostile_peer.rs and
-//! hostile_s5b.rs, with /dev/full.)
+//! hostile_s5b.rs, with /dev/full.) The transfers use Jingle, which `xft send` picks
+//! for an xft receiver; the IBB kill and freeze run over SI too.
 
 mod support;
 
@@ -34,6 +35,12 @@ struct Transfer {
 /// Starts `xft recv` (as `bob`) and `xft send` (as `alice`) of a file large enough for
 /// `route` to take a while, and waits until the receiver reports its first bytes.
 fn start(s: &Prosody, tag: &str, route: Route) -> Transfer {
+    start_with(s, tag, route, &[])
+}
+
+/// [`start`] with more `xft send` arguments (`--protocol si`: the faults run over
+/// Jingle, the default between two xft, and over SI for the IBB cases).
+fn start_with(s: &Prosody, tag: &str, route: Route, extra: &[&str]) -> Transfer {
     let (alice, bob) = (s.account("alice"), s.account("bob"));
     let dir = scratch_dir(tag);
     let mut recv = s.xft(&bob);
@@ -45,6 +52,7 @@ fn start(s: &Prosody, tag: &str, route: Route) -> Transfer {
     let receiver = Receiver::spawn(recv);
     let file = scratch_dir(&format!("{tag}-src")).join("f.bin");
     let mut send = sender_command(s, &alice, route);
+    send.args(extra);
     if route == Route::Ibb {
         std::fs::write(&file, pattern(4 << 20, 61)).unwrap();
     } else {
@@ -162,7 +170,16 @@ fn server_killed_mid_proxied_s5b() {
 
 #[test]
 fn receiver_killed_mid_ibb() {
-    let t = start(server(), "kill-recv-ibb", Route::Ibb);
+    receiver_killed_mid_ibb_with("kill-recv-ibb", &[]);
+}
+
+#[test]
+fn receiver_killed_mid_si_ibb() {
+    receiver_killed_mid_ibb_with("kill-recv-si-ibb", &["--protocol", "si"]);
+}
+
+fn receiver_killed_mid_ibb_with(tag: &str, extra: &[&str]) {
+    let t = start_with(server(), tag, Route::Ibb, extra);
     let fault = Instant::now();
     let _ = t.receiver.kill();
     let (code, err) = sender_result(t.sender);
@@ -203,7 +220,16 @@ fn sender_killed_mid_s5b() {
 
 #[test]
 fn sender_frozen_mid_ibb() {
-    let t = start(server(), "freeze-send-ibb", Route::Ibb);
+    sender_frozen_mid_ibb_with("freeze-send-ibb", &[]);
+}
+
+#[test]
+fn sender_frozen_mid_si_ibb() {
+    sender_frozen_mid_ibb_with("freeze-send-si-ibb", &["--protocol", "si"]);
+}
+
+fn sender_frozen_mid_ibb_with(tag: &str, extra: &[&str]) {
+    let t = start_with(server(), tag, Route::Ibb, extra);
     let pid = t.sender.id();
     signal(pid, libc::SIGSTOP);
     let fault = Instant::now();

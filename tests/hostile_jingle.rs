@@ -36,6 +36,22 @@ async fn scripted_send(
     announce: bool,
     checksum: Option<(&str, Vec<u8>)>,
 ) -> Option<Reason> {
+    scripted_send_ranged(s, from, to, name, data, announce, false, checksum).await
+}
+
+/// [`scripted_send`], offering `<range/>` when `ranged`, and then sending from the
+/// offset the session-accept asks for (XEP-0234 §7).
+#[allow(clippy::too_many_arguments)]
+async fn scripted_send_ranged(
+    s: &support::Prosody,
+    from: &support::Account,
+    to: &str,
+    name: &str,
+    data: &[u8],
+    announce: bool,
+    ranged: bool,
+    checksum: Option<(&str, Vec<u8>)>,
+) -> Option<Reason> {
     let (peer, _incoming) = peer_login(s, from).await;
     let to_jid = xft::jid::Jid::parse(to).unwrap();
     let sid = stanza::new_id();
@@ -47,6 +63,7 @@ async fn scripted_send(
         name: name.into(),
         size: data.len() as u64,
         hash_used: announce.then(|| checksum.as_ref().map_or("sha-256", |c| c.0).into()),
+        ranged,
         ..FileDesc::default()
     };
     let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
@@ -74,12 +91,18 @@ async fn scripted_send(
         .unwrap()
         .unwrap();
     peer.reply_result(&accept).await.unwrap();
+    let offset = accept
+        .get_child("jingle", JINGLE_NS)
+        .and_then(Jingle::from_element)
+        .and_then(|j| j.contents.first()?.description.clone())
+        .and_then(|d| file::range_of(&d).ok().flatten())
+        .map_or(0, |r| r.offset as usize);
     let mut sender = xft::bytestream::ibb::IbbSender::open(&peer, &to_jid, &ibb.sid, 4096, LONG)
         .await
         .unwrap();
-    let mut reader = data;
+    let mut reader = &data[offset..];
     sender
-        .send(&mut reader, data.len() as u64, 8)
+        .send(&mut reader, (data.len() - offset) as u64, 8)
         .await
         .unwrap();
     sender.close().await.unwrap();
@@ -142,10 +165,91 @@ fn a_wrong_checksum_is_refused_with_media_error_and_no_file() {
     assert!(done.stderr.contains("sha-256 mismatch"), "{}", done.stderr);
     assert_eq!(reason, Some(Reason::MediaError));
     assert!(
-        !list_dir(&dir).iter().any(|n| n == "a.bin"),
-        "{:?}",
+        list_dir(&dir).is_empty(),
+        "nor a .part: {:?}",
         list_dir(&dir)
     );
+}
+
+/// A receiver with its own resume registry that already holds the first `kept` bytes
+/// of `data` as `name`.part from `from` (as an interrupted Jingle transfer leaves it:
+/// the identity is `jingle:` and the offer's date, none here).
+fn receiver_with_part(
+    s: &support::Prosody,
+    bob: &support::Account,
+    from: &support::Account,
+    tag: &str,
+    (name, data, kept): (&str, &[u8], usize),
+) -> (Receiver, std::path::PathBuf) {
+    let dir = scratch_dir(tag);
+    let state = scratch_dir(&format!("{tag}-state"));
+    std::fs::write(dir.join(format!("{name}.part")), &data[..kept]).unwrap();
+    let entry = serde_json::json!([{
+        "part": dir.join(format!("{name}.part")),
+        "target": dir.join(name),
+        "from": from.jid,
+        "name": name,
+        "size": data.len(),
+        "identity": "jingle:",
+    }]);
+    std::fs::create_dir_all(state.join("xft")).unwrap();
+    std::fs::write(state.join("xft/partials.json"), entry.to_string()).unwrap();
+    let mut recv = s.xft(bob);
+    recv.env("XDG_STATE_HOME", &state)
+        .args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    (Receiver::spawn(recv), dir)
+}
+
+/// XEP-0234 §7 from a sender xft did not write: the receiver asks for the rest of its
+/// `.part`, and the checksum of the whole file (part and rest) is checked.
+#[test]
+fn a_scripted_sender_resumes_from_the_offset_asked_for() {
+    let s = server();
+    let (alice, bob) = (s.account("hjrangea"), s.account("hjrangeb"));
+    let data = pattern(20_000, 4);
+    let (recv, dir) = receiver_with_part(s, &bob, &alice, "jingle-range", ("r.bin", &data, 7_000));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reason = runtime.block_on(scripted_send_ranged(
+        s,
+        &alice,
+        &recv.jid,
+        "r.bin",
+        &data,
+        true,
+        true,
+        Some(("sha-256", sha256(&data))),
+    ));
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(reason, Some(Reason::Success));
+    let report: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["resumed_from"], 7_000, "{report}");
+    assert_eq!(std::fs::read(dir.join("r.bin")).unwrap(), data);
+}
+
+/// The same resume with no checksum afterwards: the two halves came in different
+/// sessions and nothing ties them, so the file is refused (exit 11) and deleted.
+#[test]
+fn a_resumed_file_without_checksum_is_refused_and_deleted() {
+    let s = server();
+    let (alice, bob) = (s.account("hjnosuma"), s.account("hjnosumb"));
+    let data = pattern(20_000, 5);
+    let (recv, dir) = receiver_with_part(s, &bob, &alice, "jingle-nosum", ("u.bin", &data, 5_000));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(scripted_send_ranged(
+        s, &alice, &recv.jid, "u.bin", &data, true, true, None,
+    ));
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(11), "{}", done.stderr);
+    assert!(done.stderr.contains("no checksum"), "{}", done.stderr);
+    assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
 }
 
 /// XEP-0300 lists BLAKE2b; a sender that hashes with it is verified with it.

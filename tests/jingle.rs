@@ -216,3 +216,84 @@ fn libervia_proposes_to_a_bare_jid_and_xft_proceeds() {
     );
     assert_eq!(std::fs::read(dir.join("proposed.dat")).unwrap(), data);
 }
+
+/// XEP-0234 §7, resume: a Jingle transfer killed at about a third is sent again; the
+/// receiver's session-accept asks for the rest (`<range offset/>`), the sender sends
+/// only that, both report where it resumed, and the SHA-256 of the whole file (the
+/// sender hashes the part it skipped, the receiver the `.part`) is checked.
+#[test]
+fn an_interrupted_jingle_transfer_resumes_with_only_the_rest() {
+    let s = server();
+    let (alice, bob) = (s.account("jresumea"), s.account("jresumeb"));
+    let state = scratch_dir("jresume-state");
+    let dir = scratch_dir("jresume-dst");
+    let file = scratch_dir("jresume-src").join("big.bin");
+    let data = pattern(3 << 20, 51);
+    std::fs::write(&file, &data).unwrap();
+    let size = data.len() as u64;
+    let part = dir.join("big.bin.part");
+    let receiver = support::resumable_receiver(s, &bob, &state, &dir, &[]);
+    let (code, kept) = support::interrupted_send(s, &alice, receiver, &file, &part, size, &[]);
+    assert_eq!(code, Some(9), "the sender vanished");
+    assert!(kept > 0 && kept < size, "kept {kept} of {size}");
+
+    let receiver = support::resumable_receiver(s, &bob, &state, &dir, &[]);
+    let mut send = s.xft(&alice);
+    send.args(["send", "--json"]).arg(&file).arg(&receiver.jid);
+    let out = run(send);
+    assert_exit(&out, 0);
+    let sent = first_json(&stdout(&out));
+    let done = receiver.finish(Duration::from_secs(60));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let got = first_json(&String::from_utf8_lossy(&done.stdout));
+    let want = format!("sha-256:{}", sha256_hex(&data));
+    for report in [&sent, &got] {
+        assert_eq!(report["protocol"], "jingle", "{report}");
+        assert_eq!(report["method"], "jingle-s5b", "{report}");
+        assert_eq!(report["resumed_from"], kept, "{report}");
+        assert_eq!(report["size"], size, "{report}");
+        assert_eq!(report["hash"], want.as_str(), "{report}");
+    }
+    assert_eq!(support::list_dir(&dir), ["big.bin"]);
+    assert!(std::fs::read(dir.join("big.bin")).unwrap() == data);
+}
+
+/// A file rewritten under the same name and size (a new modification time, to the
+/// millisecond, in the offer's `<date/>`) is not appended to the older one's `.part`:
+/// it arrives whole, and the `.part` stays.
+#[test]
+fn a_changed_file_is_not_resumed_over_jingle() {
+    let s = server();
+    let (alice, bob) = (s.account("jchangea"), s.account("jchangeb"));
+    let state = scratch_dir("jchange-state");
+    let dir = scratch_dir("jchange-dst");
+    let file = scratch_dir("jchange-src").join("n.bin");
+    let data = pattern(3 << 20, 52);
+    std::fs::write(&file, &data).unwrap();
+    // Both versions within the same second: only the milliseconds tell them apart.
+    let second = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let set_mtime = |at: std::time::SystemTime| {
+        let f = std::fs::File::options().write(true).open(&file).unwrap();
+        f.set_modified(at).unwrap();
+    };
+    set_mtime(second + Duration::from_millis(100));
+    let size = data.len() as u64;
+    let part = dir.join("n.bin.part");
+    let receiver = support::resumable_receiver(s, &bob, &state, &dir, &[]);
+    let (_, kept) = support::interrupted_send(s, &alice, receiver, &file, &part, size, &[]);
+    assert!(kept > 0 && kept < size, "kept {kept} of {size}");
+    let changed = pattern(3 << 20, 53);
+    std::fs::write(&file, &changed).unwrap();
+    set_mtime(second + Duration::from_millis(600));
+    let receiver = support::resumable_receiver(s, &bob, &state, &dir, &[]);
+    let mut send = s.xft(&alice);
+    send.args(["send", "--json"]).arg(&file).arg(&receiver.jid);
+    assert_exit(&run(send), 0);
+    let done = receiver.finish(Duration::from_secs(60));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let got = first_json(&String::from_utf8_lossy(&done.stdout));
+    assert!(got.get("resumed_from").is_none(), "{got}");
+    let path = got["path"].as_str().unwrap().to_owned();
+    assert!(std::fs::read(&path).unwrap() == changed);
+    assert_eq!(std::fs::metadata(&part).unwrap().len(), kept);
+}

@@ -61,7 +61,7 @@ fn the_server_alone() {
 }
 
 #[test]
-fn an_xft_receiver_gets_si_over_s5b_then_ibb() {
+fn an_xft_receiver_gets_jingle_over_s5b_then_ibb() {
     let s = server();
     let (alice, bob) = (s.account("probe-a"), s.account("probe-b"));
     s.make_contacts(&alice, &bob);
@@ -84,7 +84,15 @@ fn an_xft_receiver_gets_si_over_s5b_then_ibb() {
         ),
         (true.into(), true.into(), true.into())
     );
-    assert_eq!(v["verdict"]["method"], "si");
+    assert_eq!(
+        (
+            r["jingle_file_transfer"].clone(),
+            r["jingle_s5b"].clone(),
+            r["jingle_ibb"].clone()
+        ),
+        (true.into(), true.into(), true.into())
+    );
+    assert_eq!(v["verdict"]["method"], "jingle");
     assert_eq!(v["verdict"]["to"], receiver.jid.as_str());
     assert_eq!(v["verdict"]["streams"], serde_json::json!(["s5b", "ibb"]));
     drop(receiver);
@@ -113,8 +121,8 @@ fn a_stranger_is_reached_by_upload_or_not_at_all() {
 }
 
 /// libervia 0.9 advertises Jingle file transfer with both transports, and SI file
-/// transfer too (checked here: its disco lists the XEP-0096 profile), so the verdict
-/// is SI to its resource. Everything runs in a network namespace with only `lo`
+/// transfer too (checked here: its disco lists the XEP-0096 profile); the verdict is
+/// Jingle to its resource, as `xft send` would choose. Everything runs in a network namespace with only `lo`
 /// (libervia probes the network by itself).
 #[test]
 fn a_libervia_peer_is_seen_with_jingle_and_si() {
@@ -140,6 +148,6 @@ fn a_libervia_peer_is_seen_with_jingle_and_si() {
     assert_eq!(r["jingle_s5b"], true, "{r}");
     assert_eq!(r["jingle_ibb"], true, "{r}");
     assert_eq!(r["si_file_transfer"], true, "{r}");
-    assert_eq!(v["verdict"]["method"], "si", "{v}");
+    assert_eq!(v["verdict"]["method"], "jingle", "{v}");
     assert_eq!(v["verdict"]["to"], full.as_str(), "{v}");
 }

@@ -5,8 +5,8 @@ mod support;
 use std::time::Duration;
 
 use support::{
-    assert_exit, list_dir, pattern, run, run_with_stdin, scratch_dir, server, stderr, stdout,
-    Receiver,
+    assert_exit, interrupted_send, list_dir, pattern, resumable_receiver, run, run_with_stdin,
+    scratch_dir, server, stderr, stdout, Receiver,
 };
 
 const LONG: Duration = Duration::from_secs(120);
@@ -50,6 +50,8 @@ fn boundary_sizes_arrive_whole() {
     let mut send = s.xft(&alice);
     send.args([
         "send",
+        "--protocol",
+        "si",
         "--method",
         "ibb",
         "--json",
@@ -123,7 +125,7 @@ fn ten_mib_to_a_contact_by_bare_jid_with_utf8_name() {
     let report = &json_lines(&String::from_utf8_lossy(&done.stdout))[0];
     assert_eq!(report["name"], name);
     assert_eq!(report["desc"], "the <final> one");
-    assert_eq!(report["method"], "ibb");
+    assert_eq!(report["method"], "jingle-ibb");
     assert_eq!(report["size"], 10 << 20);
     assert!(report["bytes_per_sec"].as_f64().unwrap() > 0.0);
     assert_eq!(report["path"], dir.join(name).display().to_string());
@@ -298,46 +300,53 @@ fn bare_jid_needs_a_contact_or_presence() {
 fn hostile_names_land_inside_the_directory() {
     let s = server();
     let (alice, bob) = (s.account("alice"), s.account("bob"));
-    let dir = scratch_dir("hostile");
     let long = format!("{}.txt", "n".repeat(300));
-    let cases: Vec<(&str, String)> = vec![
-        ("../../x", "x".into()),
-        ("/etc/passwd", "passwd".into()),
-        (".bashrc", "bashrc".into()),
-        ("a/b", "b".into()),
-        // U+0001 cannot travel in XML: the sender's writer turns it into U+FFFD. The tab
-        // is sent as &#9;, but Prosody re-serialises it literally and attribute-value
-        // normalisation makes it a space.
-        ("tab\there\u{1}.txt", "tab here\u{FFFD}.txt".into()),
-        ("evil\u{202E}txt.exe", "eviltxt.exe".into()),
-        ("..", "received-file".into()),
-        (&long, format!("{}.txt", "n".repeat(196))),
-    ];
-    let mut recv = s.xft(&bob);
-    recv.args([
-        "recv",
-        "--accept-any",
-        "--count",
-        &cases.len().to_string(),
-        "--dir",
-    ])
-    .arg(&dir);
-    let receiver = Receiver::spawn(recv);
-    let file = scratch_dir("hostile-src").join("payload");
-    std::fs::write(&file, b"payload").unwrap();
-    for (name, _) in &cases {
-        let mut send = s.xft(&alice);
-        send.arg("send")
-            .arg(&file)
-            .arg(&receiver.jid)
-            .args(["--name", name]);
-        assert_exit(&run(send), 0);
+    // SI carries the name in an attribute, Jingle in an element's text.
+    for (protocol, tabbed) in [
+        ("si", "tab here\u{FFFD}.txt"),
+        ("jingle", "tabhere\u{FFFD}.txt"),
+    ] {
+        let dir = scratch_dir(&format!("hostile-{protocol}"));
+        let cases: Vec<(&str, String)> = vec![
+            ("../../x", "x".into()),
+            ("/etc/passwd", "passwd".into()),
+            (".bashrc", "bashrc".into()),
+            ("a/b", "b".into()),
+            // U+0001 cannot travel in XML: the sender's writer turns it into U+FFFD. The
+            // tab is sent as &#9;, but Prosody re-serialises it literally: in an SI
+            // attribute, value normalisation makes it a space; in Jingle's <name/> it
+            // stays a tab, which the receiver drops as a control character.
+            ("tab\there\u{1}.txt", tabbed.into()),
+            ("evil\u{202E}txt.exe", "eviltxt.exe".into()),
+            ("..", "received-file".into()),
+            (&long, format!("{}.txt", "n".repeat(196))),
+        ];
+        let mut recv = s.xft(&bob);
+        recv.args([
+            "recv",
+            "--accept-any",
+            "--count",
+            &cases.len().to_string(),
+            "--dir",
+        ])
+        .arg(&dir);
+        let receiver = Receiver::spawn(recv);
+        let file = scratch_dir("hostile-src").join("payload");
+        std::fs::write(&file, b"payload").unwrap();
+        for (name, _) in &cases {
+            let mut send = s.xft(&alice);
+            send.args(["send", "--protocol", protocol])
+                .arg(&file)
+                .arg(&receiver.jid)
+                .args(["--name", name]);
+            assert_exit(&run(send), 0);
+        }
+        let done = receiver.finish(LONG);
+        assert_eq!(done.code, Some(0), "{}", done.stderr);
+        let mut expected: Vec<String> = cases.iter().map(|(_, safe)| safe.clone()).collect();
+        expected.sort();
+        assert_eq!(list_dir(&dir), expected, "{protocol}");
     }
-    let done = receiver.finish(LONG);
-    assert_eq!(done.code, Some(0), "{}", done.stderr);
-    let mut expected: Vec<String> = cases.iter().map(|(_, safe)| safe.clone()).collect();
-    expected.sort();
-    assert_eq!(list_dir(&dir), expected);
     // Nothing escaped: the scratch root holds only our directories.
     assert!(!s.dir.join("scratch").join("x").exists());
     assert!(!s.dir.join("x").exists());
@@ -462,56 +471,8 @@ fn recv_answers_disco_with_file_transfer_features() {
     assert!(info.has_identity("client", "pc"));
 }
 
-/// Starts `xft recv` as `account` with its own state directory (the resume registry).
-fn resumable_receiver(
-    account: &support::Account,
-    state: &std::path::Path,
-    dir: &std::path::Path,
-    extra: &[&str],
-) -> Receiver {
-    let mut recv = server().xft(account);
-    recv.env("XDG_STATE_HOME", state)
-        .args(["recv", "--accept-any", "--json", "--timeout", "10"])
-        .args(extra)
-        .arg("--dir")
-        .arg(dir);
-    Receiver::spawn(recv)
-}
-
-/// Sends `file` to `to` over slow IBB and kills the sender once the receiver has about
-/// a third of it; returns the receiver's exit code and the `.part` length.
-fn interrupted_send(
-    alice: &support::Account,
-    receiver: Receiver,
-    file: &std::path::Path,
-    part: &std::path::Path,
-    size: u64,
-) -> (Option<i32>, u64) {
-    let mut send = server().xft(alice);
-    send.args([
-        "send",
-        "--method",
-        "ibb",
-        "--block-size",
-        "1024",
-        "--window",
-        "1",
-    ])
-    .arg(file)
-    .arg(&receiver.jid)
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    let mut sender = send.spawn().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while receiver.progress_bytes() < size / 3 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = sender.kill();
-    let _ = sender.wait();
-    let done = receiver.finish(LONG);
-    let len = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
-    (done.code, len)
-}
+/// SI, not the Jingle that `--protocol auto` would pick between two xft.
+const SI: &[&str] = &["--protocol", "si"];
 
 /// Issue 8, resume (XEP-0096 §3 `<range/>`): a transfer killed at about a third is sent
 /// again; the receiver asks for the rest only, the sender sends only that, and the
@@ -526,14 +487,18 @@ fn an_interrupted_transfer_resumes_with_only_the_rest() {
     let data = pattern(3 << 20, 41);
     std::fs::write(&file, &data).unwrap();
     let size = data.len() as u64;
-    let receiver = resumable_receiver(&bob, &state, &dir, &[]);
-    let (code, kept) = interrupted_send(&alice, receiver, &file, &dir.join("big.bin.part"), size);
+    let receiver = resumable_receiver(s, &bob, &state, &dir, &[]);
+    let part = dir.join("big.bin.part");
+    let (code, kept) = interrupted_send(s, &alice, receiver, &file, &part, size, SI);
     assert_eq!(code, Some(9), "the sender vanished");
     assert!(kept > 0 && kept < size, "kept {kept} of {size}");
 
-    let receiver = resumable_receiver(&bob, &state, &dir, &[]);
+    let receiver = resumable_receiver(s, &bob, &state, &dir, &[]);
     let mut send = s.xft(&alice);
-    send.args(["send", "--json"]).arg(&file).arg(&receiver.jid);
+    send.args(["send", "--json"])
+        .args(SI)
+        .arg(&file)
+        .arg(&receiver.jid);
     let out = run(send);
     assert_exit(&out, 0);
     let sent = &json_lines(&stdout(&out))[0];
@@ -560,17 +525,18 @@ fn no_resume_and_a_changed_file_start_afresh() {
     let data = pattern(3 << 20, 42);
     std::fs::write(&file, &data).unwrap();
     let size = data.len() as u64;
-    let receiver = resumable_receiver(&bob, &state, &dir, &[]);
-    let (_, kept) = interrupted_send(&alice, receiver, &file, &dir.join("n.bin.part"), size);
+    let receiver = resumable_receiver(s, &bob, &state, &dir, &[]);
+    let part = dir.join("n.bin.part");
+    let (_, kept) = interrupted_send(s, &alice, receiver, &file, &part, size, SI);
     assert!(kept > 0 && kept < size, "kept {kept} of {size}");
     for (extra, content) in [
         (&["--no-resume"][..], data.clone()),
         (&[][..], pattern(3 << 20, 45)),
     ] {
         std::fs::write(&file, &content).unwrap();
-        let receiver = resumable_receiver(&bob, &state, &dir, extra);
+        let receiver = resumable_receiver(s, &bob, &state, &dir, extra);
         let mut send = s.xft(&alice);
-        send.arg("send").arg(&file).arg(&receiver.jid);
+        send.arg("send").args(SI).arg(&file).arg(&receiver.jid);
         assert_exit(&run(send), 0);
         let done = receiver.finish(LONG);
         assert_eq!(done.code, Some(0), "{}", done.stderr);

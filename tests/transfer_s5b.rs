@@ -35,7 +35,7 @@ fn xft_to_xft(tag: &str, data: &[u8], send_args: &[&str]) -> (serde_json::Value,
     recv.args(["-v", "recv", "--accept-any", "--dir"]).arg(&dir);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
-    send.args(["send", "--json"])
+    send.args(["send", "--protocol", "si", "--json"])
         .args(send_args)
         .arg(&file)
         .arg(&receiver.jid);
@@ -125,9 +125,18 @@ fn method_s5b_does_not_fall_back() {
     let file = scratch_dir("s5b-only-src").join("x.bin");
     std::fs::write(&file, b"hello").unwrap();
     let mut send = s.xft(&alice);
-    send.args(["send", "--method", "s5b", "--no-direct", "--no-proxy"])
-        .arg(&file)
-        .arg(&receiver.jid);
+    // SI: it offers, then finds nothing to stream over (Jingle offers nothing at all).
+    send.args([
+        "send",
+        "--protocol",
+        "si",
+        "--method",
+        "s5b",
+        "--no-direct",
+        "--no-proxy",
+    ])
+    .arg(&file)
+    .arg(&receiver.jid);
     let out = run(send);
     assert_exit(&out, 9);
     assert!(
@@ -159,9 +168,17 @@ fn sender_falls_back_when_the_target_reaches_no_streamhost() {
     rt.block_on(async {
         let (peer, mut incoming) = peer_login(s, &bob).await;
         let mut send = s.xft(&alice);
-        send.args(["send", "--json", "--s5b-address", "127.0.0.1", "--no-proxy"])
-            .arg(&file)
-            .arg(peer.jid().to_string());
+        send.args([
+            "send",
+            "--protocol",
+            "si",
+            "--json",
+            "--s5b-address",
+            "127.0.0.1",
+            "--no-proxy",
+        ])
+        .arg(&file)
+        .arg(peer.jid().to_string());
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
             let (offer_iq, from, offer) = support::next_file_offer(&mut incoming).await;
@@ -206,9 +223,17 @@ fn wrong_dst_addr_is_refused_by_our_streamhost() {
     rt.block_on(async {
         let (peer, mut incoming) = peer_login(s, &bob).await;
         let mut send = s.xft(&alice);
-        send.args(["send", "--json", "--s5b-address", "127.0.0.1", "--no-proxy"])
-            .arg(&file)
-            .arg(peer.jid().to_string());
+        send.args([
+            "send",
+            "--protocol",
+            "si",
+            "--json",
+            "--s5b-address",
+            "127.0.0.1",
+            "--no-proxy",
+        ])
+        .arg(&file)
+        .arg(peer.jid().to_string());
         let child = tokio::process::Command::from(send).output();
         let peer_side = async {
             let (offer_iq, from, offer) = support::next_file_offer(&mut incoming).await;
@@ -395,7 +420,9 @@ fn receiving_to_dev_null_writes_through_and_keeps_the_device() {
     let file = scratch_dir("devnull-src").join("x.bin");
     std::fs::write(&file, pattern(300_000, 11)).unwrap();
     let mut send = s.xft(&alice);
-    send.arg("send").arg(&file).arg(&receiver.jid);
+    send.args(["send", "--protocol", "si"])
+        .arg(&file)
+        .arg(&receiver.jid);
     assert_exit(&run(send), 0);
     let done = receiver.finish(LONG);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
@@ -423,9 +450,16 @@ fn no_hash_sends_without_md5_and_the_receiver_checks_the_size() {
     let data = pattern(2 << 20, 12);
     std::fs::write(&file, &data).unwrap();
     let mut send = s.xft(&alice);
-    send.args(["send", "--json", "--no-hash", "--no-proxy"])
-        .arg(&file)
-        .arg(&receiver.jid);
+    send.args([
+        "send",
+        "--protocol",
+        "si",
+        "--json",
+        "--no-hash",
+        "--no-proxy",
+    ])
+    .arg(&file)
+    .arg(&receiver.jid);
     let out = run(send);
     assert_exit(&out, 0);
     assert_eq!(json(&stdout(&out))["md5"], serde_json::Value::Null);
@@ -460,7 +494,7 @@ fn one_send_to_several_recipients() {
     let (rb, db) = receive(&bob, "multi-b");
     let (rc, dc) = receive(&carol, "multi-c");
     let mut send = s.xft(&alice);
-    send.args(["send", "--json"])
+    send.args(["send", "--protocol", "si", "--json"])
         .arg(&file)
         .args(["--to", &rb.jid, "--to", &dave.jid, "--to", &rc.jid]);
     let out = run(send);

@@ -242,8 +242,8 @@ pub struct SendArgs {
     /// it or does not answer, and says so.
     #[arg(long, value_enum, default_value_t = MethodChoice::Auto)]
     pub method: MethodChoice,
-    /// Peer-to-peer protocol: auto uses SI when the recipient speaks it and Jingle file
-    /// transfer (SOCKS5, then in-band) otherwise.
+    /// Peer-to-peer protocol: auto uses Jingle file transfer (SOCKS5, then in-band)
+    /// when the recipient's client lists it, and SI otherwise.
     #[arg(long, value_enum, default_value_t = ProtocolChoice::Auto)]
     pub protocol: ProtocolChoice,
     /// Offer the file under this name (one FILE only; the default for '-' is "stdin").
@@ -260,8 +260,9 @@ pub struct SendArgs {
     #[arg(long, value_name = "N", default_value_t = crate::cli::DEFAULT_WINDOW,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub window: u16,
-    /// Do not compute and offer the file's MD5: saves reading the file once before
-    /// sending; the receiver then checks only the size.
+    /// Send no hash: no MD5 in an SI offer (saves reading the file once before
+    /// sending), no SHA-256 checksum after Jingle data. The receiver then checks only
+    /// the size (libervia refuses such Jingle offers).
     #[arg(long)]
     pub no_hash: bool,
     /// Seconds to wait for a bare JID's resources to show up (0 to 31536000).

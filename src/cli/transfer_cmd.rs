@@ -186,15 +186,16 @@ async fn send_to(
     let (jingle, why) = match args.protocol {
         ProtocolChoice::Si => (false, "--protocol si"),
         ProtocolChoice::Jingle => (true, "--protocol jingle"),
-        // SI first for peers that speak both: scripts keep their "method" values, and
-        // SI resumes broken transfers, which xft's Jingle does not yet.
+        // Jingle first: it is what today's clients speak, and it hashes beside the
+        // copy instead of reading the file once before sending (SI's MD5 is in the offer).
         ProtocolChoice::Auto => match disco::info(session, to.as_jid()).await {
-            Ok(info) if info.has_feature(SI_FILE_TRANSFER_NS) => {
-                (false, "the recipient speaks SI file transfer")
-            }
             Ok(info) if info.has_feature(JINGLE_FT_NS) => {
-                (true, "the recipient speaks Jingle file transfer but not SI")
+                (true, "the recipient speaks Jingle file transfer")
             }
+            Ok(info) if info.has_feature(SI_FILE_TRANSFER_NS) => (
+                false,
+                "the recipient speaks SI file transfer but not Jingle",
+            ),
             Ok(_) => (false, "the recipient advertises neither; trying SI"),
             Err(_) => (false, "the recipient's features are unknown; trying SI"),
         },
@@ -457,6 +458,7 @@ fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
             // PROTOCOL-NOTES §2.3: a Pidgin target may take 45 s over three hosts.
             wait: timeout.min(S5B_ANSWER_WAIT),
         },
+        verify: !args.no_hash,
     }
 }
 

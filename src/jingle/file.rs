@@ -22,6 +22,10 @@ pub struct FileDesc {
     pub hash_used: Option<String>,
     /// The offer carried `<range/>` (ranged transfers supported).
     pub ranged: bool,
+    /// §7 ranged transfers: `<range offset='…'/>` (0 when absent), the first byte to send.
+    pub range_offset: u64,
+    /// `<range length='…'/>`: how many bytes from the offset, when limited.
+    pub range_length: Option<u64>,
 }
 
 /// Hashes accepted per file; more is refused as malformed.
@@ -50,8 +54,15 @@ impl FileDesc {
                 .unwrap_or("application/octet-stream"),
         ));
         file.push_child(text("name", &self.name));
-        if self.ranged {
-            file.push_child(Element::new("range", JINGLE_FT_NS));
+        if self.ranged || self.range_offset > 0 || self.range_length.is_some() {
+            let mut range = Element::new("range", JINGLE_FT_NS);
+            if self.range_offset > 0 {
+                range = range.attr("offset", self.range_offset.to_string());
+            }
+            if let Some(length) = self.range_length {
+                range = range.attr("length", length.to_string());
+            }
+            file.push_child(range);
         }
         file.push_child(text("size", &self.size.to_string()));
         for (algo, digest) in &self.hashes {
@@ -87,8 +98,16 @@ impl FileDesc {
             desc: text("desc"),
             hashes: Vec::new(),
             hash_used: None,
-            ranged: file.get_child("range", JINGLE_FT_NS).is_some(),
+            ranged: false,
+            range_offset: 0,
+            range_length: None,
         };
+        // A number that does not parse makes the whole offer unreadable, as the size.
+        if let Some(range) = read_range(file).ok()? {
+            desc.ranged = true;
+            desc.range_offset = range.offset;
+            desc.range_length = range.length;
+        }
         for child in file.children() {
             if child.is("hash", HASHES_NS) {
                 let algo = child.get_attr("algo")?.to_owned();
@@ -111,6 +130,44 @@ impl FileDesc {
     pub fn checkable_hash(&self) -> Option<(Algorithm, Vec<u8>)> {
         best_hash(&self.hashes)
     }
+}
+
+/// §7: the part of a file asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// The first byte (0 when not given).
+    pub offset: u64,
+    /// How many bytes from there; `None`: to the end.
+    pub length: Option<u64>,
+}
+
+/// A `<range/>` whose offset or length is not a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadRange;
+
+/// §7: the `<range/>` of a description's `<file/>`, as a responder puts it in its
+/// session-accept to resume (read on its own: the rest of that file may be sparse).
+pub fn range_of(description: &Element) -> Result<Option<Range>, BadRange> {
+    match description.get_child("file", JINGLE_FT_NS) {
+        Some(file) => read_range(file),
+        None => Ok(None),
+    }
+}
+
+fn read_range(file: &Element) -> Result<Option<Range>, BadRange> {
+    let Some(range) = file.get_child("range", JINGLE_FT_NS) else {
+        return Ok(None);
+    };
+    let number = |name: &str| {
+        range
+            .get_attr(name)
+            .map(|v| v.trim().parse::<u64>().map_err(|_| BadRange))
+            .transpose()
+    };
+    Ok(Some(Range {
+        offset: number("offset")?.unwrap_or(0),
+        length: number("length")?,
+    }))
 }
 
 /// XEP-0300 §2: `<hash xmlns='urn:xmpp:hashes:2' algo='…'>base64</hash>`.
@@ -219,6 +276,58 @@ mod tests {
         assert_eq!(algo, Algorithm::Sha1);
         assert_eq!(digest.len(), 20);
         assert_eq!(FileDesc::from_description(&f.to_description()).unwrap(), f);
+    }
+
+    /// §7: the restart offer of the XEP's example, a limited range, and an offset that
+    /// is not a number (the offer is unreadable, as with a bad size).
+    #[test]
+    fn ranges_are_read_and_written() {
+        let d = parse_document(
+            "<description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file>
+               <name>a</name><media-type>text/plain</media-type><size>300000</size><range offset='270336'/>
+             </file></description>",
+        )
+        .unwrap();
+        let f = FileDesc::from_description(&d).unwrap();
+        assert!(f.ranged);
+        assert_eq!((f.range_offset, f.range_length), (270336, None));
+        assert_eq!(FileDesc::from_description(&f.to_description()).unwrap(), f);
+        let limited = FileDesc {
+            range_offset: 2048,
+            range_length: Some(1024),
+            ..f.clone()
+        };
+        let text = limited.to_description().to_string();
+        assert!(
+            text.contains("offset=\"2048\"") || text.contains("offset='2048'"),
+            "{text}"
+        );
+        assert_eq!(
+            FileDesc::from_description(&limited.to_description()).unwrap(),
+            limited
+        );
+        let bad = parse_document(
+            "<description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file>
+               <name>a</name><size>3</size><range offset='-1'/>
+             </file></description>",
+        )
+        .unwrap();
+        assert_eq!(FileDesc::from_description(&bad), None);
+        assert_eq!(range_of(&bad), Err(BadRange));
+        let sparse = parse_document(
+            "<description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file>
+               <range offset='10' length='5'/></file></description>",
+        )
+        .unwrap();
+        let wanted = Range {
+            offset: 10,
+            length: Some(5),
+        };
+        assert_eq!(range_of(&sparse), Ok(Some(wanted)));
+        assert_eq!(
+            range_of(&limited.to_description()).map(|r| r.map(|r| r.offset)),
+            Ok(Some(2048))
+        );
     }
 
     /// §8.2 Example 16: hash-used in the offer, then the checksum.

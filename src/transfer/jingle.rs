@@ -13,8 +13,8 @@ use tokio::io::AsyncWriteExt;
 
 use super::hash::{Algorithm, Hasher};
 use super::progress::{Metered, Progress};
-use super::recv::RecvOptions;
-use super::sink::{discard_if_empty, finish_target, open_target};
+use super::recv::{Opened, RecvOptions, Resumable};
+use super::sink::{discard, discard_if_empty, finish_target, open_target};
 use super::source::Source;
 use super::{Report, TransferError};
 use crate::bytestream::ibb::{IbbReceiver, IbbSender};
@@ -194,11 +194,15 @@ pub async fn send_file(
         name: source.name.clone(),
         size: source.size,
         media_type: Some(crate::upload::content_type_of(&source.name)),
-        date: source.modified.map(crate::si::xep0082_datetime),
+        date: source.modified.map(crate::si::xep0082_datetime_ms),
         desc: options.desc.clone(),
         hashes: Vec::new(),
-        hash_used: Some(SENDER_HASH.name().to_owned()),
-        ranged: false,
+        hash_used: options.verify.then(|| SENDER_HASH.name().to_owned()),
+        // §7: we can send from an offset, so a receiver may resume a broken transfer
+        // (only one that gets the checksum can trust the result).
+        ranged: options.verify,
+        range_offset: 0,
+        range_length: None,
     };
     let content = Content {
         creator: "initiator".into(),
@@ -226,6 +230,19 @@ pub async fn send_file(
     }
     tracing::debug!("Jingle session {sid} offered to {to}; waiting for session-accept");
     let accept = wait_for_accept(session, &mut route, to, &sid, options.offer_timeout).await?;
+    let offset = match accepted_offset(&accept, source.size) {
+        Ok(offset) => offset,
+        Err(why) => {
+            terminate(session, to, &sid, Reason::FailedApplication, Some(why)).await;
+            return Err(TransferError::JingleProtocol(why));
+        }
+    };
+    if offset > 0 {
+        tracing::info!(
+            "{to} resumes '{}' from byte {offset}",
+            crate::text::printable(&source.name)
+        );
+    }
     let mut seen = Vec::new();
     // The transport the data will take: the nominated SOCKS5 socket, or IBB (offered
     // from the start, or after replacing a SOCKS5 transport nothing could use).
@@ -273,13 +290,14 @@ pub async fn send_file(
     let sent = match path {
         DataPath::S5b(socket) => {
             progress.start(&source.name, source.size, METHOD_S5B);
+            progress.advance(offset);
             let stall = options.timeout;
             send_socket(
                 session,
                 &mut route,
                 to,
                 socket,
-                source,
+                (source, offset, options.verify),
                 stall,
                 progress.clone(),
                 &mut seen,
@@ -289,10 +307,11 @@ pub async fn send_file(
         }
         DataPath::Ibb(block) => {
             progress.start(&source.name, source.size, METHOD_IBB);
+            progress.advance(offset);
             send_ibb(
                 session,
                 to,
-                source,
+                (source, offset, options.verify),
                 &ibb.sid,
                 block,
                 options,
@@ -317,15 +336,17 @@ pub async fn send_file(
             return Err(e);
         }
     };
-    let mut info = Jingle::new(Action::SessionInfo, &sid);
-    info.payload.push(file::checksum(
-        "initiator",
-        CONTENT_NAME,
-        SENDER_HASH.name(),
-        &digest,
-    ));
-    if let Err(e) = send_jingle(session, to, &info, options.timeout).await {
-        tracing::debug!("the checksum was not acknowledged: {e}");
+    if let Some(digest) = &digest {
+        let mut info = Jingle::new(Action::SessionInfo, &sid);
+        info.payload.push(file::checksum(
+            "initiator",
+            CONTENT_NAME,
+            SENDER_HASH.name(),
+            digest,
+        ));
+        if let Err(e) = send_jingle(session, to, &info, options.timeout).await {
+            tracing::debug!("the checksum was not acknowledged: {e}");
+        }
     }
     match seen.iter().find(|j| j.action == Action::SessionTerminate) {
         Some(end) => match end.reason.as_ref().and_then(|r| r.0) {
@@ -334,7 +355,7 @@ pub async fn send_file(
         },
         None => wait_for_end(session, &mut route, to, &sid).await?,
     }
-    let (seconds, bytes_per_sec) = Report::timing(source.size, started.elapsed());
+    let (seconds, bytes_per_sec) = Report::timing(source.size - offset, started.elapsed());
     Ok(Report {
         name: source.name.clone(),
         size: source.size,
@@ -346,10 +367,60 @@ pub async fn send_file(
         path: None,
         from: None,
         desc: None,
-        resumed_from: None,
+        resumed_from: (offset > 0).then_some(offset),
         url: None,
         protocol: "jingle",
-        hash: Some(hash_text(SENDER_HASH, &digest)),
+        hash: digest.map(|d| hash_text(SENDER_HASH, &d)),
+    })
+}
+
+/// §7: where the responder's session-accept asks the data to start (0 without a
+/// `<range/>`). xft's checksum covers the whole file, so a range must run to its end.
+fn accepted_offset(accept: &Jingle, size: u64) -> Result<u64, &'static str> {
+    let description = accept.contents.first().and_then(|c| c.description.as_ref());
+    let Some(description) = description else {
+        return Ok(0);
+    };
+    match file::range_of(description) {
+        Ok(None) => Ok(0),
+        Ok(Some(range)) if range.offset > size => {
+            Err("the session-accept asks for a range past the end of the file")
+        }
+        Ok(Some(range)) => match range.length {
+            Some(length) if range.offset.checked_add(length) != Some(size) => {
+                Err("the session-accept asks for a range that stops before the end of the file")
+            }
+            _ => Ok(range.offset),
+        },
+        Err(file::BadRange) => Err("the session-accept's range is not a number"),
+    }
+}
+
+/// `source` opened at `offset`, with (when `verify`) a hasher that has seen the bytes
+/// before it: the checksum covers the whole file, also when the receiver resumes.
+async fn open_at(
+    source: &Source,
+    offset: u64,
+    verify: bool,
+) -> Result<(std::fs::File, Option<Hasher>), TransferError> {
+    let path = source.path.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::File::open(&path)?;
+        if !verify {
+            file.seek(SeekFrom::Start(offset))?;
+            return Ok((file, None));
+        }
+        let hasher = super::pump::hash_prefix(&mut file, offset, SENDER_HASH)?;
+        Ok((file, Some(hasher)))
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    opened.map_err(|e| {
+        TransferError::Source(super::source::SourceError::Io {
+            path: source.path.clone(),
+            source: e,
+        })
     })
 }
 
@@ -715,19 +786,14 @@ async fn send_socket(
     route: &mut Route,
     to: &FullJid,
     socket: tokio::net::TcpStream,
-    source: &Source,
+    (source, offset, verify): (&Source, u64, bool),
     stall: Duration,
     progress: Arc<dyn Progress>,
     seen: &mut Vec<Jingle>,
-) -> Result<Vec<u8>, TransferError> {
-    let size = source.size;
+) -> Result<Option<Vec<u8>>, TransferError> {
+    let size = source.size - offset;
     let broken = |sent, source| TransferError::StreamBroken { sent, size, source };
-    let file = std::fs::File::open(&source.path).map_err(|e| {
-        TransferError::Source(super::source::SourceError::Io {
-            path: source.path.clone(),
-            source: e,
-        })
-    })?;
+    let (file, hasher) = open_at(source, offset, verify).await?;
     let gone = crate::bytestream::peer_gone(session, to.as_jid());
     let (writer, handle) = super::pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
     let copy = super::pump::copy_unless_gone(
@@ -735,7 +801,7 @@ async fn send_socket(
         writer,
         size,
         progress,
-        super::pump::Check::hash(Some(Hasher::new(SENDER_HASH))),
+        super::pump::Check::hash(hasher),
         &handle,
         gone,
     );
@@ -764,7 +830,7 @@ async fn send_socket(
     }
     // The receiver reads exactly the size and closes; our write side ends here.
     let _ = handle.shutdown(std::net::Shutdown::Write);
-    Ok(pumped.hash.as_deref().and_then(unhex).unwrap_or_default())
+    Ok(pumped.hash.as_deref().and_then(unhex))
 }
 
 /// XEP-0261 §2.2-§2.3: opens IBB under the transport's sid and sends the file, hashing
@@ -772,33 +838,31 @@ async fn send_socket(
 async fn send_ibb(
     session: &Session,
     to: &FullJid,
-    source: &Source,
+    (source, offset, verify): (&Source, u64, bool),
     ibb_sid: &str,
     block_size: usize,
     options: &super::send::SendOptions,
     progress: Arc<dyn Progress>,
-) -> Result<Vec<u8>, TransferError> {
-    let file = tokio::fs::File::open(&source.path).await.map_err(|e| {
-        TransferError::Source(super::source::SourceError::Io {
-            path: source.path.clone(),
-            source: e,
-        })
-    })?;
+) -> Result<Option<Vec<u8>>, TransferError> {
+    let (file, hasher) = open_at(source, offset, verify).await?;
     let mut reader = Metered::new(
-        tokio::io::BufReader::with_capacity(256 * 1024, file),
+        tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::from_std(file)),
         progress,
-        Some(Hasher::new(SENDER_HASH)),
+        hasher,
     );
     let mut ibb =
         IbbSender::open(session, to.as_jid(), ibb_sid, block_size, options.timeout).await?;
-    match ibb.send(&mut reader, source.size, options.window).await {
+    match ibb
+        .send(&mut reader, source.size - offset, options.window)
+        .await
+    {
         Ok(_) => ibb.close().await?,
         Err(e) => {
             ibb.abort().await;
             return Err(e.into());
         }
     }
-    Ok(reader.take_hash().map(Hasher::finalize).unwrap_or_default())
+    Ok(reader.take_hash().map(Hasher::finalize))
 }
 
 /// After the checksum: the receiver ends the session (success, or why not); a
@@ -924,27 +988,48 @@ pub(super) async fn receive_offer(
         terminate(session, from, &offer.sid, Reason::Decline, Some(&text)).await;
         return Ok(None);
     }
-    let (target, output) =
-        match open_target(&options.destination, &offer.file.name, options.overwrite) {
-            Ok(opened) => opened,
-            Err(e) => {
-                terminate(
-                    session,
-                    from,
-                    &offer.sid,
-                    Reason::FailedApplication,
-                    Some("cannot store the file"),
-                )
-                .await;
-                return Err(e);
-            }
-        };
+    let algorithm = receiving_hash(&offer.file);
+    let opened = match open_destination(from, &offer.file, algorithm, options).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            terminate(
+                session,
+                from,
+                &offer.sid,
+                Reason::FailedApplication,
+                Some("cannot store the file"),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    let Opened {
+        target,
+        output,
+        offset,
+        hasher,
+    } = opened;
+    let already = Already {
+        offset,
+        hasher: hasher.unwrap_or_else(|| Hasher::new(algorithm)),
+    };
+    // Directed presence first: should we vanish, the sender hears it at once (a
+    // stranger accepted with --accept-any sees no presence of ours otherwise).
+    session
+        .send(stanza::directed_presence(&from.to_string()))
+        .await?;
     let result = accept_and_receive(
-        session, &mut route, from, &offer, &output, options, progress,
+        session, &mut route, from, &offer, &output, already, options, progress,
     )
     .await;
     let (bytes, hash, started, method) = match result {
         Ok(done) => done,
+        // A whole file that does not match (or cannot be checked) is of no use, also
+        // as a part to resume.
+        Err(e @ (TransferError::HashMismatch { .. } | TransferError::ResumeUnverified)) => {
+            discard(&target);
+            return Err(e);
+        }
         Err(e) => {
             discard_if_empty(&target, &options.registry);
             return Err(e);
@@ -957,7 +1042,7 @@ pub(super) async fn receive_offer(
         .push(file::received(&offer.content.creator, &offer.content.name));
     let _ = send_jingle(session, from, &received, Duration::from_secs(5)).await;
     terminate(session, from, &offer.sid, Reason::Success, None).await;
-    let (seconds, bytes_per_sec) = Report::timing(bytes, started.elapsed());
+    let (seconds, bytes_per_sec) = Report::timing(bytes - offset, started.elapsed());
     Ok(Some(Report {
         name: offer.file.name.clone(),
         size: bytes,
@@ -969,42 +1054,99 @@ pub(super) async fn receive_offer(
         path: Some(path),
         from: Some(from.to_string()),
         desc: offer.file.desc.clone(),
-        resumed_from: None,
+        resumed_from: (offset > 0).then_some(offset),
         url: None,
         protocol: "jingle",
         hash,
     }))
 }
 
-/// Accepts, receives (over the initiator's SOCKS5 candidate we could reach, or IBB
-/// when none or after a transport-replace), and verifies: the byte count, the hash
-/// when one is known. Returns the bytes, the verified hash, the start, the method.
+/// The algorithm the receiver hashes with: the offer's strongest `<hash/>` we have,
+/// else its `<hash-used/>`, else SHA-256 (the checksum may still name it).
+fn receiving_hash(file: &FileDesc) -> Algorithm {
+    file.checkable_hash()
+        .map(|(a, _)| a)
+        .or_else(|| file.hash_used.as_deref().and_then(Algorithm::from_name))
+        .filter(|a| *a != Algorithm::Md5)
+        .unwrap_or(SENDER_HASH)
+}
+
+/// The `.part` this sender left of this file, to resume (§7) when the offer says it can
+/// send a range and announces a hash that will check the whole file; else a fresh
+/// destination, registered when a later offer could resume it.
+async fn open_destination(
+    from: &FullJid,
+    file: &FileDesc,
+    algorithm: Algorithm,
+    options: &RecvOptions,
+) -> Result<Opened, TransferError> {
+    let announced = file.checkable_hash().is_some() || file.hash_used.is_some();
+    let key = announced.then(|| Resumable {
+        name: &file.name,
+        size: file.size,
+        identity: format!("jingle:{}", file.date.as_deref().unwrap_or_default()),
+        algorithm,
+    });
+    if let Some(key) = key.as_ref().filter(|_| file.ranged) {
+        if let Some(opened) = super::recv::resume_partial(from, key, options).await {
+            return Ok(opened);
+        }
+    }
+    let (target, output) = open_target(&options.destination, &file.name, options.overwrite)?;
+    if let Some(key) = &key {
+        super::recv::register(&target, from, key, options);
+    }
+    Ok(Opened {
+        target,
+        output,
+        offset: 0,
+        hasher: None,
+    })
+}
+
+/// What the destination holds already: the bytes of a resumed `.part` (0 for a fresh
+/// file) and a hasher that has seen them.
+struct Already {
+    offset: u64,
+    hasher: Hasher,
+}
+
+/// Accepts (asking for the rest of the file when resuming, §7), receives (over the
+/// initiator's SOCKS5 candidate we could reach, or IBB when none or after a
+/// transport-replace), and verifies: the byte count, the hash when one is known (and
+/// one must be, to trust a resumed file). Returns the file's size, the verified hash,
+/// the start, the method.
+#[allow(clippy::too_many_arguments)]
 async fn accept_and_receive(
     session: &Session,
     route: &mut Route,
     from: &FullJid,
     offer: &Offer,
     output: &super::sink::Output,
+    already: Already,
     options: &RecvOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<(u64, Option<String>, Instant, &'static str), TransferError> {
     let timeout = options.timeout;
-    let algorithm = offer
-        .file
-        .checkable_hash()
-        .map(|(a, _)| a)
-        .or_else(|| {
-            offer
-                .file
-                .hash_used
-                .as_deref()
-                .and_then(Algorithm::from_name)
-        })
-        .filter(|a| *a != Algorithm::Md5)
-        .unwrap_or(SENDER_HASH);
+    let Already { offset, hasher } = already;
+    let algorithm = hasher.algorithm();
+    let want = Want {
+        name: &offer.file.name,
+        size: offer.file.size,
+        offset,
+    };
     let mut accept = Jingle::new(Action::SessionAccept, &offer.sid);
     accept.responder = Some(session.jid().to_string());
     let mut content = offer.content.clone();
+    if offset > 0 {
+        let rest = FileDesc {
+            range_offset: offset,
+            range_length: None,
+            ranged: true,
+            ..offer.file.clone()
+        };
+        content.description = Some(rest.to_description());
+    }
     let fail = |e: TransferError| async move {
         terminate(
             session,
@@ -1024,14 +1166,7 @@ async fn accept_and_receive(
             send_jingle(session, from, &accept, timeout)
                 .await
                 .map_err(TransferError::OfferIq)?;
-            let phase = ibb_phase(
-                &mut receiver,
-                output,
-                &offer.file,
-                algorithm,
-                timeout,
-                &progress,
-            );
+            let phase = ibb_phase(&mut receiver, output, &want, hasher, timeout, &progress);
             let (bytes, digest, started) = match phase.await {
                 Ok(r) => r,
                 Err(e) => return Err(fail(e).await),
@@ -1075,14 +1210,14 @@ async fn accept_and_receive(
                     }
                     let started = Instant::now();
                     progress.start(&offer.file.name, offer.file.size, METHOD_S5B);
+                    progress.advance(offset);
                     let received = receive_socket(
                         session,
                         route,
                         from,
                         socket,
                         output,
-                        offer.file.size,
-                        algorithm,
+                        (offer.file.size - offset, hasher),
                         timeout,
                         progress.clone(),
                         &mut seen,
@@ -1100,14 +1235,7 @@ async fn accept_and_receive(
                     notify(session, from, &error, timeout);
                     let mut receiver =
                         replaced_by_ibb(session, route, from, &offer.sid, timeout).await?;
-                    let phase = ibb_phase(
-                        &mut receiver,
-                        output,
-                        &offer.file,
-                        algorithm,
-                        timeout,
-                        &progress,
-                    );
+                    let phase = ibb_phase(&mut receiver, output, &want, hasher, timeout, &progress);
                     let (bytes, digest, started) = match phase.await {
                         Ok(r) => r,
                         Err(e) => return Err(fail(e).await),
@@ -1117,6 +1245,7 @@ async fn accept_and_receive(
             }
         }
     };
+    let bytes = offset + bytes;
     if bytes != offer.file.size {
         terminate(
             session,
@@ -1138,7 +1267,9 @@ async fn accept_and_receive(
     let ended = seen.iter().any(|j| j.action == Action::SessionTerminate);
     let expected = match (offer.file.checkable_hash(), early) {
         (Some(known), _) | (None, Some(known)) => Some(known),
-        (None, None) if ended => None,
+        // Wait for a checksum only when the offer announced one: a sender that hashes
+        // nothing (Dino, `--no-hash`) waits for our session-terminate instead.
+        (None, None) if ended || offer.file.hash_used.is_none() => None,
         (None, None) => wait_for_checksum(session, route, from, &offer.sid).await?,
     };
     let verified = match expected {
@@ -1167,6 +1298,18 @@ async fn accept_and_receive(
                 algorithm.name()
             );
             None
+        }
+        None if offset > 0 => {
+            // The first part came in an earlier session: only the checksum ties the two.
+            terminate(
+                session,
+                from,
+                &offer.sid,
+                Reason::MediaError,
+                Some("no checksum for a resumed file"),
+            )
+            .await;
+            return Err(TransferError::ResumeUnverified);
         }
         None => {
             tracing::info!("the sender sent no checksum: checked the size only");
@@ -1263,8 +1406,7 @@ async fn receive_socket(
     from: &FullJid,
     socket: tokio::net::TcpStream,
     output: &super::sink::Output,
-    size: u64,
-    algorithm: Algorithm,
+    (size, hasher): (u64, Hasher),
     stall: Duration,
     progress: Arc<dyn Progress>,
     seen: &mut Vec<Jingle>,
@@ -1278,7 +1420,7 @@ async fn receive_socket(
         writer,
         size,
         progress,
-        super::pump::Check::hash(Some(Hasher::new(algorithm))),
+        super::pump::Check::hash(Some(hasher)),
         &handle,
         gone,
     );
@@ -1352,24 +1494,32 @@ async fn replaced_by_ibb(
 async fn ibb_phase(
     receiver: &mut IbbReceiver,
     output: &super::sink::Output,
-    file: &FileDesc,
-    algorithm: Algorithm,
+    want: &Want<'_>,
+    hasher: Hasher,
     timeout: Duration,
     progress: &Arc<dyn Progress>,
 ) -> Result<(u64, Vec<u8>, Instant), TransferError> {
     let started = Instant::now();
-    progress.start(&file.name, file.size, METHOD_IBB);
+    progress.start(want.name, want.size, METHOD_IBB);
+    progress.advance(want.offset);
     let received = receive_ibb(
         receiver,
         output,
-        file.size,
-        algorithm,
+        want.size - want.offset,
+        hasher,
         timeout,
         progress.clone(),
     )
     .await;
     progress.finish(received.is_ok());
     received.map(|(bytes, digest)| (bytes, digest, started))
+}
+
+/// The file as the data phase sees it: its name and size, and where the data starts.
+struct Want<'a> {
+    name: &'a str,
+    size: u64,
+    offset: u64,
 }
 
 /// Runs `work` (a data phase) while acknowledging the session's requests on `route`,
@@ -1407,14 +1557,21 @@ async fn receive_ibb(
     ibb: &mut IbbReceiver,
     output: &super::sink::Output,
     size: u64,
-    algorithm: Algorithm,
+    hasher: Hasher,
     timeout: Duration,
     progress: Arc<dyn Progress>,
 ) -> Result<(u64, Vec<u8>), TransferError> {
     ibb.accept_open(timeout).await?;
     let writer = output.async_writer().map_err(|e| output.sink_error(e))?;
-    let mut writer = Metered::new(writer, progress, Some(Hasher::new(algorithm)));
-    let (bytes, close) = ibb.receive(&mut writer, size, timeout).await?;
+    let mut writer = Metered::new(writer, progress, Some(hasher));
+    let (bytes, close) = match ibb.receive(&mut writer, size, timeout).await {
+        Ok(received) => received,
+        Err(e) => {
+            // Keep what did arrive in the .part: it is the user's, to inspect or resume.
+            let _ = writer.flush().await;
+            return Err(e.into());
+        }
+    };
     if let Err(e) = writer.flush().await {
         close
             .refuse(&format!("the receiver cannot write the file: {e}"))

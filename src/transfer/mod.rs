@@ -163,6 +163,10 @@ pub enum TransferError {
         expected: String,
         actual: String,
     },
+    /// A resumed file whose sender sent no checksum: its two parts came in different
+    /// sessions, and only a hash of the whole ties them.
+    #[error("the sender sent no checksum, and a resumed file cannot be trusted without one; send it again (it will start afresh)")]
+    ResumeUnverified,
     #[error("Jingle: {0}")]
     JingleProtocol(&'static str),
     #[error("HTTP upload: {0}")]

@@ -480,13 +480,13 @@ struct Expect {
 }
 
 /// The opened destination of one offer.
-struct Opened {
-    target: Target,
-    output: Output,
+pub(super) struct Opened {
+    pub(super) target: Target,
+    pub(super) output: Output,
     /// Bytes already there (a resumed `.part`); 0 for a fresh file.
-    offset: u64,
-    /// MD5 of those bytes, when the offer has a hash to check.
-    hasher: Option<Hasher>,
+    pub(super) offset: u64,
+    /// The hash of those bytes, when the offer has a hash to check.
+    pub(super) hasher: Option<Hasher>,
 }
 
 /// Accepts the offer and receives the file.
@@ -611,38 +611,67 @@ async fn open_destination(
     offer: &FileOffer,
     options: &RecvOptions,
 ) -> Result<Opened, TransferError> {
-    if let Some(opened) = resume_partial(from, offer, options).await {
-        return Ok(opened);
+    let key = offer.md5.as_ref().map(|md5| Resumable {
+        name: &offer.name,
+        size: offer.size,
+        identity: md5.clone(),
+        algorithm: Algorithm::Md5,
+    });
+    if let Some(key) = key.as_ref().filter(|_| offer.ranged) {
+        if let Some(opened) = resume_partial(from, key, options).await {
+            return Ok(opened);
+        }
     }
     let (target, output) = open_target(&options.destination, &offer.name, options.overwrite)?;
-    if let (Target::Part(part), Some(md5)) = (&target, &offer.md5) {
-        options.registry.record(Partial {
-            part: absolute(&part.part),
-            target: absolute(&part.target),
-            from: from.bare().to_string(),
-            name: offer.name.clone(),
-            size: offer.size,
-            md5: md5.clone(),
-        });
+    if let Some(key) = &key {
+        register(&target, from, key, options);
     }
-    let hasher = offer.md5.is_some().then(|| Hasher::new(Algorithm::Md5));
     Ok(Opened {
         target,
         output,
         offset: 0,
-        hasher,
+        hasher: key.map(|k| Hasher::new(k.algorithm)),
     })
 }
 
-async fn resume_partial(
+/// What makes an offered file resumable: the sender's name and size for it, what else
+/// identifies it (see [`Partial::identity`]), and the hash that will check the whole.
+pub(super) struct Resumable<'a> {
+    pub(super) name: &'a str,
+    pub(super) size: u64,
+    pub(super) identity: String,
+    pub(super) algorithm: Algorithm,
+}
+
+/// Remembers a fresh `.part`, so that a broken transfer of it can be resumed.
+pub(super) fn register(
+    target: &Target,
     from: &FullJid,
-    offer: &FileOffer,
+    key: &Resumable<'_>,
+    options: &RecvOptions,
+) {
+    if let Target::Part(part) = target {
+        options.registry.record(Partial {
+            part: absolute(&part.part),
+            target: absolute(&part.target),
+            from: from.bare().to_string(),
+            name: key.name.to_owned(),
+            size: key.size,
+            identity: key.identity.clone(),
+        });
+    }
+}
+
+/// The registered `.part` that `from` left of this file at this destination, reopened
+/// for appending with its bytes hashed; `None` when there is none (or resuming is off).
+pub(super) async fn resume_partial(
+    from: &FullJid,
+    key: &Resumable<'_>,
     options: &RecvOptions,
 ) -> Option<Opened> {
-    let md5 = offer
-        .md5
-        .as_deref()
-        .filter(|_| offer.ranged && options.resume)?;
+    if !options.resume {
+        return None;
+    }
     let wanted: Box<dyn Fn(&std::path::Path) -> bool + Send> = match &options.destination {
         Destination::Dir(dir) => {
             let dir = absolute(dir);
@@ -657,15 +686,16 @@ async fn resume_partial(
     let from_bare = from.bare().to_string();
     let partial = options
         .registry
-        .find(&*wanted, &from_bare, &offer.name, offer.size, md5)?;
+        .find(&*wanted, &from_bare, key.name, key.size, &key.identity)?;
     let base_name = match &options.destination {
-        Destination::Dir(_) => Some(sanitize_file_name(&offer.name)),
+        Destination::Dir(_) => Some(sanitize_file_name(key.name)),
         _ => None,
     };
     let reopened = tokio::task::spawn_blocking({
         let partial = partial.clone();
         let overwrite = options.overwrite;
-        move || reopen_part(&partial, overwrite, base_name)
+        let algorithm = key.algorithm;
+        move || reopen_part(&partial, overwrite, base_name, algorithm)
     })
     .await;
     match reopened {
@@ -673,7 +703,7 @@ async fn resume_partial(
             tracing::info!(
                 "resuming {} from byte {offset} of {}",
                 crate::text::printable(&partial.part.display().to_string()),
-                offer.size
+                key.size
             );
             Some(Opened {
                 target,

@@ -28,8 +28,11 @@ pub struct Partial {
     /// The name as offered (before sanitising).
     pub name: String,
     pub size: u64,
-    /// Lowercase hex MD5 of the whole file, from the offer.
-    pub md5: String,
+    /// What else identifies the file: SI's MD5 of the whole file (lowercase hex, from
+    /// the offer), or `jingle:` and the offer's date for Jingle, whose offers carry the
+    /// checksum only after the data (XEP-0234 §8.2) that then checks the whole file.
+    #[serde(alias = "md5")]
+    pub identity: String,
 }
 
 /// Registry entries kept; the oldest go first.
@@ -88,7 +91,7 @@ impl Registry {
         from: &str,
         name: &str,
         size: u64,
-        md5: &str,
+        identity: &str,
     ) -> Option<Partial> {
         let entries = self.load();
         entries.into_iter().rev().find(|e| {
@@ -96,7 +99,7 @@ impl Registry {
                 && e.from == from
                 && e.name == name
                 && e.size == size
-                && e.md5 == md5
+                && e.identity == identity
                 && partial_len(&e.part).is_some_and(|len| len > 0 && len < size)
         })
     }
@@ -171,7 +174,7 @@ mod tests {
             from: "alice@example.org".into(),
             name: format!("f{n}"),
             size: 100,
-            md5: "00112233445566778899aabbccddeeff".into(),
+            identity: "00112233445566778899aabbccddeeff".into(),
         }
     }
 
@@ -182,27 +185,47 @@ mod tests {
         let e = entry(dir.path(), 1);
         registry.record(e.clone());
         let same = |t: &Path| t == e.target;
-        let find = || registry.find(&same, &e.from, &e.name, e.size, &e.md5);
+        let find = || registry.find(&same, &e.from, &e.name, e.size, &e.identity);
         assert_eq!(find(), None, "no .part on disk yet");
         std::fs::write(&e.part, b"half").unwrap();
         assert_eq!(find(), Some(e.clone()));
         assert_eq!(
-            registry.find(&same, "mallory@example.org", &e.name, 100, &e.md5),
+            registry.find(&same, "mallory@example.org", &e.name, 100, &e.identity),
             None
         );
         let other_md5 = "ffffffffffffffffffffffffffffffff";
         assert_eq!(registry.find(&same, &e.from, &e.name, 100, other_md5), None);
         assert_eq!(
-            registry.find(&same, &e.from, &e.name, 4, &e.md5),
+            registry.find(&same, &e.from, &e.name, 4, &e.identity),
             None,
             "already whole"
         );
         assert_eq!(
-            registry.find(&|_| false, &e.from, &e.name, 100, &e.md5),
+            registry.find(&|_| false, &e.from, &e.name, 100, &e.identity),
             None
         );
         registry.forget(&e.part);
         assert_eq!(find(), None);
+    }
+
+    /// Registries written before Jingle resumes named the identity `md5`.
+    #[test]
+    fn reads_entries_of_older_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("partials.json");
+        let e = entry(dir.path(), 3);
+        let old = serde_json::json!([{
+            "part": e.part, "target": e.target, "from": e.from, "name": e.name,
+            "size": e.size, "md5": e.identity,
+        }]);
+        std::fs::write(&file, old.to_string()).unwrap();
+        std::fs::write(&e.part, b"half").unwrap();
+        let same = |t: &Path| t == e.target;
+        let registry = Registry::at(file);
+        assert_eq!(
+            registry.find(&same, &e.from, &e.name, e.size, &e.identity),
+            Some(e)
+        );
     }
 
     #[test]
@@ -214,7 +237,10 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("elsewhere"), &e.part).unwrap();
         registry.record(e.clone());
         let same = |t: &Path| t == e.target;
-        assert_eq!(registry.find(&same, &e.from, &e.name, e.size, &e.md5), None);
+        assert_eq!(
+            registry.find(&same, &e.from, &e.name, e.size, &e.identity),
+            None
+        );
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct SendOptions {
     /// How long any single protocol step may take.
     pub timeout: Duration,
     pub s5b: S5bOptions,
+    /// Let the receiver verify the file: a Jingle sender announces SHA-256 and sends
+    /// the checksum after the data (`--no-hash` turns it off; SI's MD5 is computed by
+    /// the caller, into the source).
+    pub verify: bool,
 }
 
 /// Which SOCKS5 streamhosts to offer (XEP-0065 §5, §6).

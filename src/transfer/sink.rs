@@ -348,11 +348,13 @@ pub(crate) fn discard(target: &Target) {
 }
 
 /// Reopens a registered `.part` for appending (never through a symlink), and hashes
-/// what it holds. Returns the target, the output, the bytes already there and their MD5.
+/// what it holds with `algorithm`. Returns the target, the output, the bytes already
+/// there and their hash.
 pub(crate) fn reopen_part(
     partial: &Partial,
     overwrite: bool,
     base_name: Option<String>,
+    algorithm: super::hash::Algorithm,
 ) -> std::io::Result<(Target, Output, u64, super::hash::Hasher)> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut reader = std::fs::OpenOptions::new()
@@ -360,8 +362,7 @@ pub(crate) fn reopen_part(
         .custom_flags(libc::O_NOFOLLOW)
         .open(&partial.part)?;
     let len = reader.metadata()?.len();
-    // SI resumes only (its hash is MD5); a Jingle resume would pass its algorithm.
-    let hasher = super::pump::hash_prefix(&mut reader, len, super::hash::Algorithm::Md5)?;
+    let hasher = super::pump::hash_prefix(&mut reader, len, algorithm)?;
     let file = std::fs::OpenOptions::new()
         .append(true)
         .custom_flags(libc::O_NOFOLLOW)

@@ -675,6 +675,62 @@ impl Receiver {
     }
 }
 
+/// Starts `xft recv` as `account` with its own state directory (the resume registry).
+pub fn resumable_receiver(
+    server: &Prosody,
+    account: &Account,
+    state: &std::path::Path,
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> Receiver {
+    let mut recv = server.xft(account);
+    recv.env("XDG_STATE_HOME", state)
+        .args(["recv", "--accept-any", "--json", "--timeout", "10"])
+        .args(extra)
+        .arg("--dir")
+        .arg(dir);
+    Receiver::spawn(recv)
+}
+
+/// Sends `file` to `to` over slow IBB (with `protocol`, the arguments that choose it)
+/// and kills the sender once the receiver has about a third of it; returns the
+/// receiver's exit code and the `.part` length.
+pub fn interrupted_send(
+    server: &Prosody,
+    alice: &Account,
+    receiver: Receiver,
+    file: &std::path::Path,
+    part: &std::path::Path,
+    size: u64,
+    protocol: &[&str],
+) -> (Option<i32>, u64) {
+    let mut send = server.xft(alice);
+    send.args([
+        "send",
+        "--method",
+        "ibb",
+        "--block-size",
+        "1024",
+        "--window",
+        "1",
+    ])
+    .args(protocol)
+    .arg(file)
+    .arg(&receiver.jid)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    let mut sender = send.spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while receiver.progress_bytes() < size / 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = sender.kill();
+    let _ = sender.wait();
+    let done = receiver.finish(Duration::from_secs(60));
+    let len = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    (done.code, len)
+}
+
 /// Deterministic pseudo-random bytes (xorshift), so failures are reproducible.
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
@@ -722,7 +778,12 @@ pub fn peer_settings(server: &Prosody, account: &Account) -> xft::session::Setti
             insecure: false,
         },
         resource: None,
-        features: xft::disco::client_features(),
+        // Scripted peers play SI clients (so `xft send` picks SI for them); the Jingle
+        // tests that script a receiver pass `--protocol jingle`.
+        features: xft::disco::client_features()
+            .into_iter()
+            .filter(|f| !f.starts_with("urn:xmpp:jingle"))
+            .collect(),
         iq_timeout: Duration::from_secs(20),
     }
 }
