@@ -909,7 +909,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__recv)
-            opts="-o -v -q -h --dir --output --from --accept-any --count --max-size --overwrite --no-resume --approve --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-o -v -q -h --dir --output --from --accept-any --count --max-size --overwrite --no-resume --approve --s5b-address --s5b-port --no-direct --no-proxy --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -940,6 +940,14 @@ _xft() {
                     return 0
                     ;;
                 --approve)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s5b-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s5b-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -95,6 +95,8 @@ complete -c xft -n "__fish_xft_using_subcommand recv" -l from -d 'Accept files o
 complete -c xft -n "__fish_xft_using_subcommand recv" -l count -d 'Number of files to receive before exiting; 0 = until interrupted' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l max-size -d 'Decline files larger than this (bytes; K, M, G, T suffixes are powers of 1024)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l approve -d 'Approve presence subscription requests from JID while running (repeatable)' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l s5b-address -d 'Jingle SOCKS5 candidates of our own (XEP-0260), offered beside the sender\'s: exactly this address (repeatable, or comma-separated in XFT_S5B_ADDRESS) instead of every interface address' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l s5b-port -d 'Port for our direct Jingle SOCKS5 candidates (default: any free port)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l server -d 'Connect here instead of looking up DNS SRV records' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
@@ -110,6 +112,8 @@ none\t''"
 complete -c xft -n "__fish_xft_using_subcommand recv" -l accept-any -d 'Accept files from anybody'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l overwrite -d 'Replace existing files instead of picking "name (1).ext"'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l no-resume -d 'Do not resume: when the same sender offers a file again whose earlier transfer broke, receive it whole under a new name instead of appending to its .part'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l no-direct -d 'Offer no direct Jingle SOCKS5 candidate of our own (only the server\'s proxy)'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l no-proxy -d 'Offer no proxy candidate of our own'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l json -d 'JSON results on stdout'

@@ -357,7 +357,7 @@ fn s5b_table(work: &Path) {
     let server = support::server();
     let (alice, bob) = (server.account("alice"), server.account("bob"));
     let dest = work.join("in");
-    println!("\n## SOCKS5 bytestreams ({mib} MiB file on tmpfs)");
+    println!("\n## SI over SOCKS5 bytestreams ({mib} MiB file on tmpfs)");
     println!(
         "Baselines (same run): TCP copy file->file {} MB/s, file->/dev/null {} MB/s.",
         mb(to_file),
@@ -370,8 +370,14 @@ fn s5b_table(work: &Path) {
     println!("| path | into | wire MB/s | wire ratio | verified MB/s | verified ratio |");
     println!("|---|---|---|---|---|---|");
     let cases: [(&str, &[&str]); 2] = [
-        ("direct", &["--method", "s5b", "--no-proxy"]),
-        ("proxy65", &["--method", "s5b", "--no-direct"]),
+        (
+            "direct",
+            &["--protocol", "si", "--method", "s5b", "--no-proxy"],
+        ),
+        (
+            "proxy65",
+            &["--protocol", "si", "--method", "s5b", "--no-direct"],
+        ),
     ];
     for (label, args) in cases {
         for (into, target, base) in [
@@ -394,7 +400,7 @@ fn s5b_table(work: &Path) {
         &bob,
         &file,
         Path::new("/dev/null"),
-        &["--method", "s5b", "--no-proxy"],
+        &["--protocol", "si", "--method", "s5b", "--no-proxy"],
     );
     let unhashed = measured_transfer(
         server,
@@ -402,7 +408,14 @@ fn s5b_table(work: &Path) {
         &bob,
         &file,
         Path::new("/dev/null"),
-        &["--method", "s5b", "--no-proxy", "--no-hash"],
+        &[
+            "--protocol",
+            "si",
+            "--method",
+            "s5b",
+            "--no-proxy",
+            "--no-hash",
+        ],
     );
     println!(
         "| S5B direct, --no-hash | /dev/null | {} | {:.2} | {} | {:.2} |",
@@ -420,7 +433,7 @@ fn s5b_table(work: &Path) {
         &bob,
         &ibb_file,
         Path::new("/dev/null"),
-        &["--method", "ibb"],
+        &["--protocol", "si", "--method", "ibb"],
     );
     println!(
         "| IBB (defaults, {ibb_mib} MiB) | /dev/null | {} | {:.4} | {} | {:.4} |",
@@ -455,7 +468,7 @@ fn s5b_table(work: &Path) {
             &bob,
             &f,
             &dest,
-            &["--method", "s5b", "--no-proxy"],
+            &["--protocol", "si", "--method", "s5b", "--no-proxy"],
         );
         println!(
             "| {size} MiB | {:.1} MiB | {:.1} MiB |",
@@ -488,7 +501,7 @@ fn verified_table(work: &Path) {
     for _ in 0..3 {
         tcp = tcp.max(tcp_copy(&file, Path::new("/dev/null")));
         for (i, (_, bin)) in builds.iter().enumerate() {
-            let args = ["--method", "s5b", "--no-proxy"];
+            let args = ["--protocol", "si", "--method", "s5b", "--no-proxy"];
             let hashed = measured_transfer_with(
                 bin,
                 server,
@@ -497,7 +510,14 @@ fn verified_table(work: &Path) {
                 Path::new("/dev/null"),
                 &args,
             );
-            let args = ["--method", "s5b", "--no-proxy", "--no-hash"];
+            let args = [
+                "--protocol",
+                "si",
+                "--method",
+                "s5b",
+                "--no-proxy",
+                "--no-hash",
+            ];
             let bare = measured_transfer_with(
                 bin,
                 server,
@@ -566,12 +586,21 @@ fn latency_table(work: &Path) {
     let mut walls = vec![Vec::new(); builds.len()];
     let mut logins = vec![Vec::new(); builds.len()];
     let mut last_log = String::new();
+    let mut jingle_walls = Vec::new();
     for _ in 0..runs {
         for (i, (_, bin)) in builds.iter().enumerate() {
             let mut send = server.xft_using(bin, &alice);
-            send.args(["-v", "send", "--method", "s5b", "--no-proxy"])
-                .arg(&file)
-                .arg(&receiver.jid);
+            send.args([
+                "-v",
+                "send",
+                "--protocol",
+                "si",
+                "--method",
+                "s5b",
+                "--no-proxy",
+            ])
+            .arg(&file)
+            .arg(&receiver.jid);
             let started = Instant::now();
             let out = send.output().expect("send");
             walls[i].push(started.elapsed().as_secs_f64());
@@ -589,6 +618,19 @@ fn latency_table(work: &Path) {
             let _ = get.output();
             logins[i].push(started.elapsed().as_secs_f64());
         }
+        // The default between two xft: Jingle (SHA-256 after the data).
+        let mut send = server.xft(&alice);
+        send.args(["send", "--method", "s5b", "--no-proxy"])
+            .arg(&file)
+            .arg(&receiver.jid);
+        let started = Instant::now();
+        let out = send.output().expect("send");
+        jingle_walls.push(started.elapsed().as_secs_f64());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     receiver.kill();
     let median = |v: &mut Vec<f64>| {
@@ -598,7 +640,7 @@ fn latency_table(work: &Path) {
     println!(
         "\n## 1 KiB transfer, command start to exit (median of {runs}, S5B direct, stock Prosody)"
     );
-    println!("| build | `xft vcard get` (login, one query, logout) ms | 1 KiB `xft send` ms | send / this build's send |");
+    println!("| build | `xft vcard get` (login, one query, logout) ms | 1 KiB `xft send --protocol si` ms | send / this build's send |");
     println!("|---|---|---|---|");
     let this_send = median(&mut walls[0].clone());
     for (i, (label, _)) in builds.iter().enumerate() {
@@ -610,6 +652,12 @@ fn latency_table(work: &Path) {
             send_wall / this_send
         );
     }
+    let jingle_wall = median(&mut jingle_walls);
+    println!(
+        "| this build, Jingle (the default) | | {:.1} | {:.2} |",
+        jingle_wall * 1000.0,
+        jingle_wall / this_send
+    );
     let send_wall = this_send;
     println!("| phase (from the last run's -v log) | ends at ms | takes ms |");
     println!("|---|---|---|");

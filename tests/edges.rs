@@ -74,7 +74,16 @@ fn a_named_proxy_is_used() {
     let (alice, bob) = (s.account("alice"), s.account("bob"));
     let dir = scratch_dir("named-proxy");
     let mut recv = s.xft(&bob);
-    recv.args(["-v", "recv", "--accept-any", "--dir"]).arg(&dir);
+    // No candidates of the receiver's own: the sender's named proxy is the way.
+    recv.args([
+        "-v",
+        "recv",
+        "--accept-any",
+        "--no-direct",
+        "--no-proxy",
+        "--dir",
+    ])
+    .arg(&dir);
     let receiver = Receiver::spawn(recv);
     let file = scratch_dir("named-proxy-src").join("p.bin");
     let data = pattern(200_000, 3);

@@ -47,7 +47,9 @@ fn start_with(s: &Prosody, tag: &str, route: Route, extra: &[&str]) -> Transfer 
     recv.args(["recv", "--accept-any", "--timeout", "3"]);
     match route {
         Route::Direct => recv.args(["-o", "/dev/null"]),
-        _ => recv.arg("--dir").arg(&dir),
+        // Jingle: no candidate of the receiver's own, or the sender would use it.
+        Route::Proxy => recv.args(["--no-direct", "--no-proxy", "--dir"]).arg(&dir),
+        Route::Ibb => recv.arg("--dir").arg(&dir),
     };
     let receiver = Receiver::spawn(recv);
     let file = scratch_dir(&format!("{tag}-src")).join("f.bin");

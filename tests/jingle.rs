@@ -24,13 +24,26 @@ fn first_json(text: &str) -> serde_json::Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// The receiver offers no candidate of its own here, so the sender's is used.
 #[test]
 fn xft_to_xft_over_jingle_s5b_with_a_checksum() {
-    xft_to_xft(
+    xft_to_xft_with(
         "jingles5b",
-        &[],
+        (&[], &["--no-direct", "--no-proxy"]),
         "jingle-s5b",
         "the receiver used our direct candidate",
+    );
+}
+
+/// Both sides offer direct candidates of the same priority: the initiator's choice
+/// (its connection to the receiver's candidate) wins (XEP-0260 §2.4).
+#[test]
+fn on_a_tie_the_initiators_choice_wins() {
+    xft_to_xft(
+        "jingletie",
+        &[],
+        "jingle-s5b",
+        "using the receiver's direct candidate",
     );
 }
 
@@ -46,16 +59,58 @@ fn xft_to_xft_over_jingle_ibb_with_a_checksum() {
 
 #[test]
 fn xft_to_xft_through_the_proxy_only() {
-    xft_to_xft(
+    xft_to_xft_with(
         "jingleproxy",
-        &["--no-direct"],
+        (&["--no-direct"], &["--no-direct", "--no-proxy"]),
         "jingle-s5b",
         "the receiver used our proxy candidate",
     );
 }
 
+/// The receiver's proxy only: the receiver, which offered it, activates it (§2.5).
+#[test]
+fn through_the_receivers_proxy() {
+    xft_to_xft_with(
+        "jinglerproxy",
+        (&["--no-direct", "--no-proxy"], &["--no-direct"]),
+        "jingle-s5b",
+        "using the receiver's proxy candidate",
+    );
+}
+
 /// xft to xft with `--protocol jingle`; `-v` must name the choice (`log`).
 fn xft_to_xft(tag: &str, extra: &[&str], method: &str, log: &str) {
+    xft_to_xft_with(tag, (extra, &[]), method, log);
+}
+
+/// XEP-0260 §2.2: a sender with no candidate of its own (behind NAT, say) reaches the
+/// receiver's.
+#[test]
+fn the_sender_uses_the_receivers_own_candidate() {
+    xft_to_xft(
+        "jingleresp",
+        &["--no-direct", "--no-proxy"],
+        "jingle-s5b",
+        "using the receiver's direct candidate",
+    );
+}
+
+/// No candidate on either side: both report `candidate-error` and IBB replaces SOCKS5.
+#[test]
+fn no_candidate_on_either_side_replaces_the_transport_with_ibb() {
+    xft_to_xft_with(
+        "jinglenone",
+        (
+            &["--no-direct", "--no-proxy"],
+            &["--no-direct", "--no-proxy"],
+        ),
+        "jingle-ibb",
+        "replacing the transport with in-band bytestreams",
+    );
+}
+
+/// [`xft_to_xft`] with arguments for `xft send` and for `xft recv`.
+fn xft_to_xft_with(tag: &str, (extra, recv_extra): (&[&str], &[&str]), method: &str, log: &str) {
     let s = server();
     let (alice, bob) = (s.account(&format!("{tag}a")), s.account(&format!("{tag}b")));
     s.make_contacts(&alice, &bob);
@@ -64,7 +119,10 @@ fn xft_to_xft(tag: &str, extra: &[&str], method: &str, log: &str) {
     let file = scratch_dir(&format!("{tag}-src")).join("report.pdf");
     std::fs::write(&file, &data).unwrap();
     let mut recv = s.xft(&bob);
-    recv.args(["recv", "--json", "--dir"]).arg(&dir);
+    recv.args(["recv", "--json"])
+        .args(recv_extra)
+        .arg("--dir")
+        .arg(&dir);
     let receiver = Receiver::spawn(recv);
     let mut send = s.xft(&alice);
     send.args(["send", "--protocol", "jingle", "--json", "-v"])

@@ -377,6 +377,25 @@ pub struct RecvArgs {
     /// Approve presence subscription requests from JID while running (repeatable).
     #[arg(long, value_name = "JID")]
     pub approve: Vec<Jid>,
+    /// Jingle SOCKS5 candidates of our own (XEP-0260), offered beside the sender's:
+    /// exactly this address (repeatable, or comma-separated in XFT_S5B_ADDRESS) instead
+    /// of every interface address.
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "XFT_S5B_ADDRESS",
+        value_delimiter = ','
+    )]
+    pub s5b_address: Vec<String>,
+    /// Port for our direct Jingle SOCKS5 candidates (default: any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub s5b_port: u16,
+    /// Offer no direct Jingle SOCKS5 candidate of our own (only the server's proxy).
+    #[arg(long)]
+    pub no_direct: bool,
+    /// Offer no proxy candidate of our own.
+    #[arg(long)]
+    pub no_proxy: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -482,6 +482,17 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
         resume: !args.no_resume,
         registry: crate::transfer::resume::Registry::from_env(),
         http: Some(super::http_client(global)?),
+        s5b: S5bOptions {
+            direct: !args.no_direct,
+            addresses: args.s5b_address.iter().map(|a| Pinned::parse(a)).collect(),
+            port: args.s5b_port,
+            proxy: if args.no_proxy {
+                ProxyChoice::None
+            } else {
+                ProxyChoice::Discover
+            },
+            wait: Duration::from_secs(global.timeout.max(1)).min(S5B_ANSWER_WAIT),
+        },
     };
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
     announce(global, &session.jid().to_string());

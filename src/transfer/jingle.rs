@@ -181,7 +181,11 @@ pub async fn send_file(
     };
     let ibb_allowed = options.methods.contains(&crate::si::StreamMethod::Ibb);
     let s5b = if options.methods.contains(&crate::si::StreamMethod::Socks5) {
-        S5bOffer::prepare(session, to, options).await
+        let sid = stanza::new_id();
+        let hash = crate::bytestream::s5b::dst_addr(&sid, session.jid(), to);
+        // Offered even without a candidate of ours: the receiver's may work (XEP-0260
+        // §2.2, a sender behind NAT); if none does, IBB replaces it.
+        Some(S5bOffer::prepare(session, &options.s5b, sid, hash).await)
     } else {
         None
     };
@@ -489,13 +493,15 @@ const S5B_REPORT_WAIT: Duration = Duration::from_secs(30);
 const DIRECT_GRACE: Duration = Duration::from_secs(5);
 
 impl S5bOffer {
+    /// Our candidates for the transport `sid`: listeners (accepting connections whose
+    /// DST.ADDR is `hash`) and proxies, possibly none (the peer's may still work).
     async fn prepare(
         session: &Session,
-        to: &FullJid,
-        options: &super::send::SendOptions,
-    ) -> Option<S5bOffer> {
+        s5b: &super::send::S5bOptions,
+        sid: String,
+        hash: String,
+    ) -> S5bOffer {
         use crate::bytestream::s5b::candidates;
-        let s5b = &options.s5b;
         let listeners = if s5b.direct {
             candidates::bind(session.jid(), &s5b.addresses, s5b.port).unwrap_or_else(|e| {
                 tracing::warn!("no direct SOCKS5 candidate: {e}");
@@ -505,11 +511,6 @@ impl S5bOffer {
             Vec::new()
         };
         let proxies = super::send::proxies(session, &s5b.proxy).await;
-        if listeners.is_empty() && proxies.is_empty() {
-            return None;
-        }
-        let sid = stanza::new_id();
-        let hash = crate::bytestream::s5b::dst_addr(&sid, session.jid(), to);
         let mut candidates = Vec::new();
         for (i, l) in listeners.iter().enumerate() {
             candidates.push((
@@ -521,12 +522,12 @@ impl S5bOffer {
             candidates.push((candidate(p, (10 << 16) + 65535 - i as u32, true), p.clone()));
         }
         let acceptor = crate::bytestream::s5b::connector::Acceptor::start(listeners, &hash);
-        Some(S5bOffer {
+        S5bOffer {
             sid,
             hash,
             candidates,
             acceptor,
-        })
+        }
     }
 
     fn element(&self) -> Element {
@@ -1174,40 +1175,28 @@ async fn accept_and_receive(
             (bytes, digest, Vec::new(), started, METHOD_IBB)
         }
         Offered::S5b(s5b_sid, candidates) => {
-            content.transport = Some(transport::s5b_without_candidates(s5b_sid));
+            // §2.2: our own candidates go in the session-accept (DST.ADDR for them is
+            // SHA-1(sid + responder + initiator)).
+            let ours_hash = crate::bytestream::s5b::dst_addr(s5b_sid, session.jid(), from);
+            let ours = S5bOffer::prepare(session, &options.s5b, s5b_sid.clone(), ours_hash).await;
+            content.transport = Some(ours.element());
             accept.contents.push(content.clone());
             send_jingle(session, from, &accept, timeout)
                 .await
                 .map_err(TransferError::OfferIq)?;
-            let hash = crate::bytestream::s5b::dst_addr(s5b_sid, from, session.jid());
-            let info = |transport| {
-                let mut info = Jingle::new(Action::TransportInfo, &offer.sid);
-                info.contents.push(Content {
-                    transport: Some(transport),
-                    description: None,
-                    ..content.clone()
-                });
-                info
-            };
-            match reach_candidate(candidates, &hash).await {
-                Some((socket, candidate)) => {
-                    tracing::debug!(
-                        "Jingle S5B via {} ({}:{})",
-                        candidate.jid,
-                        candidate.host,
-                        candidate.port
-                    );
-                    let used = info(transport::s5b_candidate_used(s5b_sid, &candidate.cid));
-                    notify(session, from, &used, timeout);
-                    let mut seen = Vec::new();
-                    if candidate.proxy {
-                        let ids = (from, offer.sid.as_str());
-                        let activated =
-                            wait_activated(session, route, ids, &candidate.cid, timeout, &mut seen);
-                        if let Err(e) = activated.await {
-                            return Err(fail(e).await);
-                        }
-                    }
+            let mut seen = Vec::new();
+            let nominated = responder_s5b(
+                session,
+                route,
+                (from, offer.sid.as_str()),
+                &content,
+                (candidates, ours),
+                timeout,
+                &mut seen,
+            )
+            .await;
+            match nominated {
+                Ok(Nominated::Socket(socket)) => {
                     let started = Instant::now();
                     progress.start(&offer.file.name, offer.file.size, METHOD_S5B);
                     progress.advance(offset);
@@ -1230,11 +1219,10 @@ async fn accept_and_receive(
                     };
                     (bytes, digest, seen, started, METHOD_S5B)
                 }
-                None => {
-                    let error = info(transport::s5b_candidate_error(s5b_sid));
-                    notify(session, from, &error, timeout);
+                Ok(Nominated::Ibb(pending)) => {
+                    let ids = (from, offer.sid.as_str());
                     let mut receiver =
-                        replaced_by_ibb(session, route, from, &offer.sid, timeout).await?;
+                        replaced_by_ibb(session, route, ids, pending, timeout).await?;
                     let phase = ibb_phase(&mut receiver, output, &want, hasher, timeout, &progress);
                     let (bytes, digest, started) = match phase.await {
                         Ok(r) => r,
@@ -1242,6 +1230,7 @@ async fn accept_and_receive(
                     };
                     (bytes, digest, Vec::new(), started, METHOD_IBB)
                 }
+                Err(e) => return Err(fail(e).await),
             }
         }
     };
@@ -1317,6 +1306,157 @@ async fn accept_and_receive(
         }
     };
     Ok((bytes, verified, started, method))
+}
+
+/// XEP-0260 §2.3-§2.5 as responder: tries the initiator's candidates while it tries
+/// ours, reports on its (`candidate-used` or `candidate-error`), takes its report on
+/// ours, and returns the nominated socket: the higher priority wins, on a tie the
+/// initiator's choice (a proxy is activated by the side that offered it); or IBB when
+/// no candidate worked on either side or the initiator replaced the transport anyway.
+async fn responder_s5b(
+    session: &Session,
+    route: &mut Route,
+    (from, jingle_sid): (&FullJid, &str),
+    content: &Content,
+    (theirs, mut ours): (&[transport::Candidate], S5bOffer),
+    timeout: Duration,
+    seen: &mut Vec<Jingle>,
+) -> Result<Nominated, TransferError> {
+    let info = |transport: Element| {
+        let mut info = Jingle::new(Action::TransportInfo, jingle_sid);
+        info.contents.push(Content {
+            description: None,
+            transport: Some(transport),
+            ..content.clone()
+        });
+        info
+    };
+    let hash = crate::bytestream::s5b::dst_addr(&ours.sid, from, session.jid());
+    let theirs = theirs.to_vec();
+    let mut trying = Some(tokio::spawn(async move {
+        reach_candidate(&theirs, &hash).await
+    }));
+    let mut mine: Option<Option<(tokio::net::TcpStream, transport::Candidate)>> = None;
+    // Without candidates of ours there is no report to wait for.
+    let mut reported: Option<Option<String>> = ours.candidates.is_empty().then_some(None);
+    let until =
+        tokio::time::Instant::now() + S5B_REPORT_WAIT.min(timeout.max(Duration::from_secs(1)) * 2);
+    while mine.is_none() || reported.is_none() {
+        tokio::select! {
+            tried = async { trying.as_mut().expect("guarded").await }, if trying.is_some() => {
+                trying = None;
+                let tried = tried.ok().flatten();
+                let report = match &tried {
+                    Some((_, c)) => transport::s5b_candidate_used(&ours.sid, &c.cid),
+                    None => transport::s5b_candidate_error(&ours.sid),
+                };
+                notify(session, from, &info(report), timeout);
+                mine = Some(tried);
+            }
+            next = next_request(session, route, until), if reported.is_none() => {
+                let jingle = match next {
+                    Ok(j) => j,
+                    // A sender that never reports on our candidates: use our connection
+                    // if we have one.
+                    Err(Wait::Timeout) if matches!(mine, Some(Some(_))) => {
+                        reported = Some(None);
+                        continue;
+                    }
+                    Err(Wait::Timeout) => {
+                        return Err(TransferError::JingleProtocol(
+                            "the sender did not say whether it reached our candidates",
+                        ))
+                    }
+                    Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
+                };
+                let report = jingle
+                    .contents
+                    .iter()
+                    .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info));
+                match (jingle.action, report) {
+                    (Action::TransportInfo, Some(transport::S5bInfo::CandidateUsed(cid))) => {
+                        reported = Some(Some(cid))
+                    }
+                    (Action::TransportInfo, Some(transport::S5bInfo::CandidateError)) => {
+                        reported = Some(None)
+                    }
+                    (Action::SessionTerminate, _) => return Err(terminated(from, &jingle)),
+                    // An initiator that gives up on SOCKS5 without a word on ours.
+                    (Action::TransportReplace, _) => {
+                        if let Some(trying) = trying.take() {
+                            trying.abort();
+                        }
+                        return Ok(Nominated::Ibb(Some(jingle)));
+                    }
+                    _ if seen.len() < 16 => seen.push(jingle),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let their_pick = reported
+        .flatten()
+        .and_then(|cid| ours.candidates.iter().find(|(c, _)| c.cid == cid).cloned());
+    let my_pick = mine.flatten();
+    let use_mine = match (&my_pick, &their_pick) {
+        (Some((_, c)), Some((y, _))) => c.priority > y.priority,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if let Some((socket, candidate)) = my_pick.filter(|_| use_mine) {
+        tracing::debug!(
+            "Jingle S5B via {} ({}:{})",
+            candidate.jid,
+            candidate.host,
+            candidate.port
+        );
+        if candidate.proxy {
+            let ids = (from, jingle_sid);
+            wait_activated(session, route, ids, &candidate.cid, timeout, seen).await?;
+        }
+        return Ok(Nominated::Socket(socket));
+    }
+    let Some((chosen, host)) = their_pick else {
+        return Ok(Nominated::Ibb(None));
+    };
+    tracing::debug!(
+        "Jingle S5B: the sender used our {} candidate {}:{} ({})",
+        if chosen.proxy { "proxy" } else { "direct" },
+        chosen.host,
+        chosen.port,
+        chosen.jid
+    );
+    if !chosen.proxy {
+        return match ours.acceptor.next(DIRECT_GRACE).await {
+            Some(socket) => Ok(Nominated::Socket(socket)),
+            None => Err(TransferError::JingleProtocol(
+                "the sender's connection to our listener never completed",
+            )),
+        };
+    }
+    drop(ours.acceptor);
+    let socket = crate::bytestream::s5b::connector::connect_via_proxy(
+        session,
+        &from.to_string(),
+        &ours.sid,
+        &ours.hash,
+        &host,
+    )
+    .await?;
+    let activated = Element::new("transport", crate::ns::JINGLE_S5B_NS)
+        .attr("sid", ours.sid.as_str())
+        .child(
+            Element::new("activated", crate::ns::JINGLE_S5B_NS).attr("cid", chosen.cid.as_str()),
+        );
+    notify(session, from, &info(activated), timeout);
+    Ok(Nominated::Socket(socket))
+}
+
+/// Where a responder's data comes from after the SOCKS5 negotiation.
+enum Nominated {
+    Socket(tokio::net::TcpStream),
+    /// In-band, after the initiator's transport-replace (already received, or to come).
+    Ibb(Option<Jingle>),
 }
 
 /// XEP-0260 §2.3: tries the initiator's candidates (highest priority first, staggered,
@@ -1452,14 +1592,17 @@ fn unhex(hex: &str) -> Option<Vec<u8>> {
 async fn replaced_by_ibb(
     session: &Session,
     route: &mut Route,
-    from: &FullJid,
-    sid: &str,
+    (from, sid): (&FullJid, &str),
+    mut pending: Option<Jingle>,
     timeout: Duration,
 ) -> Result<IbbReceiver, TransferError> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
         let what = "no transport-replace to IBB after our candidate-error";
-        let jingle = next_or_end(session, route, from, sid, until, what).await?;
+        let jingle = match pending.take() {
+            Some(jingle) => jingle,
+            None => next_or_end(session, route, from, sid, until, what).await?,
+        };
         match jingle.action {
             Action::TransportReplace => {
                 let Some((content, ibb)) = jingle

@@ -52,6 +52,8 @@ pub struct RecvOptions {
     pub registry: Registry,
     /// For links to uploaded files (XEP-0363 / XEP-0066); `None` ignores them.
     pub http: Option<crate::http::Client>,
+    /// The SOCKS5 candidates a Jingle responder offers of its own (XEP-0260 §2.2).
+    pub s5b: super::send::S5bOptions,
 }
 
 /// Stream methods this receiver can use, best first.
