@@ -44,6 +44,8 @@ pub fn client_features() -> Vec<String> {
 pub struct Info {
     /// `(category, type)` pairs.
     pub identities: Vec<(String, String)>,
+    /// The identities' `name`s, where given (a client's name: "Libervia", "Gajim").
+    pub names: Vec<String>,
     pub features: Vec<String>,
     /// XEP-0128 extension forms (HTTP upload's size limit is in one).
     pub forms: Vec<Form>,
@@ -72,6 +74,9 @@ impl Info {
                 let category = child.get_attr("category").unwrap_or_default().to_owned();
                 let kind = child.get_attr("type").unwrap_or_default().to_owned();
                 info.identities.push((category, kind));
+                if let Some(name) = child.get_attr("name").filter(|n| !n.is_empty()) {
+                    info.names.push(name.to_owned());
+                }
             } else if child.is("feature", DISCO_INFO_NS) {
                 if let Some(var) = child.get_attr("var") {
                     info.features.push(var.to_owned());

@@ -183,22 +183,25 @@ async fn send_to(
         }
         Err(e) => return Err(e.into()),
     };
-    let (jingle, why) = match args.protocol {
-        ProtocolChoice::Si => (false, "--protocol si"),
-        ProtocolChoice::Jingle => (true, "--protocol jingle"),
+    // The peer's features and name (one disco#info, not needed for SI on request).
+    let info = match args.protocol {
+        ProtocolChoice::Si => None,
+        _ => disco::info(session, to.as_jid()).await.ok(),
+    };
+    let (jingle, why) = match (args.protocol, &info) {
+        (ProtocolChoice::Si, _) => (false, "--protocol si"),
+        (ProtocolChoice::Jingle, _) => (true, "--protocol jingle"),
         // Jingle first: it is what today's clients speak, and it hashes beside the
         // copy instead of reading the file once before sending (SI's MD5 is in the offer).
-        ProtocolChoice::Auto => match disco::info(session, to.as_jid()).await {
-            Ok(info) if info.has_feature(JINGLE_FT_NS) => {
-                (true, "the recipient speaks Jingle file transfer")
-            }
-            Ok(info) if info.has_feature(SI_FILE_TRANSFER_NS) => (
-                false,
-                "the recipient speaks SI file transfer but not Jingle",
-            ),
-            Ok(_) => (false, "the recipient advertises neither; trying SI"),
-            Err(_) => (false, "the recipient's features are unknown; trying SI"),
-        },
+        (ProtocolChoice::Auto, Some(info)) if info.has_feature(JINGLE_FT_NS) => {
+            (true, "the recipient speaks Jingle file transfer")
+        }
+        (ProtocolChoice::Auto, Some(info)) if info.has_feature(SI_FILE_TRANSFER_NS) => (
+            false,
+            "the recipient speaks SI file transfer but not Jingle",
+        ),
+        (ProtocolChoice::Auto, Some(_)) => (false, "the recipient advertises neither; trying SI"),
+        (ProtocolChoice::Auto, None) => (false, "the recipient's features are unknown; trying SI"),
     };
     if jingle {
         files.stop_hashing();
@@ -217,7 +220,11 @@ async fn send_to(
     } else {
         files.hashed().await?
     };
-    let options = send_options(global, args);
+    let mut options = send_options(global, args);
+    options.hex_checksum = info.as_ref().is_some_and(is_libervia);
+    if options.hex_checksum && jingle {
+        tracing::debug!("{to} is Libervia: the checksum goes as base64 of the hex digest");
+    }
     let progress = make_progress(global);
     for (i, source) in sources.iter().enumerate() {
         let sent = if jingle {
@@ -459,7 +466,16 @@ fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
             wait: timeout.min(S5B_ANSWER_WAIT),
         },
         verify: !args.no_hash,
+        hex_checksum: false,
     }
+}
+
+/// libervia (formerly Salut à Toi) names itself in its disco identity.
+fn is_libervia(info: &disco::Info) -> bool {
+    info.names.iter().any(|n| {
+        let n = n.to_lowercase();
+        n.starts_with("libervia") || n.starts_with("salut à toi")
+    })
 }
 
 pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Error> {

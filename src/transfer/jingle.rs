@@ -233,7 +233,15 @@ pub async fn send_file(
         Err(e) => return Err(TransferError::OfferIq(e)),
     }
     tracing::debug!("Jingle session {sid} offered to {to}; waiting for session-accept");
-    let accept = wait_for_accept(session, &mut route, to, &sid, options.offer_timeout).await?;
+    let mut seen = Vec::new();
+    let accept = wait_for_accept(
+        session,
+        &mut route,
+        (to, &sid),
+        options.offer_timeout,
+        &mut seen,
+    )
+    .await?;
     let offset = match accepted_offset(&accept, source.size) {
         Ok(offset) => offset,
         Err(why) => {
@@ -247,7 +255,6 @@ pub async fn send_file(
             crate::text::printable(&source.name)
         );
     }
-    let mut seen = Vec::new();
     // The transport the data will take: the nominated SOCKS5 socket, or IBB (offered
     // from the start, or after replacing a SOCKS5 transport nothing could use).
     let path = match s5b {
@@ -342,11 +349,18 @@ pub async fn send_file(
     };
     if let Some(digest) = &digest {
         let mut info = Jingle::new(Action::SessionInfo, &sid);
+        let hex;
+        let encoded: &[u8] = if options.hex_checksum {
+            hex = super::source::hex(digest);
+            hex.as_bytes()
+        } else {
+            digest
+        };
         info.payload.push(file::checksum(
             "initiator",
             CONTENT_NAME,
             SENDER_HASH.name(),
-            digest,
+            encoded,
         ));
         if let Err(e) = send_jingle(session, to, &info, options.timeout).await {
             tracing::debug!("the checksum was not acknowledged: {e}");
@@ -376,6 +390,20 @@ pub async fn send_file(
         protocol: "jingle",
         hash: digest.map(|d| hash_text(SENDER_HASH, &d)),
     })
+}
+
+/// The `candidate-used` or `candidate-error` a transport-info carries, if any.
+fn s5b_report(jingle: &Jingle) -> Option<transport::S5bInfo> {
+    jingle
+        .contents
+        .iter()
+        .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info))
+        .filter(|i| {
+            matches!(
+                i,
+                transport::S5bInfo::CandidateUsed(_) | transport::S5bInfo::CandidateError
+            )
+        })
 }
 
 /// §7: where the responder's session-accept asks the data to start (0 without a
@@ -455,9 +483,9 @@ fn accepted_block_size(accept: &Jingle, offered: &Ibb) -> Option<usize> {
 async fn wait_for_accept(
     session: &Session,
     route: &mut Route,
-    to: &FullJid,
-    sid: &str,
+    (to, sid): (&FullJid, &str),
     timeout: Duration,
+    early: &mut Vec<Jingle>,
 ) -> Result<Jingle, TransferError> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
@@ -472,6 +500,8 @@ async fn wait_for_accept(
         match jingle.action {
             Action::SessionAccept => return Ok(jingle),
             Action::SessionTerminate => return Err(terminated(to, &jingle)),
+            // Kept: libervia's transport-info can overtake its session-accept.
+            _ if early.len() < 16 => early.push(jingle),
             _ => {}
         }
     }
@@ -600,7 +630,17 @@ impl S5bOffer {
         }
         let until = tokio::time::Instant::now()
             + S5B_REPORT_WAIT.min(options.s5b.wait.max(Duration::from_secs(1)) * 2);
+        // A report that came before the session-accept (see wait_for_accept).
         let mut reported: Option<Option<String>> = None;
+        if let Some(i) = seen
+            .iter()
+            .position(|j| j.action == Action::TransportInfo && s5b_report(j).is_some())
+        {
+            reported = match s5b_report(&seen.remove(i)) {
+                Some(transport::S5bInfo::CandidateUsed(cid)) => Some(Some(cid)),
+                _ => Some(None),
+            };
+        }
         while ours.is_none() || reported.is_none() {
             tokio::select! {
                 tried = async { trying.as_mut().expect("guarded").await }, if trying.is_some() => {

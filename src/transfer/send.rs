@@ -39,6 +39,10 @@ pub struct SendOptions {
     /// the checksum after the data (`--no-hash` turns it off; SI's MD5 is computed by
     /// the caller, into the source).
     pub verify: bool,
+    /// Send the Jingle checksum as libervia reads it: base64 of the lowercase hex
+    /// digest, not of the digest (INTEROP.md; libervia cannot parse the standard form,
+    /// does not answer the session-info, and ends the session unverified 5 s later).
+    pub hex_checksum: bool,
 }
 
 /// Which SOCKS5 streamhosts to offer (XEP-0065 §5, §6).
