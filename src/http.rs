@@ -17,7 +17,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use crate::transport::{tls, TrustSettings};
 
 /// Called with the number of bytes that just moved.
-pub type OnBytes = Arc<dyn Fn(u64) + Send + Sync>;
+pub(crate) type OnBytes = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// Bytes read from the file per body chunk.
 const CHUNK: usize = 256 * 1024;
@@ -74,7 +74,7 @@ impl HttpError {
 
 /// One client per command; it keeps connections for the files that follow.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     inner: reqwest::Client,
     /// How long a request may go without moving a byte.
     stall: Duration,
@@ -89,7 +89,7 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new(trust: &TrustSettings, stall: Duration) -> Result<Client, HttpError> {
+    pub(crate) fn new(trust: &TrustSettings, stall: Duration) -> Result<Client, HttpError> {
         let setup = |e: &dyn std::fmt::Display| HttpError::Setup(e.to_string());
         let mut config = (*tls::client_config(trust, false).map_err(|e| setup(&e))?).clone();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -110,7 +110,7 @@ impl Client {
     /// PUTs `size` bytes of `file` to `url` with `headers` (XEP-0363 §5: exactly the
     /// slot's allowed headers, plus Content-Length and Content-Type). Success is any 2xx
     /// (the XEP says 201; some services answer 200).
-    pub async fn put_file(
+    pub(crate) async fn put_file(
         &self,
         url: &str,
         headers: &[(String, String)],
@@ -165,7 +165,7 @@ impl Client {
 
     /// Starts a GET of `url`: the status must be 200; the body is read by
     /// [`Download::copy_to`].
-    pub async fn get(&self, url: &str) -> Result<Download, HttpError> {
+    pub(crate) async fn get(&self, url: &str) -> Result<Download, HttpError> {
         let response = tokio::time::timeout(self.stall, self.inner.get(url).send())
             .await
             .map_err(|_| HttpError::Stalled {
@@ -223,7 +223,7 @@ impl Client {
 }
 
 /// A GET whose status was 200, its body still to read.
-pub struct Download {
+pub(crate) struct Download {
     /// Content-Length, when the server sent one.
     pub length: Option<u64>,
     pub url: String,
@@ -234,7 +234,7 @@ pub struct Download {
 impl Download {
     /// Copies the body into `writer`, at most `max` bytes (more fails at once), each
     /// chunk within the stall deadline; the byte count must match Content-Length.
-    pub async fn copy_to(
+    pub(crate) async fn copy_to(
         mut self,
         writer: &mut (dyn AsyncWrite + Unpin + Send),
         max: Option<u64>,
@@ -338,7 +338,7 @@ fn request_error(url: &str, e: &reqwest::Error) -> HttpError {
 
 /// The file name a URL points at: its last path segment, percent-decoded (lossily) and
 /// without any query or fragment; `None` when there is none.
-pub fn file_name_of(url: &str) -> Option<String> {
+pub(crate) fn file_name_of(url: &str) -> Option<String> {
     let parsed = reqwest::Url::parse(url).ok()?;
     let last = parsed.path_segments()?.rev().find(|s| !s.is_empty())?;
     let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();

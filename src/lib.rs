@@ -43,28 +43,34 @@
 //! would do (`xft probe`).
 //!
 //! [`fuzzing`] holds the fuzz bodies that `fuzz/` and `tests/fuzz_corpus.rs` run.
+//!
+//! What is public: the protocol layers (transport to XML, session, stanzas, disco,
+//! SI, Jingle, bytestreams, upload, links) and the CLI entry points, which the tests
+//! use to play peers, servers and services. `transfer`, `probe`, `http`, `roster`,
+//! `vcard`, `forms`, `sasl` and `text` serve the binary only and are crate-private
+//! (`unreachable_pub` keeps them so).
 
 pub mod bytestream;
 pub mod cli;
 pub mod disco;
 pub mod error;
-pub mod forms;
+pub(crate) mod forms;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod http;
+pub(crate) mod http;
 pub mod jid;
 pub mod jingle;
 pub mod ns;
 pub mod oob;
-pub mod probe;
-pub mod roster;
-pub mod sasl;
+pub(crate) mod probe;
+pub(crate) mod roster;
+pub(crate) mod sasl;
 pub mod session;
 pub mod si;
 pub mod stanza;
-pub mod text;
-pub mod transfer;
+pub(crate) mod text;
+pub(crate) mod transfer;
 pub mod transport;
 pub mod upload;
-pub mod vcard;
+pub(crate) mod vcard;
 pub mod xml;

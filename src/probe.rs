@@ -27,7 +27,7 @@ const PROXY_CONNECT: Duration = Duration::from_secs(3);
 const VERSION_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Probe {
+pub(crate) struct Probe {
     pub server: ServerFacts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<PeerFacts>,
@@ -35,7 +35,7 @@ pub struct Probe {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ServerFacts {
+pub(crate) struct ServerFacts {
     pub domain: String,
     pub login: LoginDetails,
     pub proxies: Vec<ProxyFact>,
@@ -45,7 +45,7 @@ pub struct ServerFacts {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ProxyFact {
+pub(crate) struct ProxyFact {
     pub jid: String,
     pub host: String,
     pub port: u16,
@@ -54,13 +54,13 @@ pub struct ProxyFact {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct UploadFact {
+pub(crate) struct UploadFact {
     pub jid: String,
     pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PeerFacts {
+pub(crate) struct PeerFacts {
     pub jid: String,
     /// Roster subscription ("both", "to", "from", "none"), or null when not a contact.
     pub subscription: Option<&'static str>,
@@ -70,7 +70,7 @@ pub struct PeerFacts {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ResourceFacts {
+pub(crate) struct ResourceFacts {
     pub jid: String,
     pub priority: i8,
     /// XEP-0092 name and version, when it answers.
@@ -84,7 +84,7 @@ pub struct ResourceFacts {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// "si" or "jingle" (with `streams`), "upload", or null when nothing would work.
     pub method: Option<&'static str>,
     /// SI or Jingle: the full JID the offer would go to.
@@ -100,14 +100,14 @@ pub struct Verdict {
 
 /// What probing needs beyond the session.
 #[derive(Debug, Clone)]
-pub struct ProbeOptions {
+pub(crate) struct ProbeOptions {
     /// `--s5b-address` (or none: the interface scan).
     pub addresses: Vec<String>,
     pub presence_wait: Duration,
 }
 
 /// Probes the server, and `peer` when given.
-pub async fn run(
+pub(crate) async fn run(
     session: &Session,
     incoming: &mut Incoming,
     peer: Option<&Jid>,
@@ -244,7 +244,11 @@ fn direct_addresses(pinned: &[String]) -> Vec<String> {
 }
 
 /// The decision `xft send --method auto` would make, with its reasons.
-pub fn verdict(server: &ServerFacts, peer: Option<&PeerFacts>, direct: Vec<String>) -> Verdict {
+pub(crate) fn verdict(
+    server: &ServerFacts,
+    peer: Option<&PeerFacts>,
+    direct: Vec<String>,
+) -> Verdict {
     let mut why = Vec::new();
     let mut advice = Vec::new();
     let reachable_proxies: Vec<&ProxyFact> =

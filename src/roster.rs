@@ -13,7 +13,7 @@ use crate::xml::Element;
 
 /// RFC 6121 §2.1.2.5: the subscription state of a roster item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subscription {
+pub(crate) enum Subscription {
     None,
     /// We see their presence.
     To,
@@ -32,7 +32,7 @@ impl Subscription {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Subscription::None => "none",
             Subscription::To => "to",
@@ -42,13 +42,13 @@ impl Subscription {
     }
 
     /// True when we receive their presence, so we can see their resources.
-    pub fn sees_their_presence(self) -> bool {
+    pub(crate) fn sees_their_presence(self) -> bool {
         matches!(self, Subscription::To | Subscription::Both)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
+pub(crate) struct Item {
     pub jid: Jid,
     pub name: Option<String>,
     pub subscription: Subscription,
@@ -57,7 +57,7 @@ pub struct Item {
 }
 
 impl Item {
-    pub fn from_element(el: &Element) -> Option<Item> {
+    pub(crate) fn from_element(el: &Element) -> Option<Item> {
         let jid = Jid::parse(el.get_attr("jid")?).ok()?.bare();
         Some(Item {
             jid,
@@ -68,13 +68,13 @@ impl Item {
     }
 
     /// A roster push removing the item (RFC 6121 §2.1.2.5 "remove").
-    pub fn is_removal(el: &Element) -> bool {
+    pub(crate) fn is_removal(el: &Element) -> bool {
         el.get_attr("subscription") == Some("remove")
     }
 }
 
 /// RFC 6121 §2.2: the whole roster.
-pub async fn fetch(session: &Session) -> Result<Vec<Item>, IqError> {
+pub(crate) async fn fetch(session: &Session) -> Result<Vec<Item>, IqError> {
     let answer = session
         .iq(stanza::iq(
             IqType::Get,
@@ -89,7 +89,7 @@ pub async fn fetch(session: &Session) -> Result<Vec<Item>, IqError> {
 }
 
 /// RFC 6121 §2.5: removes `jid` from the roster (and cancels both subscriptions).
-pub async fn remove(session: &Session, jid: &Jid) -> Result<(), IqError> {
+pub(crate) async fn remove(session: &Session, jid: &Jid) -> Result<(), IqError> {
     let item = Element::new("item", ROSTER_NS)
         .attr("jid", jid.bare().to_string())
         .attr("subscription", "remove");
@@ -104,7 +104,7 @@ pub async fn remove(session: &Session, jid: &Jid) -> Result<(), IqError> {
 }
 
 /// True for a roster push we must acknowledge (RFC 6121 §2.1.6): from our own account.
-pub fn is_roster_push(el: &Element, own: &Jid) -> bool {
+pub(crate) fn is_roster_push(el: &Element, own: &Jid) -> bool {
     stanza::is_iq_request(el, IqType::Set, "query", ROSTER_NS)
         && el
             .get_attr("from")
@@ -112,7 +112,7 @@ pub fn is_roster_push(el: &Element, own: &Jid) -> bool {
 }
 
 /// `<presence type=kind to=jid/>` for subscription management (RFC 6121 §3).
-pub fn subscription_presence(kind: &str, jid: &Jid) -> Element {
+pub(crate) fn subscription_presence(kind: &str, jid: &Jid) -> Element {
     Element::new("presence", CLIENT_NS)
         .attr("type", kind)
         .attr("to", jid.bare().to_string())
@@ -120,7 +120,10 @@ pub fn subscription_presence(kind: &str, jid: &Jid) -> Element {
 
 /// Asks to see `jid`'s presence and pre-approves theirs (RFC 6121 §3.1, §3.4), so one
 /// approval on their side makes the relation mutual.
-pub async fn request_and_preapprove(session: &Session, jid: &Jid) -> Result<(), SessionError> {
+pub(crate) async fn request_and_preapprove(
+    session: &Session,
+    jid: &Jid,
+) -> Result<(), SessionError> {
     session
         .send(subscription_presence("subscribed", jid))
         .await?;
@@ -128,13 +131,13 @@ pub async fn request_and_preapprove(session: &Session, jid: &Jid) -> Result<(), 
 }
 
 /// Approves `jid`'s (pending or future) request and asks for theirs in return.
-pub async fn approve(session: &Session, jid: &Jid) -> Result<(), SessionError> {
+pub(crate) async fn approve(session: &Session, jid: &Jid) -> Result<(), SessionError> {
     request_and_preapprove(session, jid).await
 }
 
 /// Initial presence (RFC 6121 §4.2): makes us available and asks the server for our
 /// contacts' presence. A negative priority keeps chat messages away from xft.
-pub fn initial_presence() -> Element {
+pub(crate) fn initial_presence() -> Element {
     Element::new("presence", CLIENT_NS).child(Element::new("priority", CLIENT_NS).text("-1"))
 }
 
@@ -142,6 +145,6 @@ pub fn initial_presence() -> Element {
 /// (XEP-0363) are messages to the bare JID, which a server delivers (now, or from
 /// offline storage at login) only to resources of non-negative priority (RFC 6121
 /// §8.5.2.1.1).
-pub fn receiving_presence() -> Element {
+pub(crate) fn receiving_presence() -> Element {
     Element::new("presence", CLIENT_NS).child(Element::new("priority", CLIENT_NS).text("0"))
 }

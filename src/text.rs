@@ -25,13 +25,13 @@ fn is_unsafe(c: char) -> bool {
 
 /// `text` with every unsafe character (newlines included) escaped: for one-line values
 /// such as file names and JIDs.
-pub fn printable(text: &str) -> Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     escape(text, |_| false)
 }
 
 /// Like [`printable`], but newlines and tabs stay: for multi-line values (a vCard note,
 /// an error message, a log line).
-pub fn printable_lines(text: &str) -> Cow<'_, str> {
+pub(crate) fn printable_lines(text: &str) -> Cow<'_, str> {
     escape(text, |c| c == '\n' || c == '\t')
 }
 
@@ -52,7 +52,7 @@ fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
 
 /// A writer for log lines: escapes what [`printable_lines`] escapes, except ESC, which
 /// the log formatter itself uses for colours (and escapes in messages on its own).
-pub struct TerminalSafe<W>(pub W);
+pub(crate) struct TerminalSafe<W>(pub W);
 
 impl<W: std::io::Write> std::io::Write for TerminalSafe<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -35,7 +35,7 @@ pub enum VcardError {
 }
 
 /// XEP-0054 §3.1 / §3.3: retrieves the vCard of `jid` (None or our own bare JID = ours).
-pub async fn fetch(session: &Session, jid: Option<&Jid>) -> Result<Element, VcardError> {
+pub(crate) async fn fetch(session: &Session, jid: Option<&Jid>) -> Result<Element, VcardError> {
     let own = session.jid().bare();
     let target = jid.map(Jid::bare).filter(|j| *j != own);
     let shown = target.as_ref().unwrap_or(&own).to_string();
@@ -62,7 +62,7 @@ pub async fn fetch(session: &Session, jid: Option<&Jid>) -> Result<Element, Vcar
 }
 
 /// XEP-0054 §3.2: publishes `vcard` as our own (the whole vCard is replaced).
-pub async fn publish(session: &Session, vcard: Element) -> Result<(), VcardError> {
+pub(crate) async fn publish(session: &Session, vcard: Element) -> Result<(), VcardError> {
     let request = stanza::iq(IqType::Set, None, vcard);
     session.iq(request).await.map_err(|e| match e {
         IqError::Stanza(se) => VcardError::Refused(se),
@@ -72,7 +72,7 @@ pub async fn publish(session: &Session, vcard: Element) -> Result<(), VcardError
 }
 
 /// Reads a whole vCard from XML text (for `vcard set --xml FILE`).
-pub fn parse_vcard_xml(text: &str) -> Result<Element, VcardError> {
+pub(crate) fn parse_vcard_xml(text: &str) -> Result<Element, VcardError> {
     let el = crate::xml::parse_document(text).map_err(|e| VcardError::BadInput(e.to_string()))?;
     if !el.is("vCard", NS) {
         return Err(VcardError::BadInput(format!(
@@ -86,7 +86,7 @@ pub fn parse_vcard_xml(text: &str) -> Result<Element, VcardError> {
 
 /// Field changes requested on the command line; `Some("")` removes a field.
 #[derive(Debug, Default, Clone)]
-pub struct Changes {
+pub(crate) struct Changes {
     pub full_name: Option<String>,
     pub nickname: Option<String>,
     pub emails: Option<Vec<String>>,
@@ -97,7 +97,7 @@ pub struct Changes {
 }
 
 impl Changes {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.full_name.is_none()
             && self.nickname.is_none()
             && self.emails.is_none()
@@ -108,7 +108,7 @@ impl Changes {
 }
 
 /// Applies `changes` to `vcard`, keeping every field not mentioned.
-pub fn apply(vcard: &mut Element, changes: &Changes) {
+pub(crate) fn apply(vcard: &mut Element, changes: &Changes) {
     set_text_field(vcard, "FN", changes.full_name.as_deref());
     set_text_field(vcard, "NICKNAME", changes.nickname.as_deref());
     set_text_field(vcard, "URL", changes.url.as_deref());
@@ -142,7 +142,7 @@ fn set_text_field(vcard: &mut Element, name: &str, value: Option<&str>) {
 }
 
 /// Guesses an image MIME type from its first bytes.
-pub fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
     const SIGNATURES: &[(&[u8], &str)] = &[
         (b"\x89PNG\r\n\x1a\n", "image/png"),
         (b"\xff\xd8\xff", "image/jpeg"),
@@ -160,7 +160,7 @@ pub fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
 
 /// The fields of a vCard that xft shows, as typed values.
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
-pub struct VCardView {
+pub(crate) struct VCardView {
     #[serde(rename = "fn", skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,7 +194,7 @@ pub struct VCardView {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
-pub struct Name {
+pub(crate) struct Name {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,21 +209,21 @@ pub struct Name {
 
 /// An EMAIL (USERID) or TEL (NUMBER) value with its type flags (HOME, WORK, ...).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Typed {
+pub(crate) struct Typed {
     pub value: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Org {
+pub(crate) struct Org {
     pub name: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub units: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
-pub struct Address {
+pub(crate) struct Address {
     /// `(element name, value)` pairs in vCard order: POBOX, EXTADD, STREET, LOCALITY,
     /// REGION, PCODE, CTRY.
     #[serde(flatten)]
@@ -233,7 +233,7 @@ pub struct Address {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Photo {
+pub(crate) struct Photo {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// Size of the decoded image, when it is inline.
@@ -252,7 +252,7 @@ const TYPE_FLAGS: [&str; 20] = [
 ];
 
 impl VCardView {
-    pub fn from_element(v: &Element) -> VCardView {
+    pub(crate) fn from_element(v: &Element) -> VCardView {
         VCardView {
             full_name: text(v, "FN"),
             n: v.get_child("N", NS)
@@ -280,7 +280,7 @@ impl VCardView {
     }
 
     /// One `Label: value` line per field that is set, in vCard order.
-    pub fn to_lines(&self) -> Vec<(String, String)> {
+    pub(crate) fn to_lines(&self) -> Vec<(String, String)> {
         let mut lines = Vec::new();
         let mut push = |label: &str, value: String| lines.push((label.to_owned(), value));
         if let Some(v) = &self.full_name {

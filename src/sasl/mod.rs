@@ -5,9 +5,9 @@
 //! chosen strongest first: SCRAM-SHA-256 (RFC 7677), SCRAM-SHA-1 (RFC 5802), then PLAIN
 //! (RFC 4616), and PLAIN only over an encrypted stream.
 
-pub mod scram;
+pub(crate) mod scram;
 
-pub use scram::{ScramClient, ScramHash};
+pub(crate) use scram::{ScramClient, ScramHash};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaslError {
@@ -29,14 +29,14 @@ pub enum SaslError {
 
 /// A mechanism xft can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mechanism {
+pub(crate) enum Mechanism {
     ScramSha256,
     ScramSha1,
     Plain,
 }
 
 impl Mechanism {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
             Mechanism::ScramSha1 => "SCRAM-SHA-1",
@@ -45,7 +45,7 @@ impl Mechanism {
     }
 
     /// Picks the strongest offered mechanism; PLAIN only when the stream is encrypted.
-    pub fn choose(offered: &[String], encrypted: bool) -> Result<Mechanism, SaslError> {
+    pub(crate) fn choose(offered: &[String], encrypted: bool) -> Result<Mechanism, SaslError> {
         let candidates = [
             Mechanism::ScramSha256,
             Mechanism::ScramSha1,
@@ -60,13 +60,13 @@ impl Mechanism {
 }
 
 /// One client-side exchange, whatever the mechanism.
-pub enum Exchange {
+pub(crate) enum Exchange {
     Scram(ScramClient),
     Plain,
 }
 
 impl Exchange {
-    pub fn new(
+    pub(crate) fn new(
         mechanism: Mechanism,
         user: &str,
         password: &str,
@@ -87,7 +87,7 @@ impl Exchange {
     }
 
     /// Answers a server challenge.
-    pub fn respond(&mut self, challenge: &[u8]) -> Result<Vec<u8>, SaslError> {
+    pub(crate) fn respond(&mut self, challenge: &[u8]) -> Result<Vec<u8>, SaslError> {
         match self {
             Exchange::Scram(c) => Ok(c.handle_server_first(challenge)?.into_bytes()),
             Exchange::Plain => Err(SaslError::Malformed("PLAIN takes no challenge")),
@@ -95,7 +95,7 @@ impl Exchange {
     }
 
     /// Checks the additional data of `<success/>` (the SCRAM server signature).
-    pub fn finish(&self, success_data: &[u8]) -> Result<(), SaslError> {
+    pub(crate) fn finish(&self, success_data: &[u8]) -> Result<(), SaslError> {
         match self {
             Exchange::Scram(c) => c.verify_server_final(success_data),
             Exchange::Plain => Ok(()),

@@ -10,7 +10,7 @@ use super::SaslError;
 
 /// The hash function a SCRAM mechanism is built on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScramHash {
+pub(crate) enum ScramHash {
     Sha1,
     Sha256,
 }
@@ -62,13 +62,13 @@ fn hmac_with<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8>
 /// A random nonce of 32 alphanumeric characters (~190 bits). RFC 5802 allows any
 /// printable character but ','; Prosody 0.12 refuses some of them ('+', '/'), so stay
 /// with the characters everybody accepts.
-pub fn random_nonce() -> String {
+pub(crate) fn random_nonce() -> String {
     use rand::distr::{Alphanumeric, SampleString};
     Alphanumeric.sample_string(&mut rand::rng(), 32)
 }
 
 /// Client side of one SCRAM exchange.
-pub struct ScramClient {
+pub(crate) struct ScramClient {
     hash: ScramHash,
     password: String,
     client_nonce: String,
@@ -78,7 +78,7 @@ pub struct ScramClient {
 }
 
 impl ScramClient {
-    pub fn new(
+    pub(crate) fn new(
         hash: ScramHash,
         user: &str,
         password: &str,
@@ -98,12 +98,12 @@ impl ScramClient {
     }
 
     /// RFC 5802 §7 client-first-message; "n,," = no channel binding, no authzid.
-    pub fn client_first(&self) -> String {
+    pub(crate) fn client_first(&self) -> String {
         format!("n,,{}", self.client_first_bare)
     }
 
     /// Takes server-first-message, returns client-final-message.
-    pub fn handle_server_first(&mut self, msg: &[u8]) -> Result<String, SaslError> {
+    pub(crate) fn handle_server_first(&mut self, msg: &[u8]) -> Result<String, SaslError> {
         let msg = std::str::from_utf8(msg).map_err(|_| SaslError::Malformed("not UTF-8"))?;
         let nonce = attribute(msg, 'r').ok_or(SaslError::Malformed("no nonce"))?;
         let salt = attribute(msg, 's').ok_or(SaslError::Malformed("no salt"))?;
@@ -142,7 +142,7 @@ impl ScramClient {
     }
 
     /// Checks server-final-message; a server that cannot prove the password is refused.
-    pub fn verify_server_final(&self, msg: &[u8]) -> Result<(), SaslError> {
+    pub(crate) fn verify_server_final(&self, msg: &[u8]) -> Result<(), SaslError> {
         let msg = std::str::from_utf8(msg).map_err(|_| SaslError::Malformed("not UTF-8"))?;
         if let Some(e) = attribute(msg, 'e') {
             return Err(SaslError::ServerError(e.to_owned()));

@@ -50,7 +50,7 @@ impl Algorithm {
 
 /// A running hash of one of the [`Algorithm`]s.
 #[derive(Clone)]
-pub enum Hasher {
+pub(crate) enum Hasher {
     Md5(Md5),
     Sha1(Sha1),
     Sha256(Sha256),
@@ -60,7 +60,7 @@ pub enum Hasher {
 }
 
 impl Hasher {
-    pub fn new(algorithm: Algorithm) -> Hasher {
+    pub(crate) fn new(algorithm: Algorithm) -> Hasher {
         match algorithm {
             Algorithm::Md5 => Hasher::Md5(Md5::new()),
             Algorithm::Sha1 => Hasher::Sha1(Sha1::new()),
@@ -71,7 +71,7 @@ impl Hasher {
         }
     }
 
-    pub fn algorithm(&self) -> Algorithm {
+    pub(crate) fn algorithm(&self) -> Algorithm {
         match self {
             Hasher::Md5(_) => Algorithm::Md5,
             Hasher::Sha1(_) => Algorithm::Sha1,
@@ -82,7 +82,7 @@ impl Hasher {
         }
     }
 
-    pub fn update(&mut self, data: &[u8]) {
+    pub(crate) fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Md5(h) => h.update(data),
             Hasher::Sha1(h) => h.update(data),
@@ -94,7 +94,7 @@ impl Hasher {
     }
 
     /// The digest's bytes.
-    pub fn finalize(self) -> Vec<u8> {
+    pub(crate) fn finalize(self) -> Vec<u8> {
         match self {
             Hasher::Md5(h) => h.finalize().to_vec(),
             Hasher::Sha1(h) => h.finalize().to_vec(),
@@ -106,7 +106,7 @@ impl Hasher {
     }
 
     /// The digest in lowercase hex (how SI carries MD5).
-    pub fn hex(self) -> String {
+    pub(crate) fn hex(self) -> String {
         super::source::hex(&self.finalize())
     }
 }

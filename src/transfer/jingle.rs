@@ -28,9 +28,9 @@ use crate::stanza::{self, Condition, ErrorType, IqType, StanzaError};
 use crate::xml::Element;
 
 /// The `method` of reports: Jingle with the in-band transport.
-pub const METHOD_IBB: &str = "jingle-ibb";
+pub(crate) const METHOD_IBB: &str = "jingle-ibb";
 /// The `method` of reports: Jingle with the SOCKS5 transport.
-pub const METHOD_S5B: &str = "jingle-s5b";
+pub(crate) const METHOD_S5B: &str = "jingle-s5b";
 /// What the sender hashes with (XEP-0234 §8.2 `<hash-used/>`).
 const SENDER_HASH: Algorithm = Algorithm::Sha256;
 /// After the data: how long a receiver waits for a checksum that was announced, and a
@@ -167,7 +167,7 @@ fn hash_text(algorithm: Algorithm, digest: &[u8]) -> String {
 /// Offers `source` to `to` over SOCKS5 (XEP-0260: our listeners and the server's
 /// proxies as candidates) when `--method` allows it and there is a candidate, else
 /// in-band (XEP-0261); when no SOCKS5 candidate works, replaces the transport with IBB.
-pub async fn send_file(
+pub(crate) async fn send_file(
     session: &Session,
     to: &FullJid,
     source: &Source,
@@ -939,7 +939,7 @@ async fn wait_for_end(
 // Receiving (responder).
 
 /// True for a Jingle session-initiate request.
-pub fn is_offer(stanza: &Element) -> bool {
+pub(crate) fn is_offer(stanza: &Element) -> bool {
     stanza::is_iq_request(stanza, IqType::Set, "jingle", JINGLE_NS)
         && stanza
             .get_child("jingle", JINGLE_NS)
@@ -948,7 +948,7 @@ pub fn is_offer(stanza: &Element) -> bool {
 }
 
 /// XEP-0166 §8: a Jingle request for a session we do not know.
-pub fn unknown_session() -> StanzaError {
+pub(crate) fn unknown_session() -> StanzaError {
     StanzaError::new(ErrorType::Cancel, Condition::ItemNotFound)
         .with_app_condition("unknown-session", JINGLE_ERRORS_NS)
 }
@@ -1803,6 +1803,6 @@ pub(super) async fn refuse_unknown(session: &Session, request: &Element) {
 }
 
 /// Jingle requests that are not offers, outside any session of ours.
-pub fn is_jingle_request(stanza: &Element) -> bool {
+pub(crate) fn is_jingle_request(stanza: &Element) -> bool {
     stanza::is_iq_request(stanza, IqType::Set, "jingle", JINGLE_NS)
 }

@@ -3,18 +3,18 @@
 //! This is the only layer that knows both SI (the offer) and the bytestreams; it wires
 //! them to files, progress and the receiver's policy (who may send, how much).
 
-pub mod download;
-pub mod hash;
-pub mod jingle;
-pub mod progress;
+pub(crate) mod download;
+pub(crate) mod hash;
+pub(crate) mod jingle;
+pub(crate) mod progress;
 mod pump;
-pub mod recipient;
-pub mod recv;
-pub mod resume;
-pub mod send;
-pub mod sink;
-pub mod source;
-pub mod upload;
+pub(crate) mod recipient;
+pub(crate) mod recv;
+pub(crate) mod resume;
+pub(crate) mod send;
+pub(crate) mod sink;
+pub(crate) mod source;
+pub(crate) mod upload;
 
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ use crate::stanza::StanzaError;
 
 /// What a finished transfer reports (`--json` prints it as one object per file).
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub name: String,
     pub size: u64,
     pub method: &'static str,

@@ -15,7 +15,7 @@ use super::hash::Hasher;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Receives progress events for one file at a time.
-pub trait Progress: Send + Sync {
+pub(crate) trait Progress: Send + Sync {
     fn start(&self, name: &str, size: u64, method: &str);
     /// The transfer moved to another bytestream (S5B failed, IBB took over).
     fn switch_method(&self, method: &str);
@@ -24,7 +24,7 @@ pub trait Progress: Send + Sync {
 }
 
 /// No output at all (`-q`, or stderr is not a terminal).
-pub struct Silent;
+pub(crate) struct Silent;
 
 impl Progress for Silent {
     fn start(&self, _: &str, _: u64, _: &str) {}
@@ -34,13 +34,13 @@ impl Progress for Silent {
 }
 
 /// A progress bar on stderr.
-pub struct Bar {
+pub(crate) struct Bar {
     bar: Mutex<Option<indicatif::ProgressBar>>,
     name: Mutex<String>,
 }
 
 impl Bar {
-    pub fn new() -> Bar {
+    pub(crate) fn new() -> Bar {
         Bar {
             bar: Mutex::new(None),
             name: Mutex::new(String::new()),
@@ -107,7 +107,7 @@ impl Progress for Bar {
 }
 
 /// NDJSON events on stderr: `start`, `method`, `progress` (at most 4 a second), `done`.
-pub struct JsonEvents {
+pub(crate) struct JsonEvents {
     state: Mutex<JsonState>,
 }
 
@@ -120,7 +120,7 @@ struct JsonState {
 }
 
 impl JsonEvents {
-    pub fn new() -> JsonEvents {
+    pub(crate) fn new() -> JsonEvents {
         JsonEvents {
             state: Mutex::new(JsonState {
                 name: String::new(),
@@ -197,7 +197,7 @@ impl Progress for JsonEvents {
 /// Wraps a reader or writer: reports bytes to a [`Progress`] and, optionally, hashes
 /// them with MD5 (the receiver's integrity check), so neither concern enters the
 /// protocol loops.
-pub struct Metered<T> {
+pub(crate) struct Metered<T> {
     inner: T,
     progress: Arc<dyn Progress>,
     hash: Option<Hasher>,
@@ -206,7 +206,7 @@ pub struct Metered<T> {
 
 impl<T> Metered<T> {
     /// `hasher`, when given, may already hold a resumed file's prefix.
-    pub fn new(inner: T, progress: Arc<dyn Progress>, hasher: Option<Hasher>) -> Metered<T> {
+    pub(crate) fn new(inner: T, progress: Arc<dyn Progress>, hasher: Option<Hasher>) -> Metered<T> {
         Metered {
             inner,
             progress,
@@ -215,21 +215,13 @@ impl<T> Metered<T> {
         }
     }
 
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
-
-    pub fn inner_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-
     /// The hasher, with everything that passed so far (leaves none behind).
-    pub fn take_hash(&mut self) -> Option<Hasher> {
+    pub(crate) fn take_hash(&mut self) -> Option<Hasher> {
         self.hash.take()
     }
 
     /// The lowercase hex hash of what passed (if hashing).
-    pub fn hash_hex(&self) -> Option<String> {
+    pub(crate) fn hash_hex(&self) -> Option<String> {
         self.hash.clone().map(Hasher::hex)
     }
 

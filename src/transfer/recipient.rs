@@ -24,7 +24,7 @@ const SETTLE: Duration = Duration::from_millis(400);
 /// The presence learnt so far, kept across recipients of one `xft send`: a presence
 /// read while looking for one contact must not be lost to the next.
 #[derive(Debug, Default)]
-pub struct Presences {
+pub(crate) struct Presences {
     announced: bool,
     /// Available resources by bare JID, with their priorities.
     seen: std::collections::HashMap<Jid, Vec<(FullJid, i8)>>,
@@ -63,7 +63,7 @@ impl Presences {
 
 /// Finds the resource of `jid` to send to; a full JID is taken as given. A resource
 /// qualifies when its disco#info passes `takes_files` (SI, Jingle, or either).
-pub async fn resolve(
+pub(crate) async fn resolve(
     session: &Session,
     incoming: &mut Incoming,
     presences: &mut Presences,
@@ -105,7 +105,7 @@ pub async fn resolve(
 }
 
 /// Every available resource of `bare` that shows up within `wait` (for `xft probe`).
-pub async fn online_resources(
+pub(crate) async fn online_resources(
     session: &Session,
     incoming: &mut Incoming,
     presences: &mut Presences,

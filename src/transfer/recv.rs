@@ -31,7 +31,7 @@ use crate::xml::Element;
 
 /// The receiver's policy.
 #[derive(Debug, Clone)]
-pub struct RecvOptions {
+pub(crate) struct RecvOptions {
     pub destination: Destination,
     /// `--from`: only these senders (a bare JID allows all its resources).
     pub allowed: Vec<Jid>,
@@ -63,7 +63,7 @@ const SUPPORTED: [StreamMethod; 2] = [StreamMethod::Socks5, StreamMethod::Ibb];
 const FALLBACK_WAIT: Duration = Duration::from_secs(30);
 
 /// Receives files until `options.count` have arrived. `on_report` is called for each.
-pub async fn run(
+pub(crate) async fn run(
     session: &Session,
     incoming: &mut Incoming,
     options: &RecvOptions,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// One resumable `.part`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Partial {
+pub(crate) struct Partial {
     /// The `.part` file (absolute).
     pub part: PathBuf,
     /// Where it goes once whole (absolute).
@@ -42,14 +42,14 @@ const MAX_FILE: u64 = 1 << 20;
 
 /// The registry of resumable `.part` files.
 #[derive(Debug, Clone)]
-pub struct Registry {
+pub(crate) struct Registry {
     file: Option<PathBuf>,
 }
 
 impl Registry {
     /// `$XDG_STATE_HOME/xft/partials.json`, or `~/.local/state/xft/partials.json`;
     /// without either variable, resuming is off.
-    pub fn from_env() -> Registry {
+    pub(crate) fn from_env() -> Registry {
         let base = std::env::var_os("XDG_STATE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -64,12 +64,13 @@ impl Registry {
     }
 
     /// A registry in exactly this file (tests).
-    pub fn at(file: PathBuf) -> Registry {
+    #[cfg(test)]
+    pub(crate) fn at(file: PathBuf) -> Registry {
         Registry { file: Some(file) }
     }
 
     /// Remembers `partial` (replacing an entry for the same `.part`).
-    pub fn record(&self, partial: Partial) {
+    pub(crate) fn record(&self, partial: Partial) {
         self.update(|entries| {
             entries.retain(|e| e.part != partial.part);
             entries.push(partial);
@@ -79,13 +80,13 @@ impl Registry {
     }
 
     /// Forgets the entry of `part` (finished, or removed).
-    pub fn forget(&self, part: &Path) {
+    pub(crate) fn forget(&self, part: &Path) {
         self.update(|entries| entries.retain(|e| e.part != part));
     }
 
     /// The newest registered `.part` for this offer whose target `wanted` accepts, if it
     /// still exists as a regular file holding some but not all of the bytes.
-    pub fn find(
+    pub(crate) fn find(
         &self,
         wanted: &dyn Fn(&Path) -> bool,
         from: &str,
@@ -148,7 +149,7 @@ impl Registry {
 }
 
 /// The length of `part` if it is a regular file (a symlink does not count).
-pub fn partial_len(part: &Path) -> Option<u64> {
+pub(crate) fn partial_len(part: &Path) -> Option<u64> {
     std::fs::symlink_metadata(part)
         .ok()
         .filter(|m| m.file_type().is_file())

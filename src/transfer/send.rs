@@ -22,7 +22,7 @@ use crate::stanza::{self, StanzaError};
 
 /// How to send.
 #[derive(Debug, Clone)]
-pub struct SendOptions {
+pub(crate) struct SendOptions {
     /// Stream methods to offer, in order of preference.
     pub methods: Vec<StreamMethod>,
     pub desc: Option<String>,
@@ -47,7 +47,7 @@ pub struct SendOptions {
 
 /// Which SOCKS5 streamhosts to offer (XEP-0065 §5, §6).
 #[derive(Debug, Clone)]
-pub struct S5bOptions {
+pub(crate) struct S5bOptions {
     /// Offer our own listeners (`--no-direct` turns this off).
     pub direct: bool,
     /// `--s5b-address`: exactly these addresses; empty = scan the interfaces.
@@ -60,7 +60,7 @@ pub struct S5bOptions {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProxyChoice {
+pub(crate) enum ProxyChoice {
     /// Find the server's proxy65 by service discovery.
     Discover,
     /// `--proxy JID`.
@@ -70,7 +70,7 @@ pub enum ProxyChoice {
 }
 
 /// Offers `source` to `to` and sends it over the method the recipient picks.
-pub async fn send_file(
+pub(crate) async fn send_file(
     session: &Session,
     to: &FullJid,
     source: &Source,

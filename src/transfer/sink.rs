@@ -11,7 +11,7 @@ use super::TransferError;
 
 /// Where `xft recv` puts files.
 #[derive(Debug, Clone)]
-pub enum Destination {
+pub(crate) enum Destination {
     /// Into this directory, under the sanitised offered name.
     Dir(PathBuf),
     /// Exactly this path (`-o PATH`).
@@ -26,7 +26,7 @@ const MAX_NAME_BYTES: usize = 200;
 /// Turns an offered file name into one safe to create inside the target directory:
 /// no directories, no `..`, no control or bidi-override characters, no leading dots,
 /// no Windows device names, at most 200 bytes. Never empty.
-pub fn sanitize_file_name(raw: &str) -> String {
+pub(crate) fn sanitize_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base.chars().filter(|c| !is_unsafe_char(*c)).collect();
     let trimmed = cleaned
@@ -102,7 +102,7 @@ fn part_path(path: &Path) -> PathBuf {
 
 /// A file being received: bytes go to `part`; `finish` moves it to `target`.
 #[derive(Debug)]
-pub struct PartFile {
+pub(crate) struct PartFile {
     pub part: PathBuf,
     pub target: PathBuf,
     overwrite: bool,
@@ -113,7 +113,7 @@ pub struct PartFile {
 
 /// Creates the `.part` file for `name` in `dir`, picking `name (1).ext` and so on when
 /// the name (or its `.part`) is taken and `overwrite` is off.
-pub fn create_in_dir(
+pub(crate) fn create_in_dir(
     dir: &Path,
     name: &str,
     overwrite: bool,
@@ -141,17 +141,20 @@ pub fn create_in_dir(
 /// True when `path` exists and is not a regular file or a symlink to one: a device such
 /// as /dev/null, a FIFO, a terminal. Such a target is written directly: a `.part` next
 /// to it and a rename over it would replace the device node.
-pub fn is_special_file(path: &Path) -> bool {
+pub(crate) fn is_special_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Opens a special file (see [`is_special_file`]) for writing.
-pub fn open_special(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_special(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new().write(true).open(path)
 }
 
 /// Creates the `.part` file for an exact target path (`-o PATH`).
-pub fn create_at(target: &Path, overwrite: bool) -> std::io::Result<(PartFile, std::fs::File)> {
+pub(crate) fn create_at(
+    target: &Path,
+    overwrite: bool,
+) -> std::io::Result<(PartFile, std::fs::File)> {
     if !overwrite && target.symlink_metadata().is_ok() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
@@ -203,7 +206,7 @@ fn create_part(target: &Path, overwrite: bool) -> std::io::Result<(PartFile, std
 impl PartFile {
     /// Moves the verified `.part` into place without replacing a file that appeared in
     /// the meantime (unless overwriting): a hard link fails if the name is taken.
-    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+    pub(crate) fn finish(mut self) -> std::io::Result<PathBuf> {
         if self.overwrite {
             std::fs::rename(&self.part, &self.target)?;
             return Ok(self.target);

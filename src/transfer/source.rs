@@ -9,7 +9,7 @@ use md5::{Digest, Md5};
 
 /// A file ready to offer.
 #[derive(Debug)]
-pub struct Source {
+pub(crate) struct Source {
     /// What to read the bytes from.
     pub path: PathBuf,
     /// The name to offer.
@@ -44,7 +44,7 @@ const BUF: usize = 1 << 20;
 /// Prepares `arg` (a path, or `-` for stdin) for sending under `name` (or its own name).
 /// With `hash`, reads the file once for its MD5 (XEP-0096 §3 puts the hash in the
 /// offer, so it cannot be computed while sending). Blocking: run it on a blocking thread.
-pub fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Source, SourceError> {
+pub(crate) fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Source, SourceError> {
     if arg == "-" {
         return spool_stdin(name.unwrap_or("stdin"), hash);
     }
@@ -137,7 +137,7 @@ fn hash_copy(
 
 /// The MD5 and CRC-32 of the file at `path`, reading it once with `progress`
 /// reporting (blocking). xft send runs it while it logs in and looks for the recipient.
-pub fn md5_of(
+pub(crate) fn md5_of(
     path: &Path,
     progress: &dyn super::progress::Progress,
     cancel: &std::sync::atomic::AtomicBool,
@@ -177,7 +177,7 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -14,11 +14,11 @@ use crate::session::Session;
 use crate::upload::{self, Service, UploadError};
 
 /// The progress label and the `method` of reports.
-pub const METHOD: &str = "upload";
+pub(crate) const METHOD: &str = "upload";
 
 /// Uploads `source` (asking for a second slot once when the PUT fails for a reason a new
 /// slot may cure, XEP-0363 §5) and returns the report, whose `url` is the GET URL.
-pub async fn upload_file(
+pub(crate) async fn upload_file(
     session: &Session,
     http: &http::Client,
     service: &Service,
@@ -132,7 +132,7 @@ async fn put(
 
 /// Sends the link to `to` (its bare JID: the server stores it for an offline
 /// recipient and copies it to every client of an online one).
-pub async fn announce(session: &Session, to: &Jid, url: &str) -> Result<(), TransferError> {
+pub(crate) async fn announce(session: &Session, to: &Jid, url: &str) -> Result<(), TransferError> {
     let to = to.bare().to_string();
     Ok(session.send(oob::announcement(&to, url)).await?)
 }
