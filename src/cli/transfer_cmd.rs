@@ -464,6 +464,7 @@ fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
             proxy,
             // PROTOCOL-NOTES §2.3: a Pidgin target may take 45 s over three hosts.
             wait: timeout.min(S5B_ANSWER_WAIT),
+            found: Arc::default(),
         },
         verify: !args.no_hash,
         hex_checksum: false,
@@ -508,9 +509,15 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
                 ProxyChoice::Discover
             },
             wait: Duration::from_secs(global.timeout.max(1)).min(S5B_ANSWER_WAIT),
+            found: Arc::default(),
         },
     };
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
+    // Find the proxies for our Jingle candidates now, not when the first offer waits.
+    let (s5b, early) = (options.s5b.clone(), session.clone());
+    tokio::spawn(async move {
+        s5b.proxies(&early).await;
+    });
     announce(global, &session.jid().to_string());
     let progress = make_progress(global);
     let mut report_error = None;

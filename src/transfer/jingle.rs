@@ -540,7 +540,7 @@ impl S5bOffer {
         } else {
             Vec::new()
         };
-        let proxies = super::send::proxies(session, &s5b.proxy).await;
+        let proxies = s5b.proxies(session).await;
         let mut candidates = Vec::new();
         for (i, l) in listeners.iter().enumerate() {
             candidates.push((

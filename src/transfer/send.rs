@@ -57,6 +57,19 @@ pub(crate) struct S5bOptions {
     pub proxy: ProxyChoice,
     /// How long the target may take to try the streamhosts and answer.
     pub wait: Duration,
+    /// The proxies found once per command: every file and every Jingle offer a
+    /// receiver answers would ask the server again otherwise (two round trips each).
+    pub found: Arc<tokio::sync::OnceCell<Vec<StreamHost>>>,
+}
+
+impl S5bOptions {
+    /// The proxies to offer, discovered on first use.
+    pub(crate) async fn proxies(&self, session: &Session) -> Vec<StreamHost> {
+        self.found
+            .get_or_init(|| proxies(session, &self.proxy))
+            .await
+            .clone()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,7 +286,7 @@ async fn send_s5b(
     } else {
         Vec::new()
     };
-    let proxies = proxies(session, &s5b.proxy).await;
+    let proxies = s5b.proxies(session).await;
     // Registered before the target can connect, so its going away is never missed.
     let gone = crate::bytestream::peer_gone(session, to.as_jid());
     let (socket, host) = requester::connect(session, to, sid, listeners, &proxies, s5b.wait)
