@@ -3,6 +3,7 @@
 //! Each layer has its own error enum; this one wraps them, and [`Error::exit_status`] is
 //! the single exhaustive `match` that decides the exit code, so a new variant anywhere
 //! forces a decision here. The README's table is checked against [`ExitStatus::ALL`].
+#![warn(missing_docs)]
 
 use crate::bytestream::ibb::IbbError;
 use crate::bytestream::s5b::S5bError;
@@ -13,29 +14,47 @@ use crate::transport::TransportError;
 use crate::upload::UploadError;
 use crate::vcard::VcardError;
 
-/// Documented process exit codes.
+/// Documented process exit codes, grouped by what the user can do about the failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
+    /// Done.
     Success = 0,
+    /// A bug in xft: report it.
     Internal = 1,
+    /// Fix the command line.
     Usage = 2,
+    /// Fix the configuration file, the password or `--ca`.
     Config = 3,
+    /// Check the network, the server's address or its certificate; try again.
     Connection = 4,
+    /// Check the JID and the password.
     Auth = 5,
+    /// The recipient is not there: wait, add the contact, or upload instead.
     Unavailable = 6,
+    /// A side lacks the protocol: use another method, server or client.
     Unsupported = 7,
+    /// The other side said no (policy or size).
     Declined = 8,
+    /// The bytes did not get through: send again (a receiver resumes).
     TransferFailed = 9,
+    /// Nobody answered within `--timeout`.
     Timeout = 10,
+    /// What arrived is not what was announced: send again.
     Integrity = 11,
+    /// A local file could not be read, written or renamed.
     LocalIo = 12,
+    /// No such vCard, user or link.
     NotFound = 13,
+    /// The server or peer reported another error (see the message).
     Remote = 14,
+    /// The server or peer broke the protocol (see the message; report it to them).
     Protocol = 15,
+    /// Ctrl-C.
     Interrupted = 130,
 }
 
 impl ExitStatus {
+    /// Every status, in the README's order.
     pub const ALL: [ExitStatus; 17] = [
         ExitStatus::Success,
         ExitStatus::Internal,
@@ -56,6 +75,7 @@ impl ExitStatus {
         ExitStatus::Interrupted,
     ];
 
+    /// The process exit code.
     pub fn code(self) -> u8 {
         self as u8
     }
@@ -92,6 +112,7 @@ impl ExitStatus {
     }
 }
 
+/// Every error a subcommand can end with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad configuration or missing credentials.
@@ -100,26 +121,36 @@ pub enum Error {
     /// Arguments that parse but do not fit together.
     #[error("{0}")]
     Usage(String),
+    /// Sending or receiving a file (any protocol).
     #[error(transparent)]
     Transfer(#[from] crate::transfer::TransferError),
+    /// Logging in, or the session after it.
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// `xft vcard`.
     #[error(transparent)]
     Vcard(#[from] VcardError),
+    /// A local file or stream outside a transfer (stdout, the config file).
     #[error("{context}: {source}")]
     LocalIo {
+        /// What xft was doing.
         context: String,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
     /// `xft send --to A --to B`: some recipients failed; the exit code is the first
     /// failure's.
     #[error("{failed} of {total} recipients failed; the first: {first}")]
     Several {
+        /// Recipients that failed.
         failed: usize,
+        /// Recipients in all.
         total: usize,
+        /// The first failure.
         first: Box<Error>,
     },
     /// `xft probe JID`: no method would reach JID.
@@ -131,6 +162,7 @@ pub enum Error {
 }
 
 impl Error {
+    /// A [`Error::LocalIo`] while doing `context`.
     pub fn local_io(context: impl Into<String>, source: std::io::Error) -> Error {
         Error::LocalIo {
             context: context.into(),
@@ -138,6 +170,7 @@ impl Error {
         }
     }
 
+    /// The exit code for this error (the one exhaustive decision, see the module docs).
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Error::Config(_) => ExitStatus::Config,
@@ -160,6 +193,7 @@ impl Error {
     }
 }
 
+/// The exit code for a login or session failure.
 pub fn session_status(e: &SessionError) -> ExitStatus {
     match e {
         SessionError::Transport(TransportError::CaFile { .. }) => ExitStatus::Config,
@@ -179,6 +213,7 @@ pub fn session_status(e: &SessionError) -> ExitStatus {
     }
 }
 
+/// The exit code for an iq that got no result.
 pub fn iq_status(e: &IqError) -> ExitStatus {
     match e {
         IqError::Stanza(_) => ExitStatus::Remote,

@@ -3,6 +3,7 @@
 //! Parts are prepared with the stringprep profiles RFC 6122 defined (nodeprep, nameprep,
 //! resourceprep), which servers in the field still apply, so two spellings of one
 //! account compare equal and the S5B hash (XEP-0065 §5.3.2) matches the peer's.
+#![warn(missing_docs)]
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,16 +11,22 @@ use std::str::FromStr;
 /// RFC 7622 §3.1: each part is at most 1023 octets.
 const MAX_PART: usize = 1023;
 
+/// Why a string is not a JID (each carries the string).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JidError {
+    /// Nothing where the domain goes.
     #[error("'{0}' is not a JID: the domain is empty")]
     EmptyDomain(String),
+    /// `@` with nothing before it.
     #[error("'{0}' is not a JID: the part before '@' is empty")]
     EmptyNode(String),
+    /// `/` with nothing after it.
     #[error("'{0}' is not a JID: the part after '/' is empty")]
     EmptyResource(String),
+    /// A part over 1023 octets (RFC 7622 §3.1).
     #[error("'{0}' is not a JID: a part is longer than 1023 bytes")]
     TooLong(String),
+    /// A character the part's stringprep profile prohibits.
     #[error("'{0}' is not a JID: it contains characters a JID may not hold")]
     Prohibited(String),
     /// RFC 7622 §3.2: a domain of DNS labels, none empty (only one final dot is
@@ -37,6 +44,7 @@ pub struct Jid {
 }
 
 impl Jid {
+    /// Parses and normalises `node@domain/resource` (node and resource optional).
     pub fn parse(s: &str) -> Result<Jid, JidError> {
         let err = |f: fn(String) -> JidError| f(s.to_owned());
         // RFC 7622 §3.1: the resource is everything after the first '/'.
@@ -91,14 +99,17 @@ impl Jid {
         })
     }
 
+    /// The part before `@`, if any.
     pub fn node(&self) -> Option<&str> {
         self.node.as_deref()
     }
 
+    /// The domain (lowercased, without a final dot).
     pub fn domain(&self) -> &str {
         &self.domain
     }
 
+    /// The part after `/`, if any.
     pub fn resource(&self) -> Option<&str> {
         self.resource.as_deref()
     }
@@ -111,6 +122,7 @@ impl Jid {
         }
     }
 
+    /// True without a resource.
     pub fn is_bare(&self) -> bool {
         self.resource.is_none()
     }
@@ -161,14 +173,17 @@ impl FromStr for Jid {
 pub struct FullJid(Jid);
 
 impl FullJid {
+    /// The same JID as a [`Jid`].
     pub fn as_jid(&self) -> &Jid {
         &self.0
     }
 
+    /// The account, without the resource.
     pub fn bare(&self) -> Jid {
         self.0.bare()
     }
 
+    /// The resource.
     pub fn resource(&self) -> &str {
         self.0.resource().unwrap_or_default()
     }

@@ -1,5 +1,6 @@
 //! Stanza plumbing shared by every protocol: ids, iq replies and stanza errors
 //! (RFC 6120 §8.2.3, §8.3).
+#![warn(missing_docs)]
 
 use crate::ns::{CLIENT_NS, STANZAS_NS};
 use std::fmt;
@@ -9,10 +10,15 @@ use crate::xml::Element;
 /// RFC 6120 §8.3.2: what the error tells the sender to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorType {
+    /// Retry after providing credentials.
     Auth,
+    /// Do not retry: the error is final.
     Cancel,
+    /// Proceed: the condition was only a warning.
     Continue,
+    /// Retry after changing the data sent.
     Modify,
+    /// Retry after waiting: the error is temporary.
     Wait,
 }
 
@@ -51,27 +57,49 @@ impl ErrorType {
 /// `undefined-condition` (§8.3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Condition {
+    /// `<bad-request/>`
     BadRequest,
+    /// `<conflict/>`
     Conflict,
+    /// `<feature-not-implemented/>`
     FeatureNotImplemented,
+    /// `<forbidden/>`
     Forbidden,
+    /// `<gone/>`
     Gone,
+    /// `<internal-server-error/>`
     InternalServerError,
+    /// `<item-not-found/>`
     ItemNotFound,
+    /// `<jid-malformed/>`
     JidMalformed,
+    /// `<not-acceptable/>`
     NotAcceptable,
+    /// `<not-allowed/>`
     NotAllowed,
+    /// `<not-authorized/>`
     NotAuthorized,
+    /// `<policy-violation/>`
     PolicyViolation,
+    /// `<recipient-unavailable/>`
     RecipientUnavailable,
+    /// `<redirect/>`
     Redirect,
+    /// `<registration-required/>`
     RegistrationRequired,
+    /// `<remote-server-not-found/>`
     RemoteServerNotFound,
+    /// `<remote-server-timeout/>`
     RemoteServerTimeout,
+    /// `<resource-constraint/>`
     ResourceConstraint,
+    /// `<service-unavailable/>`
     ServiceUnavailable,
+    /// `<subscription-required/>`
     SubscriptionRequired,
+    /// `<undefined-condition/>`
     UndefinedCondition,
+    /// `<unexpected-request/>`
     UnexpectedRequest,
 }
 
@@ -138,13 +166,18 @@ impl Condition {
 /// RFC 6120 §8.2.3: the four kinds of iq.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IqType {
+    /// Asks for information.
     Get,
+    /// Asks for a change.
     Set,
+    /// Answers with success.
     Result,
+    /// Answers with an error.
     Error,
 }
 
 impl IqType {
+    /// The `type` attribute's value.
     pub fn as_str(self) -> &'static str {
         match self {
             IqType::Get => "get",
@@ -178,8 +211,11 @@ impl IqType {
 /// and an optional application-specific condition (e.g. SI's `<no-valid-streams/>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StanzaError {
+    /// What the sender should do.
     pub error_type: ErrorType,
+    /// The defined condition.
     pub condition: Condition,
+    /// The `<text/>`, if any.
     pub text: Option<String>,
     /// The application-specific condition element, whole: some carry details, such as
     /// XEP-0363's `<file-too-large><max-file-size/>` (boxed: rare, and it would
@@ -188,6 +224,7 @@ pub struct StanzaError {
 }
 
 impl StanzaError {
+    /// An error with no text and no application condition.
     pub fn new(error_type: ErrorType, condition: Condition) -> Self {
         StanzaError {
             error_type,
@@ -197,11 +234,13 @@ impl StanzaError {
         }
     }
 
+    /// With a human-readable `<text/>`.
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         self.text = Some(text.into());
         self
     }
 
+    /// With an empty application-specific condition element `name` in `ns`.
     pub fn with_app_condition(mut self, name: &str, ns: &str) -> Self {
         self.app_condition = Some(Box::new(Element::new(name, ns)));
         self
@@ -292,7 +331,6 @@ pub fn iq(kind: IqType, to: Option<&str>, payload: Element) -> Element {
         .child(payload)
 }
 
-/// The empty result that acknowledges an iq request (RFC 6120 §8.2.3).
 /// Directed presence (RFC 6121 §4.6) at priority -1: the server then tells `to` when our
 /// session ends, so a peer in the middle of a transfer with us learns at once that we
 /// are gone. The negative priority keeps messages to our bare JID away from us.
@@ -302,6 +340,7 @@ pub fn directed_presence(to: &str) -> Element {
         .child(Element::new("priority", CLIENT_NS).text("-1"))
 }
 
+/// The empty result that acknowledges an iq request (RFC 6120 §8.2.3).
 pub fn iq_result(request: &Element) -> Element {
     Element::new("iq", CLIENT_NS)
         .attr("type", "result")

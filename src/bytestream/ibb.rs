@@ -10,6 +10,7 @@
 //!   (a wrapping u16, §2.2), strict base64 (§6), the block size, and the byte budget.
 //!   It returns the `<close/>` request unanswered, so the caller can verify the file
 //!   first and answer with an error if it is not whole.
+#![warn(missing_docs)]
 
 use crate::ns::IBB_NS;
 use crate::stanza::Condition;
@@ -33,45 +34,89 @@ pub const MAX_BLOCK_SIZE: usize = 65535;
 /// Sizes tried after a `resource-constraint` answer (QXmpp takes 4096, slixmpp 8192).
 const STEP_DOWN: [usize; 3] = [16384, 8192, 4096];
 
+/// Why an in-band bytestream failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IbbError {
+    /// §2.1: the `<open/>` got an error.
     #[error("the peer refused to open the in-band bytestream: {0}")]
     OpenRefused(StanzaError),
+    /// §2.2: a `<data/>` got an error.
     #[error("the peer refused block {seq}: {error}")]
-    DataRefused { seq: u16, error: StanzaError },
+    DataRefused {
+        /// The block.
+        seq: u16,
+        /// The peer's error.
+        error: StanzaError,
+    },
     /// The peer answered our `<close/>` with an error: it did not get the whole file.
     #[error("the receiver reported a problem when the stream closed: {0}")]
     CloseRefused(StanzaError),
+    /// An iq got no answer, or the connection went.
     #[error("{0}")]
     Iq(IqError),
     /// §2.2: out-of-sequence data "MUST NOT" be processed; the stream is closed.
     #[error("block {got} arrived where block {expected} was due (XEP-0047 §2.2)")]
-    SeqGap { expected: u16, got: u16 },
+    SeqGap {
+        /// The sequence number due.
+        expected: u16,
+        /// The one that came.
+        got: u16,
+    },
+    /// A block larger than the block size agreed in `<open/>`.
     #[error("block {seq} holds {got} bytes, more than the negotiated block size {limit}")]
-    BlockTooLarge { seq: u16, got: usize, limit: usize },
+    BlockTooLarge {
+        /// The block.
+        seq: u16,
+        /// Its decoded size.
+        got: usize,
+        /// The block size.
+        limit: usize,
+    },
     /// §6: "MUST reject (not ignore) any characters not explicitly allowed".
     #[error("block {seq} is not valid base64")]
-    BadBase64 { seq: u16 },
+    BadBase64 {
+        /// The block.
+        seq: u16,
+    },
+    /// More bytes than the offer's size.
     #[error("the peer sent more than the {limit} bytes it offered")]
-    TooMuchData { limit: u64 },
+    TooMuchData {
+        /// The offered size.
+        limit: u64,
+    },
+    /// §2.1: `block-size` is not a number in range.
     #[error("the peer asked for block size '{0}', which is not in 1..=65535")]
     BadBlockSize(String),
+    /// §2.1 `stanza='message'`, which xft does not accept (no acknowledgements).
     #[error("the peer wants to send data in message stanzas; xft accepts iq stanzas only")]
     MessageMode,
+    /// No `<open/>` in time.
     #[error("the peer did not open the in-band bytestream within {} s", .0.as_secs())]
     NoOpen(Duration),
+    /// No block in time.
     #[error("no data from the peer for {} s", .0.as_secs())]
     Stalled(Duration),
+    /// §2.3: `<close/>` before the whole file.
     #[error("the peer closed the bytestream")]
     PeerClosed,
+    /// The peer's unavailable presence came.
     #[error("the peer went offline")]
     PeerGone,
+    /// The file had fewer bytes than announced.
     #[error("the file ended after {read} of {expected} bytes (did it shrink while being sent?)")]
-    SourceShort { read: u64, expected: u64 },
+    SourceShort {
+        /// Bytes read.
+        read: u64,
+        /// Bytes announced.
+        expected: u64,
+    },
+    /// Reading the file failed.
     #[error("reading the file: {0}")]
     Read(std::io::Error),
+    /// Writing the file failed.
     #[error("writing the file: {0}")]
     Write(std::io::Error),
+    /// The connection closed.
     #[error("the connection to the server was lost")]
     Disconnected,
 }
@@ -146,6 +191,7 @@ impl IbbSender {
         }
     }
 
+    /// The block size the receiver accepted.
     pub fn block_size(&self) -> usize {
         self.block_size
     }

@@ -12,9 +12,11 @@
 //! Routes get back-pressure (the reader waits when a route is full), which is what keeps
 //! a fast IBB sender from filling our memory. The general queue drops instead, so a
 //! command that never reads it cannot stall iq answers.
+#![warn(missing_docs)]
 
 mod negotiate;
 mod router;
+/// The I/O edge: the TLS stream, the framer, and writing stanzas.
 pub mod stream;
 
 use crate::ns::CLIENT_NS;
@@ -35,11 +37,15 @@ use crate::xml::{self, Element, XmlError};
 /// Everything needed to log in.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Our JID (its resource, if any, is asked for at bind time).
     pub jid: Jid,
     /// `--server HOST[:PORT]`: skip DNS.
     pub server: Option<String>,
+    /// XEP-0368 direct TLS instead of STARTTLS.
     pub direct_tls: bool,
+    /// Which certificates to trust.
     pub trust: TrustSettings,
+    /// The resource to ask for (the server picks one otherwise).
     pub resource: Option<String>,
     /// Features listed in our disco#info answer (XEP-0030 §3.1).
     pub features: Vec<String>,
@@ -47,48 +53,76 @@ pub struct Settings {
     pub iq_timeout: Duration,
 }
 
+/// Why a login failed or a session ended.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
+    /// DNS, TCP or TLS.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// Reading or writing the connection.
     #[error("connection: {0}")]
     Io(#[from] std::io::Error),
+    /// What the server sent is not XML we accept (RFC 6120 §11).
     #[error("the server sent invalid XML: {0}")]
     Xml(#[from] XmlError),
+    /// A stream error (RFC 6120 §4.9).
     #[error("the server closed the stream: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
     StreamError {
+        /// The defined condition's element name.
         condition: String,
+        /// The server's text, if any.
         text: Option<String>,
     },
+    /// No STARTTLS offered, and xft never logs in in the clear.
     #[error(
         "the server does not offer STARTTLS; xft does not log in without TLS (try --direct-tls)"
     )]
     NoStartTls,
+    /// The SASL exchange itself went wrong (on our side or in the server's messages).
     #[error(transparent)]
     Sasl(#[from] crate::sasl::SaslError),
+    /// The server refused the credentials (RFC 6120 §6.5).
     #[error("authentication failed: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
     AuthFailed {
+        /// The SASL failure condition.
         condition: String,
+        /// The server's text, if any.
         text: Option<String>,
     },
+    /// Resource binding refused (RFC 6120 §7.6).
     #[error("resource binding failed: {0}")]
     Bind(StanzaError),
+    /// A step of the negotiation got an element it does not allow.
     #[error("the server sent something unexpected: wanted {expected}, got {got}")]
-    Unexpected { expected: &'static str, got: String },
+    Unexpected {
+        /// What the step waited for.
+        expected: &'static str,
+        /// What came.
+        got: String,
+    },
+    /// The connection closed.
     #[error("the connection to the server was lost")]
     Disconnected,
     /// The whole login has one deadline (`--timeout`); `step` is where it ran out.
     #[error("login did not finish within {} s (stuck at {step})", after.as_secs())]
-    LoginTimeout { step: &'static str, after: Duration },
+    LoginTimeout {
+        /// The step that was waiting.
+        step: &'static str,
+        /// The deadline.
+        after: Duration,
+    },
 }
 
 /// Why an iq request got no result.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum IqError {
+    /// An error answer (RFC 6120 §8.3).
     #[error("{0}")]
     Stanza(StanzaError),
+    /// No answer in time.
     #[error("no answer within {} s", .0.as_secs())]
     Timeout(Duration),
+    /// The connection closed first.
     #[error("the connection to the server was lost")]
     Disconnected,
 }
@@ -118,10 +152,13 @@ pub struct LoginDetails {
     pub endpoint: String,
     /// XEP-0368 direct TLS, or STARTTLS.
     pub direct_tls: bool,
+    /// "TLSv1.3" or "TLSv1.2".
     pub tls_version: String,
+    /// The negotiated cipher suite.
     pub cipher_suite: String,
     /// SASL mechanisms the server offered, and the one xft chose.
     pub sasl_offered: Vec<String>,
+    /// The mechanism xft used.
     pub sasl_used: String,
     /// XEP-0478 `<limits/>` from the stream features, when the server advertises them.
     pub stream_limits: Option<String>,
@@ -194,6 +231,7 @@ pub struct Route {
 }
 
 impl Route {
+    /// The next claimed stanza; `None` once the session is gone.
     pub async fn next(&mut self) -> Option<Element> {
         self.rx.recv().await.map(|(el, _budget)| el)
     }
@@ -218,6 +256,7 @@ impl PendingResult {
         }
     }
 
+    /// Waits for the answer, up to the timeout the request was sent with.
     pub async fn wait(self) -> Result<Element, IqError> {
         match tokio::time::timeout(self.timeout, self.rx).await {
             Err(_) => {
@@ -301,6 +340,7 @@ impl Session {
         &self.shared.details
     }
 
+    /// How long [`Session::iq`] waits for an answer (`--timeout`).
     pub fn default_timeout(&self) -> Duration {
         self.shared.iq_timeout
     }
@@ -346,6 +386,7 @@ impl Session {
         self.iq_timeout(iq, self.shared.iq_timeout).await
     }
 
+    /// Sends an iq request and waits up to `timeout` for its result (or error).
     pub async fn iq_timeout(&self, iq: Element, timeout: Duration) -> Result<Element, IqError> {
         self.iq_start(iq, timeout).await?.wait().await
     }

@@ -44,6 +44,7 @@ impl<R> XmlReader<R> {
 }
 
 impl<R: AsyncRead + Unpin> XmlReader<R> {
+    /// A reader with an empty framer over `io`.
     pub fn new(io: R) -> Self {
         XmlReader {
             io,
@@ -57,10 +58,12 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
         self.framer.last_stanza_len()
     }
 
+    /// The connection, to write on it.
     pub fn io_mut(&mut self) -> &mut R {
         &mut self.io
     }
 
+    /// The connection back (for the TLS upgrade after STARTTLS).
     pub fn into_inner(self) -> R {
         self.io
     }
@@ -107,6 +110,7 @@ pub async fn write_str<W: AsyncWrite + Unpin>(io: &mut W, text: &str) -> Result<
     Ok(())
 }
 
+/// Serialises `el` as a stanza of the client namespace and writes it (logged at trace).
 pub async fn write_element<W: AsyncWrite + Unpin>(
     io: &mut W,
     el: &Element,
@@ -144,6 +148,7 @@ fn log_incoming(frame: &Frame) {
     tracing::trace!(target: "xft::xml", "RECV {}", truncate(&text));
 }
 
+/// Logs what we send at trace level (`-vv`), SASL redacted, long text truncated.
 pub fn log_outgoing(text: &str) {
     if !tracing::enabled!(target: "xft::xml", tracing::Level::TRACE) {
         return;

@@ -1,6 +1,9 @@
 //! Getting bytes to the server: SRV lookup, TCP connect, TLS (RFC 6120 §3, §5; XEP-0368).
+#![warn(missing_docs)]
 
+/// Finding the server (DNS SRV).
 pub mod srv;
+/// TLS: trust settings and the handshake.
 pub mod tls;
 
 use std::path::PathBuf;
@@ -17,41 +20,73 @@ pub use tls::TrustSettings;
 /// Time allowed for one TCP connection attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why xft could not reach the server.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
+    /// The SRV lookup failed.
     #[error("DNS lookup for {domain} failed: {source}")]
     Dns {
+        /// The JID's domain.
         domain: String,
+        /// The resolver's error.
         #[source]
         source: hickory_resolver::ResolveError,
     },
+    /// RFC 6120 §3.2.1: a target of "." says the service is not offered.
     #[error("{domain} publishes no XMPP client service (its SRV record target is '.')")]
-    NotOffered { domain: String },
+    NotOffered {
+        /// The JID's domain.
+        domain: String,
+    },
+    /// A host name did not resolve to an address.
     #[error("cannot resolve {host}: {source}")]
     Resolve {
+        /// The host name.
         host: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// Every address refused or failed.
     #[error("cannot connect to {target}: {source}")]
     Connect {
+        /// `host:port`.
         target: String,
+        /// The last failure.
         #[source]
         source: std::io::Error,
     },
+    /// No TCP connection within the connect timeout.
     #[error("connecting to {target} timed out")]
-    ConnectTimeout { target: String },
+    ConnectTimeout {
+        /// `host:port`.
+        target: String,
+    },
+    /// The server's certificate did not verify.
     #[error(
         "the TLS certificate of {domain} is not trusted ({reason}); \
          pass --ca FILE with the server's certificate or its CA, or --insecure to skip verification"
     )]
-    Certificate { domain: String, reason: String },
+    Certificate {
+        /// The name it was checked against.
+        domain: String,
+        /// The verifier's reason.
+        reason: String,
+    },
+    /// The TLS handshake broke.
     #[error("TLS handshake failed: {0}")]
     Tls(#[source] std::io::Error),
+    /// The TLS configuration could not be built.
     #[error("TLS setup: {0}")]
     TlsSetup(String),
+    /// `--ca` is unreadable or holds no certificate.
     #[error("cannot use --ca {path}: {reason}", path = path.display())]
-    CaFile { path: PathBuf, reason: String },
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Where to connect: the `--server` override, or what DNS says for `domain`.

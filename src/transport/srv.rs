@@ -10,7 +10,9 @@ use rand::Rng;
 /// One place to connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// Host name or address.
     pub host: String,
+    /// TCP port.
     pub port: u16,
     /// TLS from the first byte (XEP-0368) instead of STARTTLS.
     pub direct_tls: bool,
@@ -19,10 +21,15 @@ pub struct Endpoint {
 /// An SRV record as the resolver returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrvRecord {
+    /// Lower is tried first (RFC 2782).
     pub priority: u16,
+    /// Relative chance within a priority (RFC 2782).
     pub weight: u16,
+    /// TCP port.
     pub port: u16,
+    /// Host name ("." = no service).
     pub target: String,
+    /// From `_xmpps-client` (XEP-0368), not `_xmpp-client`.
     pub direct_tls: bool,
 }
 

@@ -8,7 +8,9 @@ use std::fmt;
 /// One child of an element: a nested element or a run of character data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
+    /// A child element.
     Element(Element),
+    /// Character data (unescaped).
     Text(String),
 }
 
@@ -61,6 +63,7 @@ impl Element {
         self
     }
 
+    /// Sets (or replaces) an attribute.
     pub fn set_attr(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let name = name.into();
         let value = value.into();
@@ -70,14 +73,17 @@ impl Element {
         }
     }
 
+    /// Removes an attribute, if present.
     pub fn remove_attr(&mut self, name: &str) {
         self.attrs.retain(|(n, _)| n != name);
     }
 
+    /// Appends a child element.
     pub fn push_child(&mut self, child: Element) {
         self.children.push(Node::Element(child));
     }
 
+    /// Appends a child node (element or text) as is.
     pub fn push_node(&mut self, node: Node) {
         self.children.push(node);
     }
@@ -102,10 +108,12 @@ impl Element {
         }
     }
 
+    /// The local name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The namespace URI.
     pub fn ns(&self) -> &str {
         &self.ns
     }
@@ -115,6 +123,7 @@ impl Element {
         self.name == name && self.ns == ns
     }
 
+    /// The value of an attribute (unprefixed name).
     pub fn get_attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
@@ -122,10 +131,12 @@ impl Element {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every attribute, in document order.
     pub fn attrs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.attrs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
+    /// The child nodes (elements and text), in document order.
     pub fn nodes(&self) -> &[Node] {
         &self.children
     }
@@ -143,6 +154,7 @@ impl Element {
         self.children().find(|e| e.is(name, ns))
     }
 
+    /// [`Element::get_child`], to change it.
     pub fn get_child_mut(&mut self, name: &str, ns: &str) -> Option<&mut Element> {
         self.children.iter_mut().find_map(|n| match n {
             Node::Element(e) if e.is(name, ns) => Some(e),

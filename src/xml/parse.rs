@@ -32,9 +32,13 @@ impl NsScope {
 /// The attributes of the peer's `<stream:stream>` (RFC 6120 §4.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamHeader {
+    /// The stream id (RFC 6120 §4.7.3).
     pub id: Option<String>,
+    /// The server's domain.
     pub from: Option<String>,
+    /// "1.0" for a server that supports stream features.
     pub version: Option<String>,
+    /// The namespace declarations in force for the stanzas that follow.
     pub scope: NsScope,
 }
 
