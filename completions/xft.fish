@@ -362,7 +362,7 @@ complete -c xft -n "__fish_xft_using_subcommand completions" -l insecure -d 'Do 
 complete -c xft -n "__fish_xft_using_subcommand completions" -l json -d 'JSON results on stdout'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s q -l quiet -d 'Errors only on stderr'
-complete -c xft -n "__fish_xft_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "send" -d 'Send files to JID: peer to peer (SI or Jingle), or by HTTP upload'
 complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
 complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'

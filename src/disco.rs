@@ -46,12 +46,14 @@ pub struct Info {
     pub identities: Vec<(String, String)>,
     /// The identities' `name`s, where given (a client's name: "Libervia", "Gajim").
     pub names: Vec<String>,
+    /// The `var`s of the features.
     pub features: Vec<String>,
     /// XEP-0128 extension forms (HTTP upload's size limit is in one).
     pub forms: Vec<Form>,
 }
 
 impl Info {
+    /// True when `var` is listed.
     pub fn has_feature(&self, var: &str) -> bool {
         self.features.iter().any(|f| f == var)
     }
@@ -61,12 +63,14 @@ impl Info {
         self.forms.iter().find(|f| f.form_type() == Some(form_type))
     }
 
+    /// True when an identity has this category and type.
     pub fn has_identity(&self, category: &str, kind: &str) -> bool {
         self.identities
             .iter()
             .any(|(c, t)| c == category && t == kind)
     }
 
+    /// Reads a `<query xmlns='http://jabber.org/protocol/disco#info'/>`.
     pub fn from_query(query: &Element) -> Info {
         let mut info = Info::default();
         for child in query.children() {

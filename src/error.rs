@@ -3,7 +3,6 @@
 //! Each layer has its own error enum; this one wraps them, and [`Error::exit_status`] is
 //! the single exhaustive `match` that decides the exit code, so a new variant anywhere
 //! forces a decision here. The README's table is checked against [`ExitStatus::ALL`].
-#![warn(missing_docs)]
 
 use crate::bytestream::ibb::IbbError;
 use crate::bytestream::s5b::S5bError;

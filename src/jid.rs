@@ -3,7 +3,6 @@
 //! Parts are prepared with the stringprep profiles RFC 6122 defined (nodeprep, nameprep,
 //! resourceprep), which servers in the field still apply, so two spellings of one
 //! account compare equal and the S5B hash (XEP-0065 §5.3.2) matches the peer's.
-#![warn(missing_docs)]
 
 use std::fmt;
 use std::str::FromStr;

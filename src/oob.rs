@@ -19,6 +19,7 @@ pub fn announcement(to: &str, url: &str) -> Element {
 /// A link found in a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The URL (http or https for xft to fetch it).
     pub url: String,
     /// XEP-0066 `<desc/>`, when given.
     pub desc: Option<String>,

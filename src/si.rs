@@ -21,16 +21,19 @@ const STREAM_METHOD: &str = "stream-method";
 /// the same enum); re-exported here for SI's offers and answers.
 pub use crate::bytestream::StreamMethod;
 
+/// Why an SI offer or answer could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SiError {
     /// XEP-0095 §4.2: the profile is not file transfer (answered with `<bad-profile/>`).
     #[error("the offer uses the unknown SI profile '{0}'")]
     BadProfile(String),
+    /// A required part is missing or does not parse.
     #[error("the offer is malformed: {0}")]
     Malformed(&'static str),
     /// XEP-0095 §4.2: none of the offered methods is supported (`<no-valid-streams/>`).
     #[error("the offer lists no stream method xft supports")]
     NoValidStreams,
+    /// The answer picks a method that was not offered.
     #[error("the answer to the offer names no stream method xft offered")]
     BadAnswer,
 }
@@ -40,13 +43,17 @@ pub enum SiError {
 pub struct FileOffer {
     /// The stream id, reused as the bytestream's `sid` (XEP-0095 §5.2).
     pub sid: String,
+    /// The `<si mime-type/>`.
     pub mime_type: Option<String>,
+    /// The file name as offered (unsanitised).
     pub name: String,
+    /// Its size in bytes.
     pub size: u64,
     /// MD5 of the whole file, lowercase hex (XEP-0096 §3).
     pub md5: Option<String>,
     /// XEP-0082 DateTime of last modification.
     pub date: Option<String>,
+    /// `<desc/>`: the sender's description.
     pub desc: Option<String>,
     /// Stream methods in the sender's order of preference.
     pub methods: Vec<StreamMethod>,
@@ -58,6 +65,7 @@ pub struct FileOffer {
 /// XEP-0096 §3: the part of the file the receiver asks for in its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
+    /// The first byte wanted.
     pub offset: u64,
     /// Bytes from `offset`; `None` = to the end of the file.
     pub length: Option<u64>,

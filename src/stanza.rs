@@ -1,6 +1,5 @@
 //! Stanza plumbing shared by every protocol: ids, iq replies and stanza errors
 //! (RFC 6120 §8.2.3, §8.3).
-#![warn(missing_docs)]
 
 use crate::ns::{CLIENT_NS, STANZAS_NS};
 use std::fmt;

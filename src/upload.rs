@@ -18,6 +18,7 @@ const MAX_ITEMS_PROBED: usize = 32;
 /// The upload service of the account's server (XEP-0363 §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
+    /// The service's JID (the server, or one of its items).
     pub jid: Jid,
     /// `max-file-size` from the service's XEP-0128 form, when it gives one.
     pub max_file_size: Option<u64>,
@@ -26,36 +27,50 @@ pub struct Service {
 /// A slot (§4): where to PUT, with which headers, and the URL to share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
+    /// Where to PUT the file.
     pub put_url: String,
     /// Only `Authorization`, `Cookie` and `Expires`, newlines stripped, in order (§4, §10.2).
     pub put_headers: Vec<(String, String)>,
+    /// Where it can be fetched afterwards (the link to share).
     pub get_url: String,
 }
 
+/// Why no upload slot could be had.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
+    /// §3: neither the server nor its items advertise `urn:xmpp:http:upload:0`.
     #[error("the server offers no HTTP upload service (XEP-0363)")]
     NoService,
+    /// §5: over the service's limit.
     #[error(
         "{name} is {size} bytes; the upload service accepts at most {max} bytes{}",
         if *from_service { "" } else { " (as it advertises)" }
     )]
     TooLarge {
+        /// The file.
         name: String,
+        /// Its size.
         size: u64,
+        /// The limit.
         max: u64,
         /// True when the service refused the slot; false when xft refused before asking.
         from_service: bool,
     },
+    /// §6: another refusal.
     #[error("the upload service refused a slot: {0}")]
     Refused(StanzaError),
+    /// §6: a `wait` error (quota, busy), possibly with `<retry stamp/>`.
     #[error("the upload service is busy or over quota{}: {error}", retry.as_deref().map(|r| format!(" (retry after {r})")).unwrap_or_default())]
     TryLater {
+        /// The error.
         error: StanzaError,
+        /// When to retry (XEP-0082), if given.
         retry: Option<String>,
     },
+    /// The request got no answer.
     #[error("asking for an upload slot: {0}")]
     Iq(IqError),
+    /// The slot's URLs or headers are unusable.
     #[error("the upload service's slot is invalid: {0}")]
     BadSlot(&'static str),
 }

@@ -10,7 +10,6 @@
 //!   (a wrapping u16, §2.2), strict base64 (§6), the block size, and the byte budget.
 //!   It returns the `<close/>` request unanswered, so the caller can verify the file
 //!   first and answer with an error if it is not whole.
-#![warn(missing_docs)]
 
 use crate::ns::IBB_NS;
 use crate::stanza::Condition;

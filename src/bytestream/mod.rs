@@ -23,6 +23,7 @@ pub enum StreamMethod {
 }
 
 impl StreamMethod {
+    /// The method's namespace, as SI's feature negotiation names it.
     pub fn namespace(self) -> &'static str {
         match self {
             StreamMethod::Socks5 => BYTESTREAMS_NS,
@@ -30,6 +31,7 @@ impl StreamMethod {
         }
     }
 
+    /// The method of a namespace, if xft has it.
     pub fn from_namespace(ns: &str) -> Option<StreamMethod> {
         match ns.trim() {
             BYTESTREAMS_NS => Some(StreamMethod::Socks5),

@@ -24,22 +24,31 @@ const REPLY_COMMAND_NOT_SUPPORTED: u8 = 7;
 /// XEP-0065 §5.3.2: the hash is 40 hex characters.
 pub const HASH_LEN: usize = 40;
 
+/// Why a SOCKS5 handshake failed (RFC 1928, as XEP-0065 §5.3.3 uses it).
 #[derive(Debug, thiserror::Error)]
 pub enum Socks5Error {
+    /// The first byte is not 5.
     #[error("the peer does not speak SOCKS5 (version byte {0:#04x})")]
     NotSocks5(u8),
+    /// Answer 0xFF: no method we offered (only "no authentication").
     #[error("the SOCKS5 server accepts no method without authentication")]
     NoAcceptableMethod,
+    /// A method we did not offer.
     #[error("the SOCKS5 server chose the unsupported method {0:#04x}")]
     UnexpectedMethod(u8),
+    /// A CONNECT reply other than success.
     #[error("the SOCKS5 server refused the connection (reply code {0})")]
     Refused(u8),
+    /// A message that does not parse.
     #[error("malformed SOCKS5 message: {0}")]
     Malformed(&'static str),
+    /// DST.ADDR is not this stream's hash (XEP-0065 §5.3.2).
     #[error("the peer asked for another stream (wrong hash)")]
     WrongHash,
+    /// The handshake took too long.
     #[error("the SOCKS5 peer did not answer within {} ms", .0.as_millis())]
     Timeout(Duration),
+    /// The connection failed.
     #[error("SOCKS5 connection: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -20,7 +20,7 @@ Exit codes: 0 ok, 2 usage, 3 config, 4 connection/TLS, 5 authentication, 6 unava
 file, 13 not found, 14 remote error, 15 protocol violation, 130 interrupted (`xft man`).";
 
 /// `xft --version`: the version and what xft speaks.
-pub const VERSION: &str = concat!(
+pub(crate) const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\nfile transfer: SI (XEP-0095/0096) over SOCKS5 (XEP-0065) and IBB (XEP-0047); \
      Jingle (XEP-0166/0234) over SOCKS5 (XEP-0260) and IBB (XEP-0261) with SHA-256 \
@@ -74,75 +74,75 @@ Examples:
 /// Move files between XMPP accounts (SI or Jingle file transfer, or HTTP upload).
 #[derive(Debug, Parser)]
 #[command(name = "xft", version = VERSION, after_help = EXIT_CODES)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Your account: alice@example.org (a full JID picks the resource)
     #[arg(long, global = true, env = "XFT_JID", value_name = "JID")]
-    pub jid: Option<String>,
+    pub(crate) jid: Option<String>,
 
     /// Connect here instead of looking up DNS SRV records
     #[arg(long, global = true, env = "XFT_SERVER", value_name = "HOST[:PORT]")]
-    pub server: Option<String>,
+    pub(crate) server: Option<String>,
 
     /// TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS
     #[arg(long, global = true)]
-    pub direct_tls: bool,
+    pub(crate) direct_tls: bool,
 
     /// Also trust this PEM certificate (a self-signed server's, or its CA)
     #[arg(long, global = true, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
+    pub(crate) ca: Option<PathBuf>,
 
     /// Do not verify the server's certificate (NOT authenticated)
     #[arg(long, global = true)]
-    pub insecure: bool,
+    pub(crate) insecure: bool,
 
     /// Resource to bind (default: random)
     #[arg(long, global = true, value_name = "NAME")]
-    pub resource: Option<String>,
+    pub(crate) resource: Option<String>,
 
     /// Password from FILE's first line (not readable by others)
     #[arg(long, global = true, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    pub(crate) password_file: Option<PathBuf>,
 
     /// Password from the first line CMD prints (`sh -c`)
     #[arg(long, global = true, value_name = "CMD")]
-    pub password_command: Option<String>,
+    pub(crate) password_command: Option<String>,
 
     /// Config file (default: $XDG_CONFIG_HOME/xft/config.toml)
     #[arg(long, global = true, env = "XFT_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
-    pub timeout: u64,
+    pub(crate) timeout: u64,
 
     /// JSON results on stdout
     #[arg(long, global = true)]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// Log steps (-v) and the XML exchanged (-vv, credentials redacted)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Errors only on stderr
     #[arg(short, long, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     /// A bar on a terminal (auto), NDJSON events on stderr (json), or none
     #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
-    pub progress: ProgressMode,
+    pub(crate) progress: ProgressMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProgressMode {
+pub(crate) enum ProgressMode {
     Auto,
     Bar,
     Json,
@@ -150,7 +150,7 @@ pub enum ProgressMode {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Send files to JID: peer to peer (SI or Jingle), or by HTTP upload
     #[command(after_help = SEND_EXAMPLES)]
     Send(SendArgs),
@@ -179,7 +179,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum VcardCommand {
+pub(crate) enum VcardCommand {
     /// Print a vCard: your own, or that of JID.
     Get {
         /// Whose vCard (default: your own).
@@ -197,78 +197,84 @@ pub enum VcardCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct VcardSet {
+pub(crate) struct VcardSet {
     /// Full name (FN); an empty value removes it.
     #[arg(long = "fn", value_name = "NAME")]
-    pub full_name: Option<String>,
+    pub(crate) full_name: Option<String>,
     #[arg(long, value_name = "NICK")]
-    pub nickname: Option<String>,
+    pub(crate) nickname: Option<String>,
     /// E-mail address; repeat for several; replaces all addresses.
     #[arg(long, value_name = "ADDRESS")]
-    pub email: Vec<String>,
+    pub(crate) email: Vec<String>,
     #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     #[arg(long, value_name = "TEXT")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     /// Avatar image (PNG, JPEG, GIF or WebP).
     #[arg(long, value_name = "FILE")]
-    pub photo: Option<PathBuf>,
+    pub(crate) photo: Option<PathBuf>,
     /// Publish this whole vCard (a <vCard xmlns='vcard-temp'> document; '-' = stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["full_name", "nickname", "email", "url", "note", "photo"])]
-    pub xml: Option<PathBuf>,
+    pub(crate) xml: Option<PathBuf>,
 }
 
+/// The shells `xft completions` writes for.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Shell {
+    /// GNU Bash.
     Bash,
+    /// Z shell.
     Zsh,
+    /// fish.
     Fish,
+    /// Elvish.
     Elvish,
+    /// PowerShell.
     Powershell,
 }
 
 #[derive(Debug, Args)]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     /// Files to send ('-' reads stdin, spooled first), then the recipient: a full JID
     /// (as `xft recv` prints it) or a contact's bare JID. With --to, all are files.
     #[arg(required = true, value_name = "FILE... JID")]
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// Send to JID (repeatable: one session, each recipient in turn, a line each, and a
     /// non-zero exit if any failed).
     #[arg(long = "to", value_name = "JID")]
-    pub recipients: Vec<Jid>,
+    pub(crate) recipients: Vec<Jid>,
     /// How to send: auto offers the file peer to peer (SOCKS5, then in-band) and
     /// uploads it (XEP-0363) when the recipient is offline, not a contact, cannot take
     /// it or does not answer, and says so.
     #[arg(long, value_enum, default_value_t = MethodChoice::Auto)]
-    pub method: MethodChoice,
+    pub(crate) method: MethodChoice,
     /// Peer-to-peer protocol: auto uses Jingle file transfer (SOCKS5, then in-band)
     /// when the recipient's client lists it, and SI otherwise.
     #[arg(long, value_enum, default_value_t = ProtocolChoice::Auto)]
-    pub protocol: ProtocolChoice,
+    pub(crate) protocol: ProtocolChoice,
     /// Offer the file under this name (one FILE only; the default for '-' is "stdin").
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// A description sent with the offer.
     #[arg(long, value_name = "TEXT")]
-    pub desc: Option<String>,
+    pub(crate) desc: Option<String>,
     /// In-band bytestream block size in bytes (1-65535; the recipient may ask for less).
     #[arg(long, value_name = "N", default_value_t = crate::cli::DEFAULT_BLOCK_SIZE,
           value_parser = clap::value_parser!(u16).range(1..))]
-    pub block_size: u16,
+    pub(crate) block_size: u16,
     /// In-band blocks sent before waiting for acknowledgements.
     #[arg(long, value_name = "N", default_value_t = crate::cli::DEFAULT_WINDOW,
           value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub window: u16,
+    pub(crate) window: u16,
     /// Send no hash: no MD5 in an SI offer (saves reading the file once before
     /// sending), no SHA-256 checksum after Jingle data. The receiver then checks only
     /// the size (libervia refuses such Jingle offers).
     #[arg(long)]
-    pub no_hash: bool,
+    pub(crate) no_hash: bool,
     /// Seconds to wait for a bare JID's resources to show up (0 to 31536000).
     #[arg(long, value_name = "SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
-    pub presence_wait: u64,
+    pub(crate) presence_wait: u64,
     /// Offer exactly this address for direct SOCKS5 connections (repeatable, or
     /// comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public
     /// address with a forwarded port, or 127.0.0.1.
@@ -278,23 +284,23 @@ pub struct SendArgs {
         env = "XFT_S5B_ADDRESS",
         value_delimiter = ','
     )]
-    pub s5b_address: Vec<String>,
+    pub(crate) s5b_address: Vec<String>,
     /// Port for direct SOCKS5 connections (default: any free port).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
-    pub s5b_port: u16,
+    pub(crate) s5b_port: u16,
     /// Use this SOCKS5 proxy (XEP-0065) instead of discovering the server's.
     #[arg(long, value_name = "JID", conflicts_with = "no_proxy")]
-    pub proxy: Option<Jid>,
+    pub(crate) proxy: Option<Jid>,
     /// Offer no proxy.
     #[arg(long)]
-    pub no_proxy: bool,
+    pub(crate) no_proxy: bool,
     /// Offer no direct connection (only proxies).
     #[arg(long)]
-    pub no_direct: bool,
+    pub(crate) no_direct: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MethodChoice {
+pub(crate) enum MethodChoice {
     /// SOCKS5 first, in-band as the fallback, HTTP upload when no peer can take it.
     Auto,
     /// SOCKS5 bytestreams only (XEP-0065).
@@ -307,7 +313,7 @@ pub enum MethodChoice {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProtocolChoice {
+pub(crate) enum ProtocolChoice {
     /// SI when the recipient speaks it, else Jingle.
     Auto,
     /// Jingle file transfer (XEP-0234) over SOCKS5 (XEP-0260) or in-band (XEP-0261).
@@ -317,10 +323,10 @@ pub enum ProtocolChoice {
 }
 
 #[derive(Debug, Args)]
-pub struct ProbeArgs {
+pub(crate) struct ProbeArgs {
     /// A peer to check: a bare JID (every online resource) or a full JID.
     #[arg(value_name = "JID")]
-    pub peer: Option<Jid>,
+    pub(crate) peer: Option<Jid>,
     /// Addresses `xft send` would offer for direct SOCKS5 connections (as for send).
     #[arg(
         long,
@@ -328,55 +334,55 @@ pub struct ProbeArgs {
         env = "XFT_S5B_ADDRESS",
         value_delimiter = ','
     )]
-    pub s5b_address: Vec<String>,
+    pub(crate) s5b_address: Vec<String>,
     /// Seconds to wait for a bare JID's resources to show up.
     #[arg(long, value_name = "SECS", default_value_t = 3,
           value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
-    pub presence_wait: u64,
+    pub(crate) presence_wait: u64,
 }
 
 #[derive(Debug, Args)]
-pub struct UploadArgs {
+pub(crate) struct UploadArgs {
     /// Files to upload; '-' reads stdin (spooled first: the slot needs the size).
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// Upload under this name (one FILE only; the default for '-' is "stdin").
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct RecvArgs {
+pub(crate) struct RecvArgs {
     /// Directory to store files in (default: the current directory).
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
     /// Write the file to exactly PATH, or to stdout with '-' (one file only). On stdout
     /// a failure is known only at the end: check the exit code.
     #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Accept files only from JID (repeatable; a bare JID allows all its resources).
     /// Default: your contacts and your own other resources.
     #[arg(long = "from", value_name = "JID")]
-    pub from: Vec<Jid>,
+    pub(crate) from: Vec<Jid>,
     /// Accept files from anybody.
     #[arg(long, conflicts_with = "from")]
-    pub accept_any: bool,
+    pub(crate) accept_any: bool,
     /// Number of files to receive before exiting; 0 = until interrupted.
     #[arg(long, value_name = "N", default_value_t = 1)]
-    pub count: u64,
+    pub(crate) count: u64,
     /// Decline files larger than this (bytes; K, M, G, T suffixes are powers of 1024).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_size: Option<u64>,
+    pub(crate) max_size: Option<u64>,
     /// Replace existing files instead of picking "name (1).ext".
     #[arg(long)]
-    pub overwrite: bool,
+    pub(crate) overwrite: bool,
     /// Do not resume: when the same sender offers a file again whose earlier transfer
     /// broke, receive it whole under a new name instead of appending to its .part.
     #[arg(long)]
-    pub no_resume: bool,
+    pub(crate) no_resume: bool,
     /// Approve presence subscription requests from JID while running (repeatable).
     #[arg(long, value_name = "JID")]
-    pub approve: Vec<Jid>,
+    pub(crate) approve: Vec<Jid>,
     /// Jingle SOCKS5 candidates of our own (XEP-0260), offered beside the sender's:
     /// exactly this address (repeatable, or comma-separated in XFT_S5B_ADDRESS) instead
     /// of every interface address.
@@ -386,20 +392,20 @@ pub struct RecvArgs {
         env = "XFT_S5B_ADDRESS",
         value_delimiter = ','
     )]
-    pub s5b_address: Vec<String>,
+    pub(crate) s5b_address: Vec<String>,
     /// Port for our direct Jingle SOCKS5 candidates (default: any free port).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
-    pub s5b_port: u16,
+    pub(crate) s5b_port: u16,
     /// Offer no direct Jingle SOCKS5 candidate of our own (only the server's proxy).
     #[arg(long)]
-    pub no_direct: bool,
+    pub(crate) no_direct: bool,
     /// Offer no proxy candidate of our own.
     #[arg(long)]
-    pub no_proxy: bool,
+    pub(crate) no_proxy: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ContactCommand {
+pub(crate) enum ContactCommand {
     /// Ask to see JID's presence, and pre-approve theirs.
     Add {
         #[arg(value_name = "JID")]
@@ -421,10 +427,10 @@ pub enum ContactCommand {
 
 /// The longest wait any option may ask for (a year): every deadline is computed as
 /// `now + option`, which must not overflow the clock (issue 8, item 6).
-pub const MAX_SECS: u64 = 365 * 24 * 3600;
+pub(crate) const MAX_SECS: u64 = 365 * 24 * 3600;
 
 /// `1024`, `10K`, `5M`, `2G`, `1T` (optionally with "iB" or "B"): powers of 1024.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let t = t
         .strip_suffix("iB")

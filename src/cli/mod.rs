@@ -132,6 +132,7 @@ pub fn print_completions(shell: args::Shell) {
     write_completions(shell, &mut out);
 }
 
+/// Writes the completion script for `shell` (the committed ones in `completions/`).
 pub fn write_completions(shell: args::Shell, out: &mut dyn std::io::Write) {
     use clap_complete::Shell as S;
     let shell = match shell {

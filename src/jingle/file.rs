@@ -11,10 +11,15 @@ use crate::xml::Element;
 /// The file of an offer (§4 table 1).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileDesc {
+    /// The file name as the sender gives it (unsanitised).
     pub name: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// `<media-type/>` (or Conversations' `<mediaType/>`).
     pub media_type: Option<String>,
+    /// `<date/>`: the last modification (XEP-0082).
     pub date: Option<String>,
+    /// `<desc/>`: the sender's description.
     pub desc: Option<String>,
     /// `<hash/>`es with a value: (algorithm name, digest bytes).
     pub hashes: Vec<(String, Vec<u8>)>,
@@ -39,6 +44,7 @@ impl FileDesc {
         Element::new("description", JINGLE_FT_NS).child(self.to_file())
     }
 
+    /// The `<file/>` element alone.
     pub fn to_file(&self) -> Element {
         let mut file = Element::new("file", JINGLE_FT_NS);
         let text = |name: &str, value: &str| Element::new(name, JINGLE_FT_NS).text(value);
@@ -83,6 +89,7 @@ impl FileDesc {
         FileDesc::from_file(description.get_child("file", JINGLE_FT_NS)?)
     }
 
+    /// Reads a `<file/>` element (see [`FileDesc::from_description`]).
     pub fn from_file(file: &Element) -> Option<FileDesc> {
         let text = |name: &str| {
             file.child_text(name, JINGLE_FT_NS)

@@ -10,7 +10,9 @@ use crate::xml::Element;
 /// A file-transfer proposal: its id (the future Jingle sid) and who sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
+    /// The proposal's id, echoed in `<proceed/>` or `<reject/>`.
     pub id: String,
+    /// The proposer's full JID.
     pub from: String,
 }
 

@@ -14,20 +14,35 @@ use crate::xml::Element;
 /// §7.2: the actions xft sends or understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// `session-initiate`
     SessionInitiate,
+    /// `session-accept`
     SessionAccept,
+    /// `session-info`
     SessionInfo,
+    /// `session-terminate`
     SessionTerminate,
+    /// `transport-info`
     TransportInfo,
+    /// `transport-replace`
     TransportReplace,
+    /// `transport-accept`
     TransportAccept,
+    /// `transport-reject`
     TransportReject,
+    /// `content-add`
     ContentAdd,
+    /// `content-accept`
     ContentAccept,
+    /// `content-reject`
     ContentReject,
+    /// `content-remove`
     ContentRemove,
+    /// `content-modify`
     ContentModify,
+    /// `description-info`
     DescriptionInfo,
+    /// `security-info`
     SecurityInfo,
 }
 
@@ -50,6 +65,7 @@ impl Action {
         (Action::SecurityInfo, "security-info"),
     ];
 
+    /// The `action` attribute's value.
     pub fn as_str(self) -> &'static str {
         Action::ALL
             .iter()
@@ -58,6 +74,7 @@ impl Action {
             .unwrap_or("session-info")
     }
 
+    /// The action named `s`, if §7.2 defines it.
     pub fn parse(s: &str) -> Option<Action> {
         Action::ALL.iter().find(|(_, n)| *n == s).map(|(a, _)| *a)
     }
@@ -66,22 +83,39 @@ impl Action {
 /// §7.4: why a session (or a transport) ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
+    /// `success`
     Success,
+    /// `decline`
     Decline,
+    /// `cancel`
     Cancel,
+    /// `busy`
     Busy,
+    /// `expired`
     Expired,
+    /// `failed-transport`
     FailedTransport,
+    /// `failed-application`
     FailedApplication,
+    /// `media-error`
     MediaError,
+    /// `connectivity-error`
     ConnectivityError,
+    /// `general-error`
     GeneralError,
+    /// `timeout`
     Timeout,
+    /// `unsupported-transports`
     UnsupportedTransports,
+    /// `unsupported-applications`
     UnsupportedApplications,
+    /// `incompatible-parameters`
     IncompatibleParameters,
+    /// `security-error`
     SecurityError,
+    /// `alternative-session`
     AlternativeSession,
+    /// `gone`
     Gone,
 }
 
@@ -106,6 +140,7 @@ impl Reason {
         (Reason::Gone, "gone"),
     ];
 
+    /// The condition's element name.
     pub fn as_str(self) -> &'static str {
         Reason::ALL
             .iter()
@@ -114,6 +149,7 @@ impl Reason {
             .unwrap_or("general-error")
     }
 
+    /// The reason named `s`, if §7.4 defines it.
     pub fn parse(s: &str) -> Option<Reason> {
         Reason::ALL.iter().find(|(_, n)| *n == s).map(|(r, _)| *r)
     }
@@ -122,15 +158,20 @@ impl Reason {
 /// §7.3: one content: an application description and a transport.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Content {
+    /// "initiator" or "responder": who created the content.
     pub creator: String,
+    /// Names the content within the session.
     pub name: String,
     /// "initiator" for a file offer (XEP-0234 §4.1).
     pub senders: Option<String>,
+    /// The application's `<description/>` (XEP-0234's file).
     pub description: Option<Element>,
+    /// The `<transport/>` (XEP-0260 or XEP-0261).
     pub transport: Option<Element>,
 }
 
 impl Content {
+    /// `<content creator name senders>` with the description and transport.
     pub fn to_element(&self) -> Element {
         let mut el = Element::new("content", JINGLE_NS)
             .attr("creator", self.creator.as_str())
@@ -159,10 +200,15 @@ impl Content {
 /// §7.1: the `<jingle/>` element of one request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Jingle {
+    /// What this request does.
     pub action: Action,
+    /// The session id.
     pub sid: String,
+    /// The initiator's full JID (session-initiate).
     pub initiator: Option<String>,
+    /// The responder's full JID (session-accept).
     pub responder: Option<String>,
+    /// The contents (one per file for xft).
     pub contents: Vec<Content>,
     /// The reason's condition and text, when there is a reason.
     pub reason: Option<(Option<Reason>, Option<String>)>,
@@ -175,6 +221,7 @@ pub struct Jingle {
 const MAX_CONTENTS: usize = 16;
 
 impl Jingle {
+    /// An empty request of `action` in session `sid`.
     pub fn new(action: Action, sid: &str) -> Jingle {
         Jingle {
             action,
@@ -187,11 +234,13 @@ impl Jingle {
         }
     }
 
+    /// With a `<reason/>` (session-terminate).
     pub fn with_reason(mut self, reason: Reason, text: Option<&str>) -> Jingle {
         self.reason = Some((Some(reason), text.map(str::to_owned)));
         self
     }
 
+    /// The `<jingle/>` element.
     pub fn to_element(&self) -> Element {
         let mut el = Element::new("jingle", JINGLE_NS)
             .attr("action", self.action.as_str())
@@ -259,6 +308,7 @@ pub enum State {
     Pending,
     /// session-accept sent or received.
     Active,
+    /// session-terminate sent or received.
     Ended,
 }
 

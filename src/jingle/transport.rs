@@ -8,11 +8,14 @@ use crate::xml::Element;
 /// XEP-0261 §2: `<transport xmlns='urn:xmpp:jingle:transports:ibb:1' block-size sid/>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ibb {
+    /// The bytestream's sid (XEP-0047's, not the session's).
     pub sid: String,
+    /// The block size offered or accepted.
     pub block_size: u16,
 }
 
 impl Ibb {
+    /// `<transport xmlns='urn:xmpp:jingle:transports:ibb:1' sid block-size/>`.
     pub fn to_element(&self) -> Element {
         Element::new("transport", JINGLE_IBB_NS)
             .attr("block-size", self.block_size.to_string())
@@ -43,11 +46,17 @@ impl Ibb {
 /// XEP-0260 §2.2: one candidate (type direct, assisted, tunnel or proxy).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
+    /// The candidate id, named in `candidate-used`.
     pub cid: String,
+    /// Address or host name.
     pub host: String,
+    /// The JID of the host (a party, or a proxy).
     pub jid: String,
+    /// TCP port.
     pub port: u16,
+    /// §2.2: higher wins.
     pub priority: u32,
+    /// `type='proxy'` (else direct; assisted and tunnel are read as direct).
     pub proxy: bool,
 }
 
@@ -94,9 +103,13 @@ pub fn s5b_candidates(el: &Element) -> Vec<Candidate> {
 /// What a SOCKS5 transport-info says (§2.3, §2.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum S5bInfo {
+    /// §2.3: this candidate (cid) worked.
     CandidateUsed(String),
+    /// §2.3: none worked.
     CandidateError,
+    /// §2.5: the proxy candidate (cid) is activated.
     Activated(String),
+    /// §2.5: the proxy could not be used.
     ProxyError,
 }
 

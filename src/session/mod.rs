@@ -12,7 +12,6 @@
 //! Routes get back-pressure (the reader waits when a route is full), which is what keeps
 //! a fast IBB sender from filling our memory. The general queue drops instead, so a
 //! command that never reads it cannot stall iq answers.
-#![warn(missing_docs)]
 
 mod negotiate;
 mod router;

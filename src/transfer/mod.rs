@@ -75,18 +75,11 @@ impl Report {
     }
 }
 
+/// Why one file's transfer failed, grouped by what the user can do about it (the exit
+/// codes are decided in `error.rs`).
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
-    #[error(transparent)]
-    Source(#[from] source::SourceError),
-    #[error("writing {path}: {source}")]
-    Sink {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Session(#[from] SessionError),
+    // The recipient cannot be reached (exit 6): wait, add the contact, or upload.
     #[error(
         "{jid} is not in your contacts, so xft cannot see which resource to send to: \
          run `xft contact add {jid}` (and `xft contact approve YOUR-JID` on their side), \
@@ -97,23 +90,38 @@ pub enum TransferError {
         "{jid} is offline (no available resource); start `xft recv` there, or give a full JID"
     )]
     Offline { jid: String },
+    #[error("{jid} is not available: {error}")]
+    RecipientUnavailable { jid: String, error: StanzaError },
+    // A side lacks the protocol (exit 7).
     #[error("{jid} does not support SI file transfer (XEP-0096)")]
     NoFileTransfer { jid: String },
-    #[error("{jid} declined the file{}", text.as_deref().map(|t| format!(": {t}")).unwrap_or_default())]
-    Declined { jid: String, text: Option<String> },
     /// XEP-0095 §4.2: `<no-valid-streams/>`.
     #[error("{jid} supports none of the offered stream methods ({offered})")]
     NoValidStreams { jid: String, offered: String },
-    #[error("{jid} is not available: {error}")]
-    RecipientUnavailable { jid: String, error: StanzaError },
+    // The other side said no, or ended the session (exit 8; 14 for other refusals; a
+    // Jingle reason maps to its own code).
+    #[error("{jid} declined the file{}", text.as_deref().map(|t| format!(": {t}")).unwrap_or_default())]
+    Declined { jid: String, text: Option<String> },
     #[error("the offer was refused: {0}")]
     OfferRefused(StanzaError),
+    /// The peer ended the Jingle session (XEP-0166 §7.4) for this reason.
+    #[error("{jid} ended the session: {}{}", reason.as_str(), text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    Terminated {
+        jid: String,
+        reason: crate::jingle::Reason,
+        text: Option<String>,
+    },
+    // Nobody answered in time (exit 10).
     #[error("no answer to the offer within {} s", .0.as_secs())]
     OfferTimeout(Duration),
-    #[error("offer: {0}")]
-    OfferIq(IqError),
-    #[error("the recipient's answer is invalid: {0}")]
-    BadAnswer(SiError),
+    /// The S5B data phase made no progress for the whole `--timeout`.
+    #[error("no data moved for {} s after {sent} of {size} bytes; giving up", after.as_secs())]
+    Stalled {
+        sent: u64,
+        size: u64,
+        after: Duration,
+    },
+    // The bytes did not get through (exit 9, or the code of the cause): send again.
     #[error("in-band bytestream: {0}")]
     Ibb(#[from] IbbError),
     #[error("SOCKS5 bytestream: {0}")]
@@ -131,15 +139,9 @@ pub enum TransferError {
         #[source]
         source: std::io::Error,
     },
-    /// The S5B data phase made no progress for the whole `--timeout`.
-    #[error("no data moved for {} s after {sent} of {size} bytes; giving up", after.as_secs())]
-    Stalled {
-        sent: u64,
-        size: u64,
-        after: Duration,
-    },
     #[error("the peer went offline after {sent} of {size} bytes")]
     PeerGone { sent: u64, size: u64 },
+    // What arrived is not what was announced (exit 11): send again.
     /// The bytes sent do not hash to what the offer said: the file changed after it was
     /// hashed, and the receiver will refuse it.
     #[error("the file changed while it was being sent (CRC-32 {expected} when hashed for the offer, {actual} as sent); send it again")]
@@ -148,15 +150,6 @@ pub enum TransferError {
     Incomplete { received: u64, expected: u64 },
     #[error("MD5 mismatch: the offer said {expected}, the data hashes to {actual}")]
     Md5Mismatch { expected: String, actual: String },
-    #[error("roster: {0}")]
-    Roster(IqError),
-    /// The peer ended the Jingle session (XEP-0166 §7.4) for this reason.
-    #[error("{jid} ended the session: {}{}", reason.as_str(), text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
-    Terminated {
-        jid: String,
-        reason: crate::jingle::Reason,
-        text: Option<String>,
-    },
     #[error("{algo} mismatch: the sender's checksum is {expected}, the data hashes to {actual}")]
     HashMismatch {
         algo: &'static str,
@@ -167,8 +160,27 @@ pub enum TransferError {
     /// sessions, and only a hash of the whole ties them.
     #[error("the sender sent no checksum, and a resumed file cannot be trusted without one; send it again (it will start afresh)")]
     ResumeUnverified,
+    // A local file (exit 12).
+    #[error(transparent)]
+    Source(#[from] source::SourceError),
+    #[error("writing {path}: {source}")]
+    Sink {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    // The peer broke the protocol (exit 15).
+    #[error("the recipient's answer is invalid: {0}")]
+    BadAnswer(SiError),
     #[error("Jingle: {0}")]
     JingleProtocol(&'static str),
+    // Lower layers, mapped by their own errors: the session, an iq, the roster, HTTP upload.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("offer: {0}")]
+    OfferIq(IqError),
+    #[error("roster: {0}")]
+    Roster(IqError),
     #[error("HTTP upload: {0}")]
     Upload(#[from] crate::upload::UploadError),
     #[error("HTTP: {0}")]

@@ -1,5 +1,4 @@
 //! Getting bytes to the server: SRV lookup, TCP connect, TLS (RFC 6120 §3, §5; XEP-0368).
-#![warn(missing_docs)]
 
 /// Finding the server (DNS SRV).
 pub mod srv;

@@ -1,5 +1,4 @@
 //! Errors of the XML layer, grouped by cause (RFC 6120 §4.9.3, §11).
-#![warn(missing_docs)]
 
 /// Why the peer's XML was refused.
 #[derive(Debug, thiserror::Error)]

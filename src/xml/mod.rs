@@ -1,6 +1,5 @@
 //! XML for XMPP: an owned element tree, an incremental framer that turns the peer's
 //! byte stream into whole stanzas, and a writer (RFC 6120 §4, §11).
-#![warn(missing_docs)]
 
 mod element;
 mod error;

@@ -16,12 +16,14 @@ use crate::jid::FullJid;
 /// What the user pinned with `--s5b-address` (an IP or a host name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pinned {
+    /// An address to listen on and offer.
     Ip(IpAddr),
     /// A name the target resolves (e.g. a dynamic-DNS name for a forwarded port).
     Name(String),
 }
 
 impl Pinned {
+    /// An IP (IPv6 with or without brackets), else a host name.
     pub fn parse(s: &str) -> Pinned {
         let t = s.trim().trim_start_matches('[').trim_end_matches(']');
         match t.parse::<IpAddr>() {
@@ -71,7 +73,9 @@ fn addresses_to_offer(scanned: Vec<IpAddr>) -> Vec<Pinned> {
 
 /// A bound listener and the streamhost that advertises it.
 pub struct Listener {
+    /// Bound and listening.
     pub listener: TcpListener,
+    /// How it is offered.
     pub streamhost: StreamHost,
 }
 

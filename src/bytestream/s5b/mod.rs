@@ -35,13 +35,16 @@ use super::socks5::Socks5Error;
 /// A host offering the bytestream: the requester itself or a proxy (§9.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamHost {
+    /// Whose host it is (a party, or the proxy's JID).
     pub jid: Jid,
     /// IP address (RFC 5952 text for IPv6) or host name.
     pub host: String,
+    /// TCP port.
     pub port: u16,
 }
 
 impl StreamHost {
+    /// `<streamhost jid host port/>` (§5.3.1).
     pub fn to_element(&self) -> Element {
         Element::new("streamhost", BYTESTREAMS_NS)
             .attr("jid", self.jid.to_string())
@@ -65,39 +68,58 @@ impl StreamHost {
     }
 }
 
+/// Why a SOCKS5 bytestream could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum S5bError {
+    /// §5.3.2: the target answered the streamhosts with an error.
     #[error("the target could not connect to any streamhost: {0}")]
     TargetFailed(StanzaError),
+    /// The streamhost offer got no answer.
     #[error("the target did not answer the streamhost offer: {0}")]
     NoAnswer(IqError),
+    /// `<streamhost-used/>` names a host we did not offer.
     #[error("the target named a streamhost we did not offer ({0})")]
     UnknownStreamHost(String),
+    /// The target said it used our listener, but no connection came.
     #[error("the target chose our own streamhost but never connected to it")]
     DirectNotConnected,
+    /// The proxy could not be reached or spoke no SOCKS5.
     #[error("cannot connect to the proxy {jid} at {host}:{port}: {reason}")]
     Proxy {
+        /// The proxy's JID.
         jid: String,
+        /// Its address.
         host: String,
+        /// Its port.
         port: u16,
+        /// Why.
         reason: String,
     },
+    /// §6.3.3: the proxy refused `<activate/>`.
     #[error("the proxy refused to activate the bytestream: {0}")]
     ActivationRefused(IqError),
+    /// No address to listen on and no proxy.
     #[error("no streamhost to offer (no usable address and no proxy)")]
     NothingToOffer,
+    /// As target: none of the offered hosts could be reached (the reasons).
     #[error("no streamhost worked: {0}")]
     NoStreamHost(String),
+    /// As target: no streamhost offer in time.
     #[error("the requester did not offer streamhosts within {} s", .0.as_secs())]
     NoOffer(std::time::Duration),
+    /// As target: the offer could not be read.
     #[error("the requester's streamhost offer is malformed")]
     BadOffer,
+    /// The requester's unavailable presence came.
     #[error("the requester went offline")]
     PeerGone,
+    /// Binding a listener failed.
     #[error("cannot listen for the direct connection: {0}")]
     Listen(std::io::Error),
+    /// The SOCKS5 handshake failed.
     #[error(transparent)]
     Socks5(#[from] Socks5Error),
+    /// The connection to the server closed.
     #[error("the connection to the server was lost")]
     Disconnected,
 }
