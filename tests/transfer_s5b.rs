@@ -8,8 +8,8 @@ use xft::ns::BYTESTREAMS_NS;
 use xft::stanza::Condition;
 
 use support::{
-    assert_exit, list_dir, offer_to, pattern, peer_login, route_bytestreams, run, scratch_dir,
-    server, stderr, stdout, Receiver,
+    assert_exit, list_dir, offer_to, pattern, peer_login, route_bytestreams, run, run_with_stdin,
+    scratch_dir, server, stderr, stdout, Receiver,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use xft::bytestream::ibb::{IbbReceiver, IbbSender};
@@ -469,6 +469,43 @@ fn no_hash_sends_without_md5_and_the_receiver_checks_the_size() {
     assert_eq!(report["md5"], serde_json::Value::Null);
     assert_eq!(report["size"], 2 << 20);
     assert!(std::fs::read(dir.join("n.bin")).unwrap() == data);
+}
+
+/// Issue 12: with nothing to hash, both sides leave the copy to the kernel (`sendfile`,
+/// `splice`); from a pipe into a pipe, too, several times the pipe's size.
+#[test]
+fn unhashed_s5b_from_stdin_to_stdout() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let data = pattern((5 << 20) + 4321, 31);
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "-vv", "--accept-any", "-o", "-"]);
+    let receiver = Receiver::spawn(recv);
+    let mut send = s.xft(&alice);
+    send.args([
+        "send",
+        "-vv",
+        "--protocol",
+        "si",
+        "--method",
+        "s5b",
+        "--no-hash",
+        "--no-proxy",
+        "--name",
+        "piped.bin",
+        "-",
+        &receiver.jid,
+    ]);
+    let out = run_with_stdin(send, &data);
+    assert_exit(&out, 0);
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(done.stdout == data, "stdout carries exactly the file");
+    // Standard input is kept in a temporary file first (its size goes in the offer).
+    let sent = "S5B data copied by the kernel (sendfile)";
+    assert!(stderr(&out).contains(sent), "sender: {}", stderr(&out));
+    let received = "S5B data copied by the kernel (splice)";
+    assert!(done.stderr.contains(received), "receiver: {}", done.stderr);
 }
 
 /// Issue 13: one `xft send` to several recipients: each gets the files, a line each,

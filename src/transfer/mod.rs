@@ -6,6 +6,7 @@
 pub(crate) mod download;
 pub(crate) mod hash;
 pub(crate) mod jingle;
+mod kernel_copy;
 pub(crate) mod progress;
 mod pump;
 pub(crate) mod recipient;

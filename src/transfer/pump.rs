@@ -1,9 +1,11 @@
 //! The S5B byte loop: a plain blocking copy on one thread with 1 MiB buffers, like the
 //! `cp` of the benchmark's baseline. Async file I/O would hand every chunk to another
 //! thread and copy it once more; here the file and the socket are both plain blocking
-//! descriptors. Progress and the optional MD5 run beside the copy, in the same loop.
+//! descriptors. Progress runs in the loop, the optional hash on a thread of its own; with
+//! nothing to check, the kernel copies on its own ([`super::kernel_copy`]).
 
 use std::io::{Read, Write};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,11 +77,14 @@ pub(super) async fn copy<R, W>(
     check: Check,
 ) -> Result<(Pumped, R, W), (u64, PumpError)>
 where
-    R: Read + Send + 'static,
-    W: Write + Send + 'static,
+    R: Read + AsFd + Send + 'static,
+    W: Write + AsFd + Send + 'static,
 {
     let job = tokio::task::spawn_blocking(move || {
-        let pumped = copy_blocking(&mut reader, &mut writer, len, &*progress, check)?;
+        let pumped = match check {
+            Check::None => copy_in_kernel(&mut reader, &mut writer, len, &*progress)?,
+            check => copy_blocking(&mut reader, &mut writer, len, &*progress, check)?,
+        };
         Ok((pumped, reader, writer))
     });
     match job.await {
@@ -144,8 +149,8 @@ pub(super) async fn copy_unless_gone<R, W>(
     gone: impl std::future::Future<Output = ()>,
 ) -> Result<Pumped, (u64, PumpError)>
 where
-    R: Read + Send + 'static,
-    W: Write + Send + 'static,
+    R: Read + AsFd + Send + 'static,
+    W: Write + AsFd + Send + 'static,
 {
     use std::sync::atomic::Ordering;
     let counting = Arc::new(Counting {
@@ -217,6 +222,32 @@ impl<F: FnMut(&[u8])> Write for FeedWriter<F> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// An unchecked copy: by the kernel when the descriptors allow it, else by
+/// [`copy_blocking`].
+fn copy_in_kernel<R, W>(
+    reader: &mut R,
+    writer: &mut W,
+    len: u64,
+    progress: &dyn Progress,
+) -> Result<Pumped, (u64, PumpError)>
+where
+    R: Read + AsFd,
+    W: Write + AsFd,
+{
+    // Whatever the writer buffered goes first.
+    writer.flush().map_err(|e| (0, PumpError::Write(e)))?;
+    match super::kernel_copy::copy(reader.as_fd(), writer.as_fd(), len, progress)? {
+        super::kernel_copy::Outcome::Moved(bytes) => Ok(Pumped {
+            bytes,
+            hash: None,
+            crc32: None,
+        }),
+        super::kernel_copy::Outcome::Unsupported => {
+            copy_blocking(reader, writer, len, progress, Check::None)
+        }
     }
 }
 

@@ -291,11 +291,42 @@ impl Output {
     }
 
     /// For the S5B pump, which writes from a blocking thread.
-    pub(crate) fn blocking_writer(&self) -> std::io::Result<Box<dyn std::io::Write + Send>> {
+    pub(crate) fn blocking_writer(&self) -> std::io::Result<BlockingWriter> {
         Ok(match self {
-            Output::File(f, _) => Box::new(f.try_clone()?),
-            Output::Stdout => Box::new(std::io::stdout()),
+            Output::File(f, _) => BlockingWriter::File(f.try_clone()?),
+            Output::Stdout => BlockingWriter::Stdout(std::io::stdout()),
         })
+    }
+}
+
+/// The output as a blocking descriptor, for the S5B pump (which may hand it to the
+/// kernel: see `kernel_copy`).
+pub(crate) enum BlockingWriter {
+    File(std::fs::File),
+    Stdout(std::io::Stdout),
+}
+
+impl std::io::Write for BlockingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            BlockingWriter::File(f) => f.write(buf),
+            BlockingWriter::Stdout(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            BlockingWriter::File(f) => f.flush(),
+            BlockingWriter::Stdout(s) => s.flush(),
+        }
+    }
+}
+
+impl std::os::fd::AsFd for BlockingWriter {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            BlockingWriter::File(f) => f.as_fd(),
+            BlockingWriter::Stdout(s) => s.as_fd(),
+        }
     }
 }
 
