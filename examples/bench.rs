@@ -205,6 +205,7 @@ fn main() {
             "upload" => upload_table(&work),
             "jingle" => jingle_table(&work),
             "slixmpp" => slixmpp_ibb(&work),
+            "memory" => memory_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -1085,4 +1086,134 @@ fn slixmpp_ibb(work: &Path) {
         );
     }
     let _ = std::fs::remove_file(file);
+}
+
+/// A long-running `xft recv --count 0` through 100 transfers of both protocols and both
+/// bytestreams (four `xft send` commands of 25 files each): its resident set after the
+/// first 25 and after all 100, its peak, and each sender's peak. A leak per transfer
+/// shows as growth between the two readings.
+fn memory_table(work: &Path) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let big = work.join("mem-s5b.bin");
+    let small = work.join("mem-ibb.bin");
+    make_file(&big, 4);
+    std::fs::write(&small, support::pattern(64 << 10, 7)).expect("write sample");
+    let server = support::server();
+    let (alice, bob) = (server.account("malice"), server.account("mbob"));
+    let inbox = work.join("mem-inbox");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    let mut recv = server.xft(&bob);
+    recv.args([
+        "recv",
+        "--accept-any",
+        "--count",
+        "0",
+        "--json",
+        "--progress",
+        "json",
+        "--dir",
+    ])
+    .arg(&inbox)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut receiver = recv.spawn().expect("spawn recv");
+    let out = receiver.stdout.take().expect("stdout");
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = done_tx.send(line);
+        }
+    });
+    let err = receiver.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["event"] == "ready" {
+                    let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+    });
+    let jid = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receiver ready");
+    let pid = receiver.id();
+    let status_kib = |field: &str| -> i64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let commands: [(&str, &[&str], &Path); 4] = [
+        (
+            "Jingle, S5B, 4 MiB",
+            &["--protocol", "jingle", "--no-proxy"],
+            &big,
+        ),
+        (
+            "SI, S5B, 4 MiB",
+            &["--protocol", "si", "--method", "s5b", "--no-proxy"],
+            &big,
+        ),
+        (
+            "Jingle, IBB, 64 KiB",
+            &["--protocol", "jingle", "--method", "ibb"],
+            &small,
+        ),
+        (
+            "SI, IBB, 64 KiB",
+            &["--protocol", "si", "--method", "ibb"],
+            &small,
+        ),
+    ];
+    let mut rows = Vec::new();
+    let mut received = 0;
+    for (label, args, file) in commands {
+        let mut send = server.xft(&alice);
+        send.arg("send")
+            .args(args)
+            .args(std::iter::repeat_n(file, 25))
+            .arg(&jid)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let (code, rss) = wait_with_rusage(send.spawn().expect("spawn send"));
+        assert_eq!(code, 0, "{label}: send failed");
+        for _ in 0..25 {
+            done_rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the receiver reports each file");
+            received += 1;
+        }
+        rows.push((label, rss, received, status_kib("VmRSS:")));
+    }
+    let peak = status_kib("VmHWM:");
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    println!("\n## Memory: one `xft recv --count 0` through 100 transfers");
+    println!(
+        "Four `xft send` commands in turn, 25 files each, to the same receiver (into a directory)."
+    );
+    println!(
+        "| sender command | sender peak RSS MiB | files received so far | receiver RSS MiB then |"
+    );
+    println!("|---|---|---|---|");
+    for (label, rss, count, now) in rows {
+        println!(
+            "| {label} | {:.1} | {count} | {:.1} |",
+            rss as f64 / 1024.0,
+            now as f64 / 1024.0
+        );
+    }
+    println!(
+        "Receiver peak RSS over the 100 transfers: {:.1} MiB.",
+        peak as f64 / 1024.0
+    );
+    let _ = std::fs::remove_file(big);
+    let _ = std::fs::remove_file(small);
+    let _ = std::fs::remove_dir_all(inbox);
 }

@@ -92,7 +92,10 @@ pub(super) fn copy(
         return Ok(Outcome::Unsupported);
     };
     let chosen = route(from, to);
-    tracing::debug!("S5B data copied by {}", chosen.map_or("our buffers", Route::name));
+    tracing::debug!(
+        "S5B data copied by {}",
+        chosen.map_or("our buffers", Route::name)
+    );
     match chosen {
         Some(Route::Sendfile) => sendfile(reader, writer, len, progress),
         Some(Route::Splice) => match Pipe::new() {

@@ -15,6 +15,38 @@ use super::progress::Progress;
 
 const BUFFER: usize = 1 << 20;
 
+/// Copy buffers kept for the next copy of this process: buffers of 1 MiB freed on one
+/// thread and allocated anew on another make the allocator keep memory per thread (one
+/// `xft send` of 25 files peaked at 16.8 MiB, against 12.3 for one), so they are reused.
+static SPARE_BUFFERS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+/// At most the buffers of one hashed copy are kept.
+const SPARE_MAX: usize = HASH_BUFFERS + 1;
+
+/// A buffer of `size` bytes, from the spares when one is large enough.
+fn buffer(size: usize) -> Vec<u8> {
+    let reused = SPARE_BUFFERS.lock().ok().and_then(|mut spares| spares.pop());
+    match reused {
+        Some(mut buf) if buf.capacity() >= size => {
+            buf.resize(size, 0);
+            buf
+        }
+        _ => vec![0u8; size],
+    }
+}
+
+/// Keeps `buf` for a later copy (only full-sized ones, and not too many).
+fn recycle(mut buf: Vec<u8>) {
+    if buf.capacity() < BUFFER {
+        return;
+    }
+    if let Ok(mut spares) = SPARE_BUFFERS.lock() {
+        if spares.len() < SPARE_MAX {
+            buf.clear();
+            spares.push(buf);
+        }
+    }
+}
+
 /// Which side of the copy failed: the caller's error differs (a socket that broke is
 /// the network's fault, a full disk is ours), and so does the exit code.
 #[derive(Debug)]
@@ -262,10 +294,10 @@ fn copy_blocking(
     let mut buffers = match check {
         Check::Hash(hasher) => match HashThread::start((*hasher).clone(), size) {
             Some(thread) => Buffers::Hashing(thread),
-            None => Buffers::Inline(vec![0u8; size], *hasher),
+            None => Buffers::Inline(buffer(size), *hasher),
         },
-        Check::Crc32(crc) => Buffers::Crc(vec![0u8; size], crc),
-        Check::None => Buffers::One(vec![0u8; size]),
+        Check::Crc32(crc) => Buffers::Crc(buffer(size), crc),
+        Check::None => Buffers::One(buffer(size)),
     };
     let mut done = 0u64;
     while done < len {
@@ -333,9 +365,18 @@ impl Buffers {
 
     fn finish(self) -> (Option<Hasher>, Option<u32>) {
         match self {
-            Buffers::One(_) => (None, None),
-            Buffers::Inline(_, hasher) => (Some(hasher), None),
-            Buffers::Crc(_, crc) => (None, Some(crc.finalize())),
+            Buffers::One(buf) => {
+                recycle(buf);
+                (None, None)
+            }
+            Buffers::Inline(buf, hasher) => {
+                recycle(buf);
+                (Some(hasher), None)
+            }
+            Buffers::Crc(buf, crc) => {
+                recycle(buf);
+                (None, Some(crc.finalize()))
+            }
             Buffers::Hashing(thread) => (thread.finish(), None),
         }
     }
@@ -361,7 +402,7 @@ impl HashThread {
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(HASH_BUFFERS);
         let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel(HASH_BUFFERS);
         for _ in 1..HASH_BUFFERS {
-            let _ = empty_tx.send(vec![0u8; size]);
+            let _ = empty_tx.send(buffer(size));
         }
         let thread = std::thread::Builder::new()
             .name("xft-hash".into())
@@ -378,7 +419,7 @@ impl HashThread {
         Some(HashThread {
             full: Some(full_tx),
             empty: empty_rx,
-            spare: vec![0u8; size],
+            spare: buffer(size),
             thread: Some(thread),
         })
     }
@@ -399,7 +440,10 @@ impl HashThread {
     /// The hash of everything handed over; `None` if the thread could not run.
     fn finish(mut self) -> Option<Hasher> {
         drop(self.full.take());
-        self.thread.take()?.join().ok()
+        let hasher = self.thread.take()?.join().ok();
+        recycle(std::mem::take(&mut self.spare));
+        self.empty.try_iter().for_each(recycle);
+        hasher
     }
 }
 
