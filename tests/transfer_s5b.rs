@@ -508,6 +508,71 @@ fn unhashed_s5b_from_stdin_to_stdout() {
     assert!(done.stderr.contains(received), "receiver: {}", done.stderr);
 }
 
+/// Issue 12: a file sent again is offered with the MD5 remembered from the first time,
+/// without reading it first; a remembered hash that no longer matches the file (as if
+/// it had changed unnoticed) delivers nothing wrong: the sender's CRC-32 check and the
+/// receiver's MD5 both fail the transfer.
+#[test]
+fn a_file_sent_again_is_not_hashed_again() {
+    const REMEMBERED: &str = "remembered from an earlier send";
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let cache = scratch_dir("rehash-cache");
+    let file = scratch_dir("rehash-src").join("big.bin");
+    let data = pattern(9 << 20, 5);
+    std::fs::write(&file, &data).unwrap();
+    let send = |to: &str| {
+        let mut c = s.xft(&alice);
+        c.env("XDG_CACHE_HOME", &cache)
+            .args([
+                "send",
+                "-vv",
+                "--protocol",
+                "si",
+                "--method",
+                "s5b",
+                "--no-proxy",
+            ])
+            .arg(&file)
+            .arg(to);
+        run(c)
+    };
+    let good = scratch_dir("rehash-good");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--count", "2", "--dir"])
+        .arg(&good);
+    let receiver = Receiver::spawn(recv);
+    let first = send(&receiver.jid);
+    assert_exit(&first, 0);
+    assert!(!stderr(&first).contains(REMEMBERED), "{}", stderr(&first));
+    let second = send(&receiver.jid);
+    assert_exit(&second, 0);
+    assert!(stderr(&second).contains(REMEMBERED), "{}", stderr(&second));
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(list_dir(&good), ["big (1).bin", "big.bin"]);
+    assert!(std::fs::read(good.join("big (1).bin")).unwrap() == data);
+
+    let remembered = cache.join("xft/hashes.json");
+    let mut entries: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&remembered).unwrap()).unwrap();
+    entries[0]["md5"] = "0123456789abcdef0123456789abcdef".into();
+    entries[0]["crc32"] = 12345.into();
+    std::fs::write(&remembered, entries.to_string()).unwrap();
+    let bad = scratch_dir("rehash-bad");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--dir"]).arg(&bad);
+    let receiver = Receiver::spawn(recv);
+    let third = send(&receiver.jid);
+    assert!(stderr(&third).contains(REMEMBERED), "{}", stderr(&third));
+    assert_exit(&third, 11);
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(11), "{}", done.stderr);
+    // The bytes stay in the .part for inspection (as for any MD5 mismatch), never
+    // under the final name.
+    assert_eq!(list_dir(&bad), ["big.bin.part"]);
+}
+
 /// Issue 13: one `xft send` to several recipients: each gets the files, a line each,
 /// and the exit code of the first failure when any failed.
 #[test]

@@ -106,6 +106,10 @@ password-command); never the password itself.
 .TP
 \\fI$XDG_STATE_HOME/xft/partials.json\\fR
 Which \\fI.part\\fR files \\fBxft recv\\fR may resume, and for which sender and file.
+.TP
+\\fI$XDG_CACHE_HOME/xft/hashes.json\\fR
+MD5s of files of 8 MiB and more that \\fBxft send\\fR hashed for SI offers, with what
+identifies each unchanged file (device, inode, size, times); safe to delete.
 .SH ENVIRONMENT
 \\fBXFT_JID\\fR, \\fBXFT_SERVER\\fR, \\fBXFT_PASSWORD\\fR, \\fBXFT_CONFIG\\fR,
 \\fBXFT_S5B_ADDRESS\\fR, \\fBXFT_LOG\\fR (log filter), \\fBNO_COLOR\\fR.

@@ -16,6 +16,7 @@ use crate::ns::{JINGLE_FT_NS, SI_FILE_TRANSFER_NS};
 use crate::session::Session;
 use crate::si::StreamMethod;
 use crate::text::printable;
+use crate::transfer::hash_cache::HashCache;
 use crate::transfer::progress::{Bar, JsonEvents, Progress, Silent};
 use crate::transfer::recv::{self, RecvOptions};
 use crate::transfer::send::{self, ProxyChoice, S5bOptions, SendOptions};
@@ -124,7 +125,8 @@ impl Files {
                         let path = source.path.clone();
                         let again = tokio::task::spawn_blocking(move || {
                             let keep_going = std::sync::atomic::AtomicBool::new(false);
-                            source::md5_of(&path, &crate::transfer::progress::Silent, &keep_going)
+                            let cache = HashCache::from_env();
+                            source::md5_of(&path, &Silent, &keep_going, &cache)
                         })
                         .await
                         .map_err(|e| Error::Internal(e.to_string()))?;
@@ -415,11 +417,12 @@ fn hash_in_background(
         .map(|s| s.md5.is_none().then(|| s.path.clone()))
         .collect();
     tokio::task::spawn_blocking(move || {
+        let cache = HashCache::from_env();
         paths
             .iter()
             .map(|path| {
                 path.as_ref()
-                    .map(|p| source::md5_of(p, &*progress, &cancel))
+                    .map(|p| source::md5_of(p, &*progress, &cancel, &cache))
             })
             .collect()
     })

@@ -5,7 +5,9 @@
 
 pub(crate) mod download;
 pub(crate) mod hash;
+pub(crate) mod hash_cache;
 pub(crate) mod jingle;
+mod json_list;
 mod kernel_copy;
 pub(crate) mod progress;
 mod pump;

@@ -24,7 +24,10 @@ const SPARE_MAX: usize = HASH_BUFFERS + 1;
 
 /// A buffer of `size` bytes, from the spares when one is large enough.
 fn buffer(size: usize) -> Vec<u8> {
-    let reused = SPARE_BUFFERS.lock().ok().and_then(|mut spares| spares.pop());
+    let reused = SPARE_BUFFERS
+        .lock()
+        .ok()
+        .and_then(|mut spares| spares.pop());
     match reused {
         Some(mut buf) if buf.capacity() >= size => {
             buf.resize(size, 0);

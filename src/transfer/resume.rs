@@ -11,10 +11,11 @@
 //! symlink) is never appended to. Offsets are u64 throughout: resume must work past
 //! 2 GiB and 4 GiB.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use super::json_list::JsonList;
 
 /// One resumable `.part`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,51 +38,47 @@ pub(crate) struct Partial {
 
 /// Registry entries kept; the oldest go first.
 const MAX_ENTRIES: usize = 256;
-/// A registry file larger than this is ignored (and rewritten) rather than read.
-const MAX_FILE: u64 = 1 << 20;
 
 /// The registry of resumable `.part` files.
 #[derive(Debug, Clone)]
 pub(crate) struct Registry {
-    file: Option<PathBuf>,
+    list: JsonList,
 }
 
 impl Registry {
     /// `$XDG_STATE_HOME/xft/partials.json`, or `~/.local/state/xft/partials.json`;
     /// without either variable, resuming is off.
     pub(crate) fn from_env() -> Registry {
-        let base = std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME")
-                    .filter(|v| !v.is_empty())
-                    .map(|h| PathBuf::from(h).join(".local/state"))
-            });
         Registry {
-            file: base.map(|b| b.join("xft").join("partials.json")),
+            list: JsonList::from_env(
+                "XDG_STATE_HOME",
+                ".local/state",
+                "partials.json",
+                MAX_ENTRIES,
+            ),
         }
     }
 
     /// A registry in exactly this file (tests).
     #[cfg(test)]
     pub(crate) fn at(file: PathBuf) -> Registry {
-        Registry { file: Some(file) }
+        Registry {
+            list: JsonList::at(file, MAX_ENTRIES),
+        }
     }
 
     /// Remembers `partial` (replacing an entry for the same `.part`).
     pub(crate) fn record(&self, partial: Partial) {
-        self.update(|entries| {
+        self.list.update(|entries: &mut Vec<Partial>| {
             entries.retain(|e| e.part != partial.part);
             entries.push(partial);
-            let excess = entries.len().saturating_sub(MAX_ENTRIES);
-            entries.drain(..excess);
         });
     }
 
     /// Forgets the entry of `part` (finished, or removed).
     pub(crate) fn forget(&self, part: &Path) {
-        self.update(|entries| entries.retain(|e| e.part != part));
+        self.list
+            .update(|entries: &mut Vec<Partial>| entries.retain(|e| e.part != part));
     }
 
     /// The newest registered `.part` for this offer whose target `wanted` accepts, if it
@@ -94,7 +91,7 @@ impl Registry {
         size: u64,
         identity: &str,
     ) -> Option<Partial> {
-        let entries = self.load();
+        let entries: Vec<Partial> = self.list.load();
         entries.into_iter().rev().find(|e| {
             wanted(&e.target)
                 && e.from == from
@@ -104,48 +101,6 @@ impl Registry {
                 && partial_len(&e.part).is_some_and(|len| len > 0 && len < size)
         })
     }
-
-    fn load(&self) -> Vec<Partial> {
-        let Some(file) = &self.file else {
-            return Vec::new();
-        };
-        let too_big = std::fs::metadata(file).is_ok_and(|m| m.len() > MAX_FILE);
-        if too_big {
-            return Vec::new();
-        }
-        std::fs::read(file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
-    }
-
-    /// Read-modify-write under a lock file, so concurrent `xft recv`s lose no entry;
-    /// the new file replaces the old one by rename. Failures only lose resumability.
-    fn update(&self, change: impl FnOnce(&mut Vec<Partial>)) {
-        let Some(file) = &self.file else { return };
-        let Some(dir) = file.parent() else { return };
-        if create_private_dir(dir).is_err() {
-            return;
-        }
-        let Ok(lock) = std::fs::File::create(dir.join("partials.lock")) else {
-            return;
-        };
-        if lock.lock().is_err() {
-            return;
-        }
-        let mut entries = self.load();
-        change(&mut entries);
-        let Ok(text) = serde_json::to_vec_pretty(&entries) else {
-            return;
-        };
-        let temp = dir.join("partials.json.new");
-        let written = std::fs::File::create(&temp)
-            .and_then(|mut f| f.write_all(&text))
-            .and_then(|()| std::fs::rename(&temp, file));
-        if let Err(e) = written {
-            tracing::debug!("cannot update {}: {e}", file.display());
-        }
-    }
 }
 
 /// The length of `part` if it is a regular file (a symlink does not count).
@@ -154,14 +109,6 @@ pub(crate) fn partial_len(part: &Path) -> Option<u64> {
         .ok()
         .filter(|m| m.file_type().is_file())
         .map(|m| m.len())
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
 }
 
 #[cfg(test)]
@@ -253,7 +200,7 @@ mod tests {
         for n in 0..(MAX_ENTRIES as u64 + 10) {
             registry.record(entry(dir.path(), n));
         }
-        let entries = registry.load();
+        let entries: Vec<Partial> = registry.list.load();
         assert_eq!(entries.len(), MAX_ENTRIES);
         assert_eq!(entries[0], entry(dir.path(), 10), "the oldest went first");
     }

@@ -7,6 +7,8 @@ use std::time::SystemTime;
 
 use md5::{Digest, Md5};
 
+use super::hash_cache::{HashCache, Identity};
+
 /// A file ready to offer.
 #[derive(Debug)]
 pub(crate) struct Source {
@@ -135,14 +137,36 @@ fn hash_copy(
     ))
 }
 
-/// The MD5 and CRC-32 of the file at `path`, reading it once with `progress`
-/// reporting (blocking). xft send runs it while it logs in and looks for the recipient.
+/// The MD5 and CRC-32 of the file at `path`, remembered from an earlier send of the
+/// same unchanged file ([`HashCache`]) or read once with `progress` reporting
+/// (blocking). xft send runs it while it logs in and looks for the recipient.
 pub(crate) fn md5_of(
     path: &Path,
     progress: &dyn super::progress::Progress,
     cancel: &std::sync::atomic::AtomicBool,
+    cache: &HashCache,
 ) -> std::io::Result<(String, u32)> {
     let file = std::fs::File::open(path)?;
+    let before = Identity::of(&file.metadata()?);
+    if let Some(known) = cache.find(&before) {
+        tracing::debug!("MD5 of {} remembered from an earlier send", path.display());
+        return Ok(known);
+    }
+    let (md5, crc32) = md5_of_file(file, path, progress, cancel)?;
+    // Only a file that did not change while it was read.
+    let after = std::fs::metadata(path).map(|m| Identity::of(&m));
+    if after.is_ok_and(|after| after == before) {
+        cache.remember(before, &md5, crc32);
+    }
+    Ok((md5, crc32))
+}
+
+fn md5_of_file(
+    file: std::fs::File,
+    path: &Path,
+    progress: &dyn super::progress::Progress,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<(String, u32)> {
     let size = file.metadata()?.len();
     progress.start(&file_name(path), size, "md5");
     let mut counted = Counted {
@@ -191,10 +215,11 @@ mod tests {
         std::fs::write(file.path(), b"abc").unwrap();
         let go_on = std::sync::atomic::AtomicBool::new(false);
         let silent = super::super::progress::Silent;
-        let (md5, _) = md5_of(file.path(), &silent, &go_on).unwrap();
+        let cache = HashCache::off();
+        let (md5, _) = md5_of(file.path(), &silent, &go_on, &cache).unwrap();
         assert_eq!(md5, "900150983cd24fb0d6963f7d28e17f72");
         let stop = std::sync::atomic::AtomicBool::new(true);
-        assert!(md5_of(file.path(), &silent, &stop).is_err());
+        assert!(md5_of(file.path(), &silent, &stop, &cache).is_err());
     }
 
     #[test]

@@ -342,6 +342,7 @@ impl Prosody {
             .env_remove("XFT_LOG")
             .env("XDG_CONFIG_HOME", self.dir.join("no-config"))
             .env("XDG_STATE_HOME", self.dir.join("state"))
+            .env("XDG_CACHE_HOME", self.dir.join("cache"))
             .stdin(Stdio::null());
         cmd
     }
