@@ -455,6 +455,28 @@ fn s5b_table(work: &Path) {
         mb(unhashed.receiver_rate),
         unhashed.receiver_rate / to_null
     );
+    // Into a file, both sides leave the copy to the kernel (sendfile, splice).
+    let no_hash = [
+        "--protocol",
+        "si",
+        "--method",
+        "s5b",
+        "--no-proxy",
+        "--no-hash",
+    ];
+    let into_file = measured_transfer(server, &alice, &bob, &file, &dest, &no_hash);
+    println!(
+        "| S5B direct, --no-hash | tmpfs file | {} | {:.2} | {} | {:.2} |",
+        mb(into_file.sender_rate),
+        into_file.sender_rate / to_file,
+        mb(into_file.receiver_rate),
+        into_file.receiver_rate / to_file
+    );
+    println!(
+        "(--no-hash into a file, whole command: {:.2} s, {:.2} of the TCP copy file->file.)",
+        into_file.sender_wall,
+        mib as f64 * 1048576.0 / into_file.sender_wall / to_file
+    );
     let ibb_mib = 64.min(mib);
     let ibb_file = work.join("ibb-row.bin");
     make_file(&ibb_file, ibb_mib);
@@ -949,6 +971,9 @@ fn jingle_table(work: &Path) {
         tcp = tcp.max(tcp_copy(&file, Path::new("/dev/null")));
         sha = sha.max(sha256_rate(&file));
         for (i, args) in rows.iter().enumerate() {
+            if !wanted_row(i) {
+                continue;
+            }
             WARM_HASH_CACHE.store(i == 3, std::sync::atomic::Ordering::Relaxed);
             let m = measured_transfer(server, &alice, &bob, &file, Path::new("/dev/null"), args);
             if m.sender_wall < best[i].0 {
@@ -994,7 +1019,10 @@ fn jingle_table(work: &Path) {
         ),
         ("SI, --no-hash", "none"),
     ];
-    for ((protocol, hash), (wall, data, cpu)) in labels.iter().zip(best) {
+    for (i, ((protocol, hash), (wall, data, cpu))) in labels.iter().zip(best).enumerate() {
+        if !wanted_row(i) {
+            continue;
+        }
         println!(
             "| {protocol} | {hash} | {wall:.2} | {} | {:.2} | {:.2} | {} | {:.2} | {cpu:.2} |",
             mb(size / wall),
@@ -1011,6 +1039,15 @@ fn jingle_table(work: &Path) {
         rss_recv as f64 / 1024.0
     );
     let _ = std::fs::remove_file(file);
+}
+
+/// Whether row `i` (from 0) of the Jingle table is to run: all, or those listed (from 1)
+/// in `XFT_BENCH_ROWS` (`2,5`), e.g. to profile one of them.
+fn wanted_row(i: usize) -> bool {
+    match std::env::var("XFT_BENCH_ROWS") {
+        Ok(list) => list.split(',').any(|n| n.trim() == (i + 1).to_string()),
+        Err(_) => true,
+    }
 }
 
 /// SHA-256 of `file` on this thread, in 1 MiB reads: bytes per second.
