@@ -96,6 +96,27 @@ fn tcp_copy(file: &Path, sink: &Path) -> f64 {
     rate
 }
 
+/// The full JID an `xft recv --progress json` announces in its "ready" event on `stderr`
+/// (read on, in the background, until the receiver exits).
+fn ready_jid(stderr: std::process::ChildStderr) -> String {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["event"] == "ready" {
+                    let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("receiver ready")
+}
+
 /// One measured transfer.
 struct Run {
     bytes_per_sec: f64,
@@ -303,7 +324,6 @@ fn measured_transfer_with(
     dest: &Path,
     send_args: &[&str],
 ) -> Measured {
-    use std::io::BufRead;
     use std::process::Stdio;
     let mut recv = server.xft_using(bin, bob);
     recv.args(["recv", "--accept-any", "--json", "--progress", "json"]);
@@ -314,28 +334,7 @@ fn measured_transfer_with(
         std::fs::create_dir_all(dest).expect("dest");
         recv.arg("--dir").arg(dest);
     }
-    recv.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut receiver = recv.spawn().expect("spawn recv");
-    let mut out = receiver.stdout.take().expect("stdout");
-    let stdout = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = receiver.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if v["event"] == "ready" {
-                    let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        }
-    });
-    let jid = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("receiver ready");
+    let (receiver, jid, stdout) = spawn_ready(recv);
     let mut send = server.xft_using(bin, alice);
     send.env("XDG_CACHE_HOME", sender_cache())
         .args(["send", "--json"])
@@ -895,7 +894,6 @@ fn upload_table(work: &Path) {
 fn spawn_ready(
     mut cmd: std::process::Command,
 ) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
-    use std::io::BufRead;
     use std::process::Stdio;
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn recv");
@@ -905,20 +903,7 @@ fn spawn_ready(
         let _ = out.read_to_string(&mut s);
         s
     });
-    let err = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if v["event"] == "ready" {
-                    let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        }
-    });
-    let jid = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("receiver ready");
+    let jid = ready_jid(child.stderr.take().expect("stderr"));
     (child, jid, stdout)
 }
 
@@ -1221,20 +1206,7 @@ fn memory_table(work: &Path) {
             let _ = done_tx.send(line);
         }
     });
-    let err = receiver.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if v["event"] == "ready" {
-                    let _ = tx.send(v["jid"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        }
-    });
-    let jid = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("receiver ready");
+    let jid = ready_jid(receiver.stderr.take().expect("stderr"));
     let pid = receiver.id();
     let status_kib = |field: &str| -> i64 {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

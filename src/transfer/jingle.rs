@@ -233,7 +233,7 @@ pub(crate) async fn send_file(
         Err(e) => return Err(TransferError::OfferIq(e)),
     }
     tracing::debug!("Jingle session {sid} offered to {to}; waiting for session-accept");
-    let mut seen = Vec::new();
+    let mut seen = Early::default();
     let accept = wait_for_accept(
         session,
         &mut route,
@@ -392,18 +392,22 @@ pub(crate) async fn send_file(
     })
 }
 
-/// The `candidate-used` or `candidate-error` a transport-info carries, if any.
-fn s5b_report(jingle: &Jingle) -> Option<transport::S5bInfo> {
-    jingle
+/// What a transport-info says of the candidates its sender was given (XEP-0260 §2.3):
+/// `Some(Some(cid))` for candidate-used, `Some(None)` for candidate-error, `None` when
+/// it is not such a report.
+fn candidate_verdict(jingle: &Jingle) -> Option<Option<String>> {
+    if jingle.action != Action::TransportInfo {
+        return None;
+    }
+    let info = jingle
         .contents
         .iter()
-        .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info))
-        .filter(|i| {
-            matches!(
-                i,
-                transport::S5bInfo::CandidateUsed(_) | transport::S5bInfo::CandidateError
-            )
-        })
+        .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info))?;
+    match info {
+        transport::S5bInfo::CandidateUsed(cid) => Some(Some(cid)),
+        transport::S5bInfo::CandidateError => Some(None),
+        _ => None,
+    }
 }
 
 /// §7: where the responder's session-accept asks the data to start (0 without a
@@ -478,6 +482,34 @@ fn accepted_block_size(accept: &Jingle, offered: &Ibb) -> Option<usize> {
     }
 }
 
+/// Requests of the session that came while xft waited for something else, kept for
+/// when it gets to them: a checksum or a terminate may come during the data, libervia's
+/// candidate-used before its session-accept. At most [`Early::MAX`]: a peer that floods
+/// requests (each is acknowledged) cannot make it grow.
+#[derive(Debug, Default)]
+struct Early(Vec<Jingle>);
+
+impl Early {
+    const MAX: usize = 16;
+
+    fn keep(&mut self, jingle: Jingle) {
+        if self.0.len() < Self::MAX {
+            self.0.push(jingle);
+        }
+    }
+
+    fn remove(&mut self, i: usize) -> Jingle {
+        self.0.remove(i)
+    }
+}
+
+impl std::ops::Deref for Early {
+    type Target = [Jingle];
+    fn deref(&self) -> &[Jingle] {
+        &self.0
+    }
+}
+
 /// Waits for session-accept (and returns it) or a session-terminate; other requests
 /// on the way are acknowledged.
 async fn wait_for_accept(
@@ -485,7 +517,7 @@ async fn wait_for_accept(
     route: &mut Route,
     (to, sid): (&FullJid, &str),
     timeout: Duration,
-    early: &mut Vec<Jingle>,
+    early: &mut Early,
 ) -> Result<Jingle, TransferError> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
@@ -501,8 +533,7 @@ async fn wait_for_accept(
             Action::SessionAccept => return Ok(jingle),
             Action::SessionTerminate => return Err(terminated(to, &jingle)),
             // Kept: libervia's transport-info can overtake its session-accept.
-            _ if early.len() < 16 => early.push(jingle),
-            _ => {}
+            _ => early.keep(jingle),
         }
     }
 }
@@ -592,7 +623,7 @@ impl S5bOffer {
         content: &Content,
         accept: &Jingle,
         options: &super::send::SendOptions,
-        seen: &mut Vec<Jingle>,
+        seen: &mut Early,
     ) -> Result<tokio::net::TcpStream, String> {
         let info = |transport: Element| {
             let mut info = Jingle::new(Action::TransportInfo, sid);
@@ -632,14 +663,8 @@ impl S5bOffer {
             + S5B_REPORT_WAIT.min(options.s5b.wait.max(Duration::from_secs(1)) * 2);
         // A report that came before the session-accept (see wait_for_accept).
         let mut reported: Option<Option<String>> = None;
-        if let Some(i) = seen
-            .iter()
-            .position(|j| j.action == Action::TransportInfo && s5b_report(j).is_some())
-        {
-            reported = match s5b_report(&seen.remove(i)) {
-                Some(transport::S5bInfo::CandidateUsed(cid)) => Some(Some(cid)),
-                _ => Some(None),
-            };
+        if let Some(i) = seen.iter().position(|j| candidate_verdict(j).is_some()) {
+            reported = candidate_verdict(&seen.remove(i));
         }
         while ours.is_none() || reported.is_none() {
             tokio::select! {
@@ -661,22 +686,13 @@ impl S5bOffer {
                         }
                         Err(Wait::Gone) => return Err("the receiver went offline".into()),
                     };
-                    let report = jingle
-                        .contents
-                        .iter()
-                        .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info));
-                    match (jingle.action, report) {
-                        (Action::TransportInfo, Some(transport::S5bInfo::CandidateUsed(cid))) => {
-                            reported = Some(Some(cid))
-                        }
-                        (Action::TransportInfo, Some(transport::S5bInfo::CandidateError)) => {
-                            reported = Some(None)
-                        }
-                        (Action::SessionTerminate, _) => {
-                            seen.push(jingle);
+                    match (candidate_verdict(&jingle), jingle.action) {
+                        (Some(verdict), _) => reported = Some(verdict),
+                        (None, Action::SessionTerminate) => {
+                            seen.keep(jingle);
                             return Err("the receiver ended the session".into());
                         }
-                        _ => seen.push(jingle),
+                        (None, _) => seen.keep(jingle),
                     }
                 }
             }
@@ -830,7 +846,7 @@ async fn send_socket(
     (source, offset, verify): (&Source, u64, bool),
     stall: Duration,
     progress: Arc<dyn Progress>,
-    seen: &mut Vec<Jingle>,
+    seen: &mut Early,
 ) -> Result<Option<Vec<u8>>, TransferError> {
     let size = source.size - offset;
     let broken = |sent, source| TransferError::StreamBroken { sent, size, source };
@@ -1212,7 +1228,7 @@ async fn accept_and_receive(
                 Ok(r) => r,
                 Err(e) => return Err(fail(e).await),
             };
-            (bytes, digest, Vec::new(), started, METHOD_IBB)
+            (bytes, digest, Early::default(), started, METHOD_IBB)
         }
         Offered::S5b(s5b_sid, candidates) => {
             // §2.2: our own candidates go in the session-accept (DST.ADDR for them is
@@ -1224,7 +1240,7 @@ async fn accept_and_receive(
             send_jingle(session, from, &accept, timeout)
                 .await
                 .map_err(TransferError::OfferIq)?;
-            let mut seen = Vec::new();
+            let mut seen = Early::default();
             let nominated = responder_s5b(
                 session,
                 route,
@@ -1268,7 +1284,7 @@ async fn accept_and_receive(
                         Ok(r) => r,
                         Err(e) => return Err(fail(e).await),
                     };
-                    (bytes, digest, Vec::new(), started, METHOD_IBB)
+                    (bytes, digest, Early::default(), started, METHOD_IBB)
                 }
                 Err(e) => return Err(fail(e).await),
             }
@@ -1360,7 +1376,7 @@ async fn responder_s5b(
     content: &Content,
     (theirs, mut ours): (&[transport::Candidate], S5bOffer),
     timeout: Duration,
-    seen: &mut Vec<Jingle>,
+    seen: &mut Early,
 ) -> Result<Nominated, TransferError> {
     let info = |transport: Element| {
         let mut info = Jingle::new(Action::TransportInfo, jingle_sid);
@@ -1409,27 +1425,17 @@ async fn responder_s5b(
                     }
                     Err(Wait::Gone) => return Err(TransferError::PeerGone { sent: 0, size: 0 }),
                 };
-                let report = jingle
-                    .contents
-                    .iter()
-                    .find_map(|c| c.transport.as_ref().and_then(transport::s5b_info));
-                match (jingle.action, report) {
-                    (Action::TransportInfo, Some(transport::S5bInfo::CandidateUsed(cid))) => {
-                        reported = Some(Some(cid))
-                    }
-                    (Action::TransportInfo, Some(transport::S5bInfo::CandidateError)) => {
-                        reported = Some(None)
-                    }
-                    (Action::SessionTerminate, _) => return Err(terminated(from, &jingle)),
+                match (candidate_verdict(&jingle), jingle.action) {
+                    (Some(verdict), _) => reported = Some(verdict),
+                    (None, Action::SessionTerminate) => return Err(terminated(from, &jingle)),
                     // An initiator that gives up on SOCKS5 without a word on ours.
-                    (Action::TransportReplace, _) => {
+                    (None, Action::TransportReplace) => {
                         if let Some(trying) = trying.take() {
                             trying.abort();
                         }
                         return Ok(Nominated::Ibb(Some(jingle)));
                     }
-                    _ if seen.len() < 16 => seen.push(jingle),
-                    _ => {}
+                    (None, _) => seen.keep(jingle),
                 }
             }
         }
@@ -1543,7 +1549,7 @@ async fn wait_activated(
     (peer, sid): (&FullJid, &str),
     cid: &str,
     timeout: Duration,
-    seen: &mut Vec<Jingle>,
+    seen: &mut Early,
 ) -> Result<(), TransferError> {
     let until = tokio::time::Instant::now() + timeout;
     loop {
@@ -1572,7 +1578,7 @@ async fn wait_activated(
                     text: None,
                 })
             }
-            _ => seen.push(jingle),
+            _ => seen.keep(jingle),
         }
     }
 }
@@ -1589,7 +1595,7 @@ async fn receive_socket(
     (size, hasher): (u64, Hasher),
     stall: Duration,
     progress: Arc<dyn Progress>,
-    seen: &mut Vec<Jingle>,
+    seen: &mut Early,
 ) -> Result<(u64, Vec<u8>), TransferError> {
     let broken = |sent, source| TransferError::StreamBroken { sent, size, source };
     let gone = crate::bytestream::peer_gone(session, from.as_jid());
@@ -1706,11 +1712,11 @@ struct Want<'a> {
 }
 
 /// Runs `work` (a data phase) while acknowledging the session's requests on `route`,
-/// keeping up to 16 of them in `seen` (a checksum or a terminate may come early).
+/// keeping them in `seen` (a checksum or a terminate may come early).
 async fn while_acking<T>(
     session: &Session,
     route: &mut Route,
-    seen: &mut Vec<Jingle>,
+    seen: &mut Early,
     work: impl std::future::Future<Output = T>,
 ) -> T {
     tokio::pin!(work);
@@ -1724,9 +1730,7 @@ async fn while_acking<T>(
                 Some(el) => {
                     let _ = session.reply_result(&el).await;
                     if let Some(j) = el.get_child("jingle", JINGLE_NS).and_then(Jingle::from_element) {
-                        if seen.len() < 16 {
-                            seen.push(j);
-                        }
+                        seen.keep(j);
                     }
                 }
                 None => listening = false,
@@ -1805,4 +1809,57 @@ pub(super) async fn refuse_unknown(session: &Session, request: &Element) {
 /// Jingle requests that are not offers, outside any session of ours.
 pub(crate) fn is_jingle_request(stanza: &Element) -> bool {
     stanza::is_iq_request(stanza, IqType::Set, "jingle", JINGLE_NS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// XEP-0260 §2.3: candidate-used and candidate-error in a transport-info are the
+    /// verdicts; the same payload under another action, or an activation, is not.
+    #[test]
+    fn candidate_verdicts() {
+        let with = |action, transport: Element| {
+            let mut j = Jingle::new(action, "s");
+            j.contents.push(Content {
+                creator: "initiator".into(),
+                name: "f".into(),
+                senders: None,
+                description: None,
+                transport: Some(transport),
+            });
+            j
+        };
+        let used = transport::s5b_candidate_used("t", "c1");
+        let error = transport::s5b_candidate_error("t");
+        assert_eq!(
+            candidate_verdict(&with(Action::TransportInfo, used.clone())),
+            Some(Some("c1".into()))
+        );
+        assert_eq!(
+            candidate_verdict(&with(Action::TransportInfo, error)),
+            Some(None)
+        );
+        assert_eq!(candidate_verdict(&with(Action::SessionInfo, used)), None);
+        let activated = Element::new("transport", crate::ns::JINGLE_S5B_NS)
+            .attr("sid", "t")
+            .child(Element::new("activated", crate::ns::JINGLE_S5B_NS).attr("cid", "c1"));
+        assert_eq!(
+            candidate_verdict(&with(Action::TransportInfo, activated)),
+            None
+        );
+    }
+
+    /// A peer flooding requests during a wait: the first ones are kept, no more.
+    #[test]
+    fn early_requests_are_bounded() {
+        let mut early = Early::default();
+        for n in 0..1000 {
+            early.keep(Jingle::new(Action::SessionInfo, &format!("s{n}")));
+        }
+        assert_eq!(early.len(), Early::MAX);
+        assert_eq!(early[0].sid, "s0");
+        assert_eq!(early.remove(0).sid, "s0");
+        assert_eq!(early.len(), Early::MAX - 1);
+    }
 }
