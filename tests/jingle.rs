@@ -16,6 +16,57 @@ fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
+/// The libervia tests share one network namespace; those that make SOCKS5 fail in it
+/// run alone.
+static NAMESPACE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn sharing_the_namespace() -> std::sync::RwLockReadGuard<'static, ()> {
+    NAMESPACE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// While it lives, every new TCP connection in the server's namespace is refused but
+/// those to the server's client port: no SOCKS5 candidate (direct or proxy65) can be
+/// reached, by xft or by libervia, and the session must fall back to IBB.
+struct Socks5Refused {
+    netns: String,
+    _alone: std::sync::RwLockWriteGuard<'static, ()>,
+}
+
+impl Socks5Refused {
+    fn in_namespace_of(s: &support::Prosody) -> Socks5Refused {
+        let alone = NAMESPACE.write().unwrap_or_else(|e| e.into_inner());
+        let netns = s.netns.clone().expect("a server in a namespace");
+        let rules = format!(
+            "table inet xft_refuse {{ chain out {{ type filter hook output priority 0; \
+             tcp flags & (syn | ack) == syn tcp dport != {} reject with tcp reset; }}; }}",
+            s.c2s_port
+        );
+        let status = std::process::Command::new("ip")
+            .args(["netns", "exec", &netns, "nft", &rules])
+            .status()
+            .expect("nft (scripts/install-deps installs nftables)");
+        assert!(status.success(), "nft refused the rules");
+        Socks5Refused {
+            netns,
+            _alone: alone,
+        }
+    }
+}
+
+impl Drop for Socks5Refused {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.netns,
+                "nft",
+                "delete table inet xft_refuse",
+            ])
+            .status();
+    }
+}
+
 fn first_json(text: &str) -> serde_json::Value {
     let line = text
         .lines()
@@ -152,6 +203,7 @@ fn xft_to_xft_with(tag: &str, (extra, recv_extra): (&[&str], &[&str]), method: &
 
 #[test]
 fn libervia_sends_to_xft_over_its_s5b_candidate() {
+    let _shared = sharing_the_namespace();
     let s = support::netns_server();
     let (alice, bob) = (s.account("lvsend"), s.account("xftrecv"));
     s.make_contacts(&alice, &bob);
@@ -196,7 +248,8 @@ fn libervia_sends_to_xft_over_its_s5b_candidate() {
 }
 
 #[test]
-fn xft_sends_to_libervia_over_jingle_ibb() {
+fn xft_sends_to_libervia_over_jingle_s5b() {
+    let _shared = sharing_the_namespace();
     let s = support::netns_server();
     let (alice, bob) = (s.account("xftsend"), s.account("lvrecv"));
     s.make_contacts(&alice, &bob);
@@ -243,10 +296,117 @@ fn xft_sends_to_libervia_over_jingle_ibb() {
     assert_eq!(std::fs::read(dir.join("notes.bin")).unwrap(), data);
 }
 
+/// XEP-0260 §2.4 and XEP-0261, libervia initiating: xft offers no candidate and
+/// reaches none of libervia's (SOCKS5 is refused in the namespace), both report
+/// candidate-error, libervia replaces the transport with IBB and the file arrives.
+#[test]
+fn libervia_falls_back_to_ibb_when_no_socks5_candidate_works() {
+    let s = support::netns_server();
+    let (alice, bob) = (s.account("lvibbsend"), s.account("xftibbrecv"));
+    s.make_contacts(&alice, &bob);
+    let libervia = support::libervia::backend(s);
+    let refused = Socks5Refused::in_namespace_of(s);
+    libervia.connect(s, &alice);
+    let dir = scratch_dir("ibb-from-libervia");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "-v", "--json", "--no-direct", "--no-proxy", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let data = pattern(120_000, 25);
+    let src = scratch_dir("ibb-from-libervia-src").join("fallback.bin");
+    std::fs::write(&src, &data).unwrap();
+    let out = libervia
+        .cli(&[
+            "file",
+            "send",
+            "-p",
+            &alice.user,
+            &src.display().to_string(),
+            &receiver.jid,
+        ])
+        .output()
+        .unwrap();
+    let done = receiver.finish(Duration::from_secs(90));
+    drop(refused);
+    assert_eq!(
+        done.code,
+        Some(0),
+        "xft: {}\nlibervia: {} {}",
+        done.stderr,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = first_json(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(got["method"], "jingle-ibb", "{got}");
+    assert_eq!(
+        got["hash"],
+        format!("sha-256:{}", sha256_hex(&data)).as_str(),
+        "{got}"
+    );
+    assert_eq!(std::fs::read(dir.join("fallback.bin")).unwrap(), data);
+}
+
+/// The same with xft initiating: its offer has no candidate, it reaches none of the
+/// ones libervia adds, and it replaces the transport with IBB (transport-replace),
+/// which libervia accepts.
+#[test]
+fn xft_falls_back_to_ibb_with_libervia_when_no_socks5_candidate_works() {
+    let s = support::netns_server();
+    let (alice, bob) = (s.account("xftibbsend"), s.account("lvibbrecv"));
+    s.make_contacts(&alice, &bob);
+    let libervia = support::libervia::backend(s);
+    let refused = Socks5Refused::in_namespace_of(s);
+    let full = libervia.connect(s, &bob);
+    let dir = scratch_dir("ibb-to-libervia");
+    let mut receive = libervia.cli(&[
+        "file",
+        "receive",
+        "-p",
+        &bob.user,
+        "-f",
+        "--path",
+        &dir.display().to_string(),
+    ]);
+    receive
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let receiver = receive.spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let data = pattern(110_000, 26);
+    let file = scratch_dir("ibb-to-libervia-src").join("fallback.bin");
+    std::fs::write(&file, &data).unwrap();
+    let mut send = s.xft(&alice);
+    send.args([
+        "-v",
+        "send",
+        "--protocol",
+        "jingle",
+        "--json",
+        "--no-direct",
+        "--no-proxy",
+    ])
+    .arg(&file)
+    .arg(&full);
+    let out = run(send);
+    let lv = receiver.wait_with_output().unwrap();
+    drop(refused);
+    assert_exit(&out, 0);
+    let log = support::stderr(&out);
+    assert_eq!(first_json(&stdout(&out))["method"], "jingle-ibb", "{log}");
+    assert!(
+        lv.status.success(),
+        "libervia: {} {}",
+        String::from_utf8_lossy(&lv.stdout),
+        String::from_utf8_lossy(&lv.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("fallback.bin")).unwrap(), data);
+}
+
 /// XEP-0353: given a bare JID, libervia proposes the session in a message and waits
 /// for `<proceed/>`; `xft recv` proceeds for an allowed sender and receives the file.
 #[test]
 fn libervia_proposes_to_a_bare_jid_and_xft_proceeds() {
+    let _shared = sharing_the_namespace();
     let s = support::netns_server();
     let (alice, bob) = (s.account("lvpropose"), s.account("xftproceed"));
     s.make_contacts(&alice, &bob);
