@@ -31,9 +31,11 @@
 //!    (XEP-0047, base64 blocks in iqs) and [`bytestream::s5b`] (XEP-0065: requester,
 //!    target, candidates, proxy discovery) over [`bytestream::socks5`] (RFC 1928).
 //! 7. [`transfer`] is one file's life: `send` and `recv` wire an SI offer to a
-//!    bytestream; `pump` is the S5B byte loop (hashing on a thread beside it), `sink`
-//!    the `.part` file renamed into place only when verified, `source` what is sent,
-//!    `resume` the registry of resumable `.part` files, `progress` the bars and events;
+//!    bytestream; `pump` is the S5B byte loop (hashing on a thread beside it, or
+//!    `kernel_copy`'s sendfile/splice when nothing is hashed), `sink` the `.part` file
+//!    renamed into place only when verified, `source` what is sent (its MD5 perhaps
+//!    remembered by `hash_cache`), `resume` the registry of resumable `.part` files
+//!    (both kept by `json_list`), `progress` the bars and events;
 //!    `jingle` is one file's life over Jingle (both roles); `upload` and `download`
 //!    over HTTP upload.
 //! 8. [`cli`] parses the command line and config, prints results and maps every error
