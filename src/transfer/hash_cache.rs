@@ -5,9 +5,11 @@
 //!
 //! "Not changed" is what the kernel updates on every write: device, inode, size, and
 //! the modification and change times to the nanosecond (the change time cannot be set
-//! from user space). Should a file still change unnoticed, nothing wrong is delivered:
-//! the sender checks the bytes it sends against the remembered CRC-32 (exit 11) and
-//! the receiver checks the MD5.
+//! from user space). Kernels before Linux 6.13 stamp files with a clock of a few
+//! milliseconds' resolution, so a same-size write within that window after the hash
+//! was taken goes unseen here. Should a file change unnoticed, nothing wrong is
+//! delivered: the sender checks the bytes it sends against the remembered CRC-32
+//! (exit 11) and the receiver checks the MD5.
 //!
 //! Kept in `$XDG_CACHE_HOME/xft/hashes.json` (else `~/.cache/xft/hashes.json`), files of
 //! [`MIN_SIZE`] and more, the newest [`MAX_ENTRIES`]; deleting the file forgets them.
