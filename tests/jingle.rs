@@ -216,17 +216,7 @@ fn libervia_sends_to_xft_over_its_s5b_candidate() {
     let data = pattern(200_000, 22);
     let src = scratch_dir("from-libervia-src").join("photo.jpg");
     std::fs::write(&src, &data).unwrap();
-    let out = libervia
-        .cli(&[
-            "file",
-            "send",
-            "-p",
-            &alice.user,
-            &src.display().to_string(),
-            &receiver.jid,
-        ])
-        .output()
-        .unwrap();
+    let out = libervia.send_file(&alice, &src, &receiver.jid);
     let done = receiver.finish(Duration::from_secs(90));
     assert_eq!(
         done.code,
@@ -256,20 +246,7 @@ fn xft_sends_to_libervia_over_jingle_s5b() {
     let libervia = support::libervia::backend(s);
     let full = libervia.connect(s, &bob);
     let dir = scratch_dir("to-libervia");
-    let mut receive = libervia.cli(&[
-        "file",
-        "receive",
-        "-p",
-        &bob.user,
-        "-f",
-        "--path",
-        &dir.display().to_string(),
-    ]);
-    receive
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let receiver = receive.spawn().unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    let receiver = libervia.receive_file(&bob, &dir);
     let data = pattern(150_000, 23);
     let file = scratch_dir("to-libervia-src").join("notes.bin");
     std::fs::write(&file, &data).unwrap();
@@ -315,17 +292,7 @@ fn libervia_falls_back_to_ibb_when_no_socks5_candidate_works() {
     let data = pattern(120_000, 25);
     let src = scratch_dir("ibb-from-libervia-src").join("fallback.bin");
     std::fs::write(&src, &data).unwrap();
-    let out = libervia
-        .cli(&[
-            "file",
-            "send",
-            "-p",
-            &alice.user,
-            &src.display().to_string(),
-            &receiver.jid,
-        ])
-        .output()
-        .unwrap();
+    let out = libervia.send_file(&alice, &src, &receiver.jid);
     let done = receiver.finish(Duration::from_secs(90));
     drop(refused);
     assert_eq!(
@@ -358,20 +325,7 @@ fn xft_falls_back_to_ibb_with_libervia_when_no_socks5_candidate_works() {
     let refused = Socks5Refused::in_namespace_of(s);
     let full = libervia.connect(s, &bob);
     let dir = scratch_dir("ibb-to-libervia");
-    let mut receive = libervia.cli(&[
-        "file",
-        "receive",
-        "-p",
-        &bob.user,
-        "-f",
-        "--path",
-        &dir.display().to_string(),
-    ]);
-    receive
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let receiver = receive.spawn().unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    let receiver = libervia.receive_file(&bob, &dir);
     let data = pattern(110_000, 26);
     let file = scratch_dir("ibb-to-libervia-src").join("fallback.bin");
     std::fs::write(&file, &data).unwrap();
@@ -419,17 +373,7 @@ fn libervia_proposes_to_a_bare_jid_and_xft_proceeds() {
     let data = pattern(50_000, 24);
     let src = scratch_dir("jmi-src").join("proposed.dat");
     std::fs::write(&src, &data).unwrap();
-    let out = libervia
-        .cli(&[
-            "file",
-            "send",
-            "-p",
-            &alice.user,
-            &src.display().to_string(),
-            &bob.jid,
-        ])
-        .output()
-        .unwrap();
+    let out = libervia.send_file(&alice, &src, &bob.jid);
     let done = receiver.finish(Duration::from_secs(90));
     assert_eq!(
         done.code,

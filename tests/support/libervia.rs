@@ -153,6 +153,26 @@ impl Libervia {
         jid
     }
 
+    /// `libervia-cli file send` of `file` from `account`'s profile to `to`, run to its end.
+    pub fn send_file(&self, account: &Account, file: &Path, to: &str) -> Output {
+        let file = file.display().to_string();
+        self.run(&["file", "send", "-p", &account.user, &file, to])
+    }
+
+    /// `libervia-cli file receive` for `account`'s profile into `dir`, accepting one
+    /// file from anyone, started in the background (output piped), given 2 s to listen.
+    pub fn receive_file(&self, account: &Account, dir: &Path) -> std::process::Child {
+        let dir = dir.display().to_string();
+        let child = self
+            .cli(&["file", "receive", "-p", &account.user, "-f", "--path", &dir])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("libervia-cli file receive");
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        child
+    }
+
     pub fn home(&self) -> &Path {
         &self.home
     }
