@@ -763,3 +763,177 @@ fn a_proxy_never_activated_ends_the_session_with_failed_transport() {
     assert_eq!(reason, Some(Reason::FailedTransport), "{}", done.stderr);
     assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
 }
+
+/// A scripted Jingle sender over SOCKS5 that announces no hash (`hash-used`) but sends
+/// a `<checksum/>` anyway, before its data: xft receives without hashing (the kernel
+/// copies), then reads the file back with the checksum's algorithm. Returns the
+/// receiver's session-terminate reason.
+async fn scripted_s5b_send_with_unannounced_checksum(
+    s: &support::Prosody,
+    from: &support::Account,
+    to: &str,
+    data: &[u8],
+    (algo, digest): (&str, Vec<u8>),
+) -> Option<Reason> {
+    use tokio::io::AsyncWriteExt;
+    let (peer, _incoming) = peer_login(s, from).await;
+    let to_full = xft::jid::Jid::parse(to).unwrap().to_full().unwrap();
+    let sid = stanza::new_id();
+    let s5b_sid = stanza::new_id();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ns = "urn:xmpp:jingle:transports:s5b:1";
+    let transport = xft::xml::Element::new("transport", ns)
+        .attr("sid", s5b_sid.as_str())
+        .attr("mode", "tcp")
+        .child(
+            xft::xml::Element::new("candidate", ns)
+                .attr("cid", "mine1")
+                .attr("host", "127.0.0.1")
+                .attr("port", port.to_string())
+                .attr("jid", peer.jid().to_string())
+                .attr("priority", "8257536")
+                .attr("type", "direct"),
+        );
+    let offer = FileDesc {
+        name: "unannounced.bin".into(),
+        size: data.len() as u64,
+        ..FileDesc::default()
+    };
+    let content = Content {
+        creator: "initiator".into(),
+        name: "f".into(),
+        senders: Some("initiator".into()),
+        description: Some(offer.to_description()),
+        transport: Some(transport),
+    };
+    let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
+    initiate.initiator = Some(peer.jid().to_string());
+    initiate.contents.push(content.clone());
+    let (sid_match, peer_of) = (sid.clone(), to.to_owned());
+    let mut route = peer.route(move |el| {
+        el.get_attr("from") == Some(peer_of.as_str())
+            && el
+                .get_child("jingle", JINGLE_NS)
+                .is_some_and(|j| j.get_attr("sid") == Some(sid_match.as_str()))
+    });
+    peer.iq(stanza::iq(IqType::Set, Some(to), initiate.to_element()))
+        .await
+        .expect("the offer is acknowledged");
+    let accept = tokio::time::timeout(LONG, route.next())
+        .await
+        .unwrap()
+        .unwrap();
+    peer.reply_result(&accept).await.unwrap();
+    // None of the receiver's candidates "works" for us; ours will.
+    let mut error = Jingle::new(Action::TransportInfo, &sid);
+    error.contents.push(Content {
+        description: None,
+        transport: Some(xft::jingle::transport::s5b_candidate_error(&s5b_sid)),
+        ..content.clone()
+    });
+    let pending = peer
+        .iq_start(stanza::iq(IqType::Set, Some(to), error.to_element()), LONG)
+        .await
+        .unwrap();
+    let hash = xft::bytestream::s5b::dst_addr(&s5b_sid, peer.jid(), &to_full);
+    let (mut socket, _) = tokio::time::timeout(LONG, listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    xft::bytestream::socks5::accept(&mut socket, &hash, LONG)
+        .await
+        .unwrap();
+    // Its candidate-used for ours.
+    let used = tokio::time::timeout(LONG, route.next())
+        .await
+        .unwrap()
+        .unwrap();
+    peer.reply_result(&used).await.unwrap();
+    let _ = pending.wait().await;
+    let mut info = Jingle::new(Action::SessionInfo, &sid);
+    info.payload
+        .push(file::checksum("initiator", "f", algo, &digest));
+    peer.iq(stanza::iq(IqType::Set, Some(to), info.to_element()))
+        .await
+        .unwrap();
+    socket.write_all(data).await.unwrap();
+    socket.shutdown().await.unwrap();
+    let mut reason = None;
+    while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
+        let _ = peer.reply_result(&el).await;
+        let j = el
+            .get_child("jingle", JINGLE_NS)
+            .and_then(Jingle::from_element);
+        if let Some(j) = j.filter(|j| j.action == Action::SessionTerminate) {
+            reason = j.reason.and_then(|r| r.0);
+            break;
+        }
+    }
+    peer.close().await;
+    reason
+}
+
+/// Issue 12: over SOCKS5 with no hash announced, xft lets the kernel copy and checks an
+/// unannounced checksum against the file afterwards, with the checksum's algorithm
+/// (SHA-512 here, which the copy would not have computed); a wrong one is refused.
+#[test]
+fn an_unannounced_checksum_is_checked_against_the_file_afterwards() {
+    use sha2::{Digest, Sha512};
+    let s = server();
+    let (alice, bob) = (s.account("hjlazya"), s.account("hjlazyb"));
+    let data = pattern(3 << 20, 8);
+    let dir = scratch_dir("jingle-lazy");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "-vv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sha512 = Sha512::digest(&data).to_vec();
+    let reason = runtime.block_on(scripted_s5b_send_with_unannounced_checksum(
+        s,
+        &alice,
+        &receiver.jid,
+        &data,
+        ("sha-512", sha512.clone()),
+    ));
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(reason, Some(Reason::Success));
+    assert!(
+        done.stderr
+            .contains("S5B data copied by the kernel (splice)"),
+        "{}",
+        done.stderr
+    );
+    let hex: String = sha512.iter().map(|b| format!("{b:02x}")).collect();
+    let report: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        report["hash"],
+        format!("sha-512:{hex}").as_str(),
+        "{report}"
+    );
+    assert_eq!(std::fs::read(dir.join("unannounced.bin")).unwrap(), data);
+
+    let bad = scratch_dir("jingle-lazy-bad");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--dir"]).arg(&bad);
+    let receiver = Receiver::spawn(recv);
+    let reason = runtime.block_on(scripted_s5b_send_with_unannounced_checksum(
+        s,
+        &alice,
+        &receiver.jid,
+        &data,
+        ("sha-256", vec![0u8; 32]),
+    ));
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(11), "{}", done.stderr);
+    assert_eq!(reason, Some(Reason::MediaError));
+    assert!(list_dir(&bad).is_empty(), "{:?}", list_dir(&bad));
+}

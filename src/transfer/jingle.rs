@@ -1228,7 +1228,7 @@ async fn accept_and_receive(
                 Ok(r) => r,
                 Err(e) => return Err(fail(e).await),
             };
-            (bytes, digest, Early::default(), started, METHOD_IBB)
+            (bytes, Some(digest), Early::default(), started, METHOD_IBB)
         }
         Offered::S5b(s5b_sid, candidates) => {
             // §2.2: our own candidates go in the session-accept (DST.ADDR for them is
@@ -1256,13 +1256,19 @@ async fn accept_and_receive(
                     let started = Instant::now();
                     progress.start(&offer.file.name, offer.file.size, METHOD_S5B);
                     progress.advance(offset);
+                    // With no checksum announced, most senders send none (Dino, xft
+                    // --no-hash): the kernel copies, and an unannounced checksum that
+                    // comes anyway is checked against the file afterwards.
+                    let announced =
+                        offer.file.checkable_hash().is_some() || offer.file.hash_used.is_some();
+                    let hash_now = announced || offset > 0 || !output.can_be_reread();
                     let received = receive_socket(
                         session,
                         route,
                         from,
                         socket,
                         output,
-                        (offer.file.size - offset, hasher),
+                        (offer.file.size - offset, hash_now.then_some(hasher)),
                         timeout,
                         progress.clone(),
                         &mut seen,
@@ -1284,7 +1290,7 @@ async fn accept_and_receive(
                         Ok(r) => r,
                         Err(e) => return Err(fail(e).await),
                     };
-                    (bytes, digest, Early::default(), started, METHOD_IBB)
+                    (bytes, Some(digest), Early::default(), started, METHOD_IBB)
                 }
                 Err(e) => return Err(fail(e).await),
             }
@@ -1317,8 +1323,15 @@ async fn accept_and_receive(
         (None, None) if ended || offer.file.hash_used.is_none() => None,
         (None, None) => wait_for_checksum(session, route, from, &offer.sid).await?,
     };
-    let verified = match expected {
-        Some((algo, want)) if algo == algorithm => {
+    // The hash of what was received, and its algorithm: from the copy, or (when the
+    // copy hashed nothing) the file read back with the checksum's own algorithm.
+    let computed = match (digest, &expected) {
+        (Some(digest), _) => Some((algorithm, digest)),
+        (None, Some((algo, _))) => Some((*algo, hash_written(output, *algo).await?)),
+        (None, None) => None,
+    };
+    let verified = match (expected, computed) {
+        (Some((algo, want)), Some((done, digest))) if algo == done => {
             if !file::digest_matches(&digest, &want) {
                 terminate(
                     session,
@@ -1336,7 +1349,7 @@ async fn accept_and_receive(
             }
             Some(hash_text(algo, &digest))
         }
-        Some((algo, _)) => {
+        (Some((algo, _)), _) => {
             tracing::warn!(
                 "the checksum uses {}, not the announced {}: checked the size only",
                 algo.name(),
@@ -1344,7 +1357,7 @@ async fn accept_and_receive(
             );
             None
         }
-        None if offset > 0 => {
+        (None, _) if offset > 0 => {
             // The first part came in an earlier session: only the checksum ties the two.
             terminate(
                 session,
@@ -1356,7 +1369,7 @@ async fn accept_and_receive(
             .await;
             return Err(TransferError::ResumeUnverified);
         }
-        None => {
+        (None, _) => {
             tracing::info!("the sender sent no checksum: checked the size only");
             None
         }
@@ -1592,11 +1605,11 @@ async fn receive_socket(
     from: &FullJid,
     socket: tokio::net::TcpStream,
     output: &super::sink::Output,
-    (size, hasher): (u64, Hasher),
+    (size, hasher): (u64, Option<Hasher>),
     stall: Duration,
     progress: Arc<dyn Progress>,
     seen: &mut Early,
-) -> Result<(u64, Vec<u8>), TransferError> {
+) -> Result<(u64, Option<Vec<u8>>), TransferError> {
     let broken = |sent, source| TransferError::StreamBroken { sent, size, source };
     let gone = crate::bytestream::peer_gone(session, from.as_jid());
     let (reader, handle) = super::pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
@@ -1606,7 +1619,7 @@ async fn receive_socket(
         writer,
         size,
         progress,
-        super::pump::Check::hash(Some(hasher)),
+        super::pump::Check::hash(hasher),
         &handle,
         gone,
     );
@@ -1622,8 +1635,7 @@ async fn receive_socket(
             super::pump::PumpError::Read(e) => broken(sent, e),
             super::pump::PumpError::PeerGone => TransferError::PeerGone { sent, size },
         })?;
-    let digest = pumped.hash.as_deref().and_then(unhex).unwrap_or_default();
-    Ok((pumped.bytes, digest))
+    Ok((pumped.bytes, pumped.hash.as_deref().and_then(unhex)))
 }
 
 fn unhex(hex: &str) -> Option<Vec<u8>> {
@@ -1680,6 +1692,34 @@ async fn replaced_by_ibb(
 }
 
 /// The in-band data phase as receiver, with its progress: bytes, digest, start.
+/// The hash of the file `output` holds (read back from its start), for a checksum that
+/// came although the copy computed none. An error reading our own file is the sink's.
+async fn hash_written(
+    output: &super::sink::Output,
+    algorithm: Algorithm,
+) -> Result<Vec<u8>, TransferError> {
+    let Some(file) = output.reread() else {
+        return Err(output.sink_error(std::io::Error::other("the file cannot be read back")));
+    };
+    let hashed = tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        let mut hasher = Hasher::new(algorithm);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = std::io::Read::read(&mut file, &mut buf)?;
+            if n == 0 {
+                return Ok(hasher.finalize());
+            }
+            hasher.update(&buf[..n]);
+        }
+    })
+    .await
+    .map_err(|e| std::io::Error::other(e.to_string()));
+    hashed
+        .and_then(|r| r)
+        .map_err(|e: std::io::Error| output.sink_error(e))
+}
+
 async fn ibb_phase(
     receiver: &mut IbbReceiver,
     output: &super::sink::Output,

@@ -291,6 +291,26 @@ impl Output {
     }
 
     /// For the S5B pump, which writes from a blocking thread.
+    /// Whether the bytes written can be read back afterwards (a regular file, and
+    /// /proc to reopen it).
+    pub(crate) fn can_be_reread(&self) -> bool {
+        self.reread().is_some()
+    }
+
+    /// The written file, opened anew for reading from its start (a regular file only).
+    pub(crate) fn reread(&self) -> Option<std::fs::File> {
+        let Output::File(f, _) = self else {
+            return None;
+        };
+        if !f.metadata().is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        // By its descriptor: the name may be a `.part` that is renamed later, and the
+        // descriptor may be open for writing only.
+        let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(f));
+        std::fs::File::open(path).ok()
+    }
+
     pub(crate) fn blocking_writer(&self) -> std::io::Result<BlockingWriter> {
         Ok(match self {
             Output::File(f, _) => BlockingWriter::File(f.try_clone()?),
