@@ -121,19 +121,27 @@ async fn scripted_send_ranged(
         peer.close().await;
         return Some(Reason::Success);
     }
-    let mut reason = None;
+    let reason = terminate_reason(&peer, &mut route).await;
+    peer.close().await;
+    reason
+}
+
+/// Acknowledges the session's requests until the receiver's session-terminate, and
+/// returns its reason (None if none came within [`LONG`]).
+async fn terminate_reason(
+    peer: &xft::session::Session,
+    route: &mut xft::session::Route,
+) -> Option<Reason> {
     while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
         let _ = peer.reply_result(&el).await;
         let j = el
             .get_child("jingle", JINGLE_NS)
             .and_then(Jingle::from_element);
         if let Some(j) = j.filter(|j| j.action == Action::SessionTerminate) {
-            reason = j.reason.and_then(|r| r.0);
-            break;
+            return j.reason.and_then(|r| r.0);
         }
     }
-    peer.close().await;
-    reason
+    None
 }
 
 fn receiver(s: &support::Prosody, bob: &support::Account, dir: &std::path::Path) -> Receiver {
@@ -859,17 +867,7 @@ async fn scripted_s5b_send_with_unannounced_checksum(
         .unwrap();
     socket.write_all(data).await.unwrap();
     socket.shutdown().await.unwrap();
-    let mut reason = None;
-    while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
-        let _ = peer.reply_result(&el).await;
-        let j = el
-            .get_child("jingle", JINGLE_NS)
-            .and_then(Jingle::from_element);
-        if let Some(j) = j.filter(|j| j.action == Action::SessionTerminate) {
-            reason = j.reason.and_then(|r| r.0);
-            break;
-        }
-    }
+    let reason = terminate_reason(&peer, &mut route).await;
     peer.close().await;
     reason
 }
