@@ -75,22 +75,7 @@ async fn scripted_send_ranged(
         description: Some(offer.to_description()),
         transport: Some(ibb.to_element()),
     });
-    let (sid_match, peer_of) = (sid.clone(), to_jid.clone());
-    let mut route = peer.route(move |el| {
-        el.get_attr("from") == Some(peer_of.to_string().as_str())
-            && el
-                .get_child("jingle", JINGLE_NS)
-                .is_some_and(|j| j.get_attr("sid") == Some(sid_match.as_str()))
-    });
-    peer.iq(stanza::iq(IqType::Set, Some(to), initiate.to_element()))
-        .await
-        .expect("the offer is acknowledged");
-    // session-accept, acknowledged.
-    let accept = tokio::time::timeout(LONG, route.next())
-        .await
-        .unwrap()
-        .unwrap();
-    peer.reply_result(&accept).await.unwrap();
+    let (mut route, accept) = offer_and_accept(&peer, to, &initiate).await;
     let offset = accept
         .get_child("jingle", JINGLE_NS)
         .and_then(Jingle::from_element)
@@ -124,6 +109,31 @@ async fn scripted_send_ranged(
     let reason = terminate_reason(&peer, &mut route).await;
     peer.close().await;
     reason
+}
+
+/// Sends `initiate` to `to` and returns the route of the session's requests from `to`
+/// and its session-accept (acknowledged).
+async fn offer_and_accept(
+    peer: &xft::session::Session,
+    to: &str,
+    initiate: &Jingle,
+) -> (xft::session::Route, xft::xml::Element) {
+    let (sid, from) = (initiate.sid.clone(), to.to_owned());
+    let mut route = peer.route(move |el| {
+        el.get_attr("from") == Some(from.as_str())
+            && el
+                .get_child("jingle", JINGLE_NS)
+                .is_some_and(|j| j.get_attr("sid") == Some(sid.as_str()))
+    });
+    peer.iq(stanza::iq(IqType::Set, Some(to), initiate.to_element()))
+        .await
+        .expect("the offer is acknowledged");
+    let accept = tokio::time::timeout(LONG, route.next())
+        .await
+        .unwrap()
+        .unwrap();
+    peer.reply_result(&accept).await.unwrap();
+    (route, accept)
 }
 
 /// Acknowledges the session's requests until the receiver's session-terminate, and
@@ -818,21 +828,7 @@ async fn scripted_s5b_send_with_unannounced_checksum(
     let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
     initiate.initiator = Some(peer.jid().to_string());
     initiate.contents.push(content.clone());
-    let (sid_match, peer_of) = (sid.clone(), to.to_owned());
-    let mut route = peer.route(move |el| {
-        el.get_attr("from") == Some(peer_of.as_str())
-            && el
-                .get_child("jingle", JINGLE_NS)
-                .is_some_and(|j| j.get_attr("sid") == Some(sid_match.as_str()))
-    });
-    peer.iq(stanza::iq(IqType::Set, Some(to), initiate.to_element()))
-        .await
-        .expect("the offer is acknowledged");
-    let accept = tokio::time::timeout(LONG, route.next())
-        .await
-        .unwrap()
-        .unwrap();
-    peer.reply_result(&accept).await.unwrap();
+    let (mut route, _accept) = offer_and_accept(&peer, to, &initiate).await;
     // None of the receiver's candidates "works" for us; ours will.
     let mut error = Jingle::new(Action::TransportInfo, &sid);
     error.contents.push(Content {

@@ -67,6 +67,35 @@ impl Drop for Socks5Refused {
     }
 }
 
+/// `xft recv` took the file libervia sent (`out`: libervia-cli's) over Jingle `method`,
+/// verified with SHA-256, and `path` holds exactly `data`.
+#[track_caller]
+fn assert_received_from_libervia(
+    done: &support::Finished,
+    out: &std::process::Output,
+    method: &str,
+    path: &std::path::Path,
+    data: &[u8],
+) {
+    assert_eq!(
+        done.code,
+        Some(0),
+        "xft: {}\nlibervia: {} {}",
+        done.stderr,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = first_json(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(got["protocol"], "jingle");
+    assert_eq!(got["method"], method, "{got}");
+    assert_eq!(
+        got["hash"],
+        format!("sha-256:{}", sha256_hex(data)).as_str(),
+        "{got}"
+    );
+    assert_eq!(std::fs::read(path).unwrap(), data);
+}
+
 fn first_json(text: &str) -> serde_json::Value {
     let line = text
         .lines()
@@ -218,23 +247,7 @@ fn libervia_sends_to_xft_over_its_s5b_candidate() {
     std::fs::write(&src, &data).unwrap();
     let out = libervia.send_file(&alice, &src, &receiver.jid);
     let done = receiver.finish(Duration::from_secs(90));
-    assert_eq!(
-        done.code,
-        Some(0),
-        "xft: {}\nlibervia: {} {}",
-        done.stderr,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got = first_json(&String::from_utf8_lossy(&done.stdout));
-    assert_eq!(got["protocol"], "jingle");
-    assert_eq!(got["method"], "jingle-s5b", "{got}");
-    assert_eq!(
-        got["hash"],
-        format!("sha-256:{}", sha256_hex(&data)).as_str(),
-        "{got}"
-    );
-    assert_eq!(std::fs::read(dir.join("photo.jpg")).unwrap(), data);
+    assert_received_from_libervia(&done, &out, "jingle-s5b", &dir.join("photo.jpg"), &data);
 }
 
 #[test]
@@ -295,22 +308,7 @@ fn libervia_falls_back_to_ibb_when_no_socks5_candidate_works() {
     let out = libervia.send_file(&alice, &src, &receiver.jid);
     let done = receiver.finish(Duration::from_secs(90));
     drop(refused);
-    assert_eq!(
-        done.code,
-        Some(0),
-        "xft: {}\nlibervia: {} {}",
-        done.stderr,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got = first_json(&String::from_utf8_lossy(&done.stdout));
-    assert_eq!(got["method"], "jingle-ibb", "{got}");
-    assert_eq!(
-        got["hash"],
-        format!("sha-256:{}", sha256_hex(&data)).as_str(),
-        "{got}"
-    );
-    assert_eq!(std::fs::read(dir.join("fallback.bin")).unwrap(), data);
+    assert_received_from_libervia(&done, &out, "jingle-ibb", &dir.join("fallback.bin"), &data);
 }
 
 /// The same with xft initiating: its offer has no candidate, it reaches none of the
