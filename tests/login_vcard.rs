@@ -231,6 +231,58 @@ fn unrelated_ca_is_refused() {
 }
 
 #[test]
+fn the_system_trust_store_is_read_from_ssl_cert_file_and_ssl_cert_dir() {
+    // Without --ca, the server's CA must come from the system store. The store's bundle
+    // file is read first and its directory only when the bundle does not vouch for the
+    // server: the answer must still be the whole store's.
+    let s = server();
+    let a = s.account("store");
+    let dir = s.dir.join("trust-store");
+    let certs = dir.join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    let other = {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.self_signed(&key).unwrap().pem()
+    };
+    let ours = std::fs::read_to_string(&s.ca_pem).unwrap();
+    let (with_ours, without) = (dir.join("with-ours.crt"), dir.join("without.crt"));
+    std::fs::write(&with_ours, format!("{other}{ours}")).unwrap();
+    std::fs::write(&without, &other).unwrap();
+    std::fs::write(certs.join("ours.pem"), &ours).unwrap();
+    let login = |file: &std::path::Path, cert_dir: Option<&std::path::Path>| {
+        let mut get = s.xft_bare();
+        get.args([
+            "--jid",
+            &a.jid,
+            "--server",
+            &format!("127.0.0.1:{}", s.c2s_port),
+            "vcard",
+            "set",
+            "--nickname",
+            "trusting",
+        ])
+        .env("XFT_PASSWORD", &a.password)
+        .env("SSL_CERT_FILE", file)
+        .env_remove("SSL_CERT_DIR");
+        if let Some(cert_dir) = cert_dir {
+            get.env("SSL_CERT_DIR", cert_dir);
+        }
+        run(get)
+    };
+    assert_exit(&login(&with_ours, None), 0);
+    assert_exit(&login(&without, Some(&certs)), 0);
+    let refused = login(&without, None);
+    assert_exit(&refused, 4);
+    assert!(
+        stderr(&refused).contains("not trusted"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
 fn direct_tls_logs_in() {
     let s = server();
     let a = s.account("direct");

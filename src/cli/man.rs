@@ -112,7 +112,8 @@ MD5s of files of 8 MiB and more that \\fBxft send\\fR hashed for SI offers, with
 identifies each unchanged file (device, inode, size, times); safe to delete.
 .SH ENVIRONMENT
 \\fBXFT_JID\\fR, \\fBXFT_SERVER\\fR, \\fBXFT_PASSWORD\\fR, \\fBXFT_CONFIG\\fR,
-\\fBXFT_S5B_ADDRESS\\fR, \\fBXFT_LOG\\fR (log filter), \\fBNO_COLOR\\fR.
+\\fBXFT_S5B_ADDRESS\\fR, \\fBXFT_LOG\\fR (log filter), \\fBNO_COLOR\\fR;
+\\fBSSL_CERT_FILE\\fR and \\fBSSL_CERT_DIR\\fR replace the system's trust store.
 .SH \"SEE ALSO\"
 xft's README; XEP\\-0095, XEP\\-0096, XEP\\-0065, XEP\\-0047, XEP\\-0363 and XEP\\-0066
 at https://xmpp.org/extensions/.
