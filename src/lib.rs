@@ -7,7 +7,7 @@
 //!
 //! 1. [`transport`] finds the server (SRV, RFC 2782 / XEP-0368), connects over TCP
 //!    (with `TCP_QUICKACK` while reading) and wraps the stream in TLS (STARTTLS or
-//!    direct TLS, system roots plus `--ca`).
+//!    direct TLS, system roots plus `--ca`, read from the cheapest set up).
 //! 2. [`xml`] turns the bytes of the stream into whole first-level elements: the
 //!    incremental, sans-IO framer refuses what RFC 6120 §11 forbids, oversize stanzas
 //!    and nesting past [`xml::MAX_DEPTH`]; [`xml::Element`] is the owned tree.
@@ -15,7 +15,8 @@
 //!    PLAIN as pure state machines) under one login deadline, then runs a reader task
 //!    that hands each stanza to exactly one place: an iq waiter, a [`session::Route`]
 //!    a protocol registered, a built-in answer (ping, disco#info), or the command's
-//!    incoming queue. Every queue is bounded in bytes.
+//!    incoming queue. Every queue is bounded in bytes. Its `delivery` part knows when
+//!    the server has answered all that matters, so the stream can end without waiting.
 //! 4. [`stanza`], [`jid`], [`disco`] (XEP-0030), [`roster`] (RFC 6121) and [`vcard`]
 //!    (XEP-0054) are the typed pieces commands use.
 //! 5. [`si`] is the negotiation front-end of today (XEP-0095 stream initiation with the

@@ -283,6 +283,34 @@ fn the_system_trust_store_is_read_from_ssl_cert_file_and_ssl_cert_dir() {
 }
 
 #[test]
+fn the_stream_ends_without_waiting_only_when_the_server_answered_what_mattered() {
+    // RFC 6120 §10.1: the answer to our last request proves the server processed all
+    // we sent before it, so `vcard set` can go at once; `contact approve` ends with a
+    // subscription presence nothing answers, so it waits for the server's closing tag.
+    let s = server();
+    let (alice, bob) = (s.account("closer"), s.account("asker"));
+    let mut set = s.xft(&alice);
+    set.args(["-v", "vcard", "set", "--nickname", "quick"]);
+    let out = run(set);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("closed: the server has answered everything that matters"),
+        "{}",
+        stderr(&out)
+    );
+    let mut approve = s.xft(&alice);
+    approve.args(["-v", "contact", "approve", &bob.jid]);
+    let out = run(approve);
+    assert_exit(&out, 0);
+    let log = stderr(&out);
+    assert!(
+        log.contains("waiting for the server to process what we sent last")
+            && log.contains("stream ended"),
+        "{log}"
+    );
+}
+
+#[test]
 fn direct_tls_logs_in() {
     let s = server();
     let a = s.account("direct");

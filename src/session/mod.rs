@@ -13,6 +13,7 @@
 //! a fast IBB sender from filling our memory. The general queue drops instead, so a
 //! command that never reads it cannot stall iq answers.
 
+mod delivery;
 mod negotiate;
 mod router;
 /// The I/O edge: the TLS stream, the framer, and writing stanzas.
@@ -175,11 +176,27 @@ struct Shared {
     /// Woken when the reader ends (the server closed or the connection broke).
     closed_notify: tokio::sync::Notify,
     stream_error: Mutex<Option<SessionError>>,
+    /// Which of our stanzas the server has certainly processed.
+    delivery: delivery::Delivery,
 }
 
 enum Outgoing {
-    Stanza(String),
-    Close,
+    Stanza(String, delivery::Kind),
+    /// `</stream:stream>`; the writer answers whether the server has certainly
+    /// processed every stanza that matters (see [`delivery`]).
+    Close(oneshot::Sender<bool>),
+}
+
+impl Outgoing {
+    /// `el` serialized, with what its delivery needs.
+    fn stanza(el: &Element) -> Outgoing {
+        Outgoing::Stanza(xml::stanza_to_string(el, CLIENT_NS), delivery::Kind::of(el))
+    }
+
+    /// An answer (to a request of the peer's): it matters.
+    fn answer(text: String) -> Outgoing {
+        Outgoing::Stanza(text, delivery::Kind::Matters)
+    }
 }
 
 /// A handle on the logged-in session; cheap to clone.
@@ -209,7 +226,7 @@ impl Drop for Incoming {
         self.rx.close();
         while let Ok((el, _budget)) = self.rx.try_recv() {
             if let Some(reply) = refusal_of_request(&el) {
-                let _ = self.out.try_send(Outgoing::Stanza(reply));
+                let _ = self.out.try_send(Outgoing::answer(reply));
             }
         }
     }
@@ -285,6 +302,8 @@ const IN_QUEUE_BYTES: usize = 2 << 20;
 const ROUTE_QUEUE: usize = 64;
 /// Bytes each route may hold before the reader waits for its owner (back-pressure).
 const ROUTE_BYTES: usize = 4 << 20;
+/// How long [`Session::close`] waits for the server to close its side.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// A whitespace keepalive after this much silence on our side (RFC 6120 §4.6.1).
 const KEEPALIVE: Duration = Duration::from_secs(90);
 
@@ -311,8 +330,9 @@ impl Session {
             closed: AtomicBool::new(false),
             closed_notify: tokio::sync::Notify::new(),
             stream_error: Mutex::new(None),
+            delivery: delivery::Delivery::default(),
         });
-        tokio::spawn(router::write_loop(write_half, out_rx));
+        tokio::spawn(router::write_loop(write_half, out_rx, shared.clone()));
         let reader = framer.with_io(read_half);
         tokio::spawn(router::read_loop(
             reader,
@@ -346,10 +366,9 @@ impl Session {
 
     /// Queues a stanza for sending.
     pub async fn send(&self, el: Element) -> Result<(), SessionError> {
-        let text = xml::stanza_to_string(&el, CLIENT_NS);
         self.shared
             .out
-            .send(Outgoing::Stanza(text))
+            .send(Outgoing::stanza(&el))
             .await
             .map_err(|_| self.lost())
     }
@@ -432,11 +451,21 @@ impl Session {
         let closed = self.shared.closed_notify.notified();
         tokio::pin!(closed);
         closed.as_mut().enable();
-        let _ = self.shared.out.send(Outgoing::Close).await;
-        // Wait (briefly) for the server to close its side, so stanzas sent just before
-        // are processed rather than dropped with the TCP connection.
+        let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+        let (written, all_processed) = oneshot::channel();
+        let _ = self.shared.out.send(Outgoing::Close(written)).await;
+        let all_processed = tokio::time::timeout_at(deadline, all_processed).await;
+        if matches!(all_processed, Ok(Ok(true))) {
+            // Nothing the server has not acted on yet would be lost with the
+            // connection: exit without the round trip of its closing tag.
+            tracing::debug!("closed: the server has answered everything that matters");
+            return;
+        }
+        tracing::debug!("closing: waiting for the server to process what we sent last");
+        // Otherwise wait (briefly) for the server to close its side, so stanzas sent
+        // just before are processed rather than dropped with the TCP connection.
         if !self.is_closed() {
-            let _ = tokio::time::timeout(Duration::from_secs(1), closed).await;
+            let _ = tokio::time::timeout_at(deadline, closed).await;
         }
     }
 

@@ -2,7 +2,7 @@
 //! `session`): the writer drains the outgoing queue; the reader hands every stanza to
 //! exactly one destination and answers pings and disco#info itself (XEP-0199, XEP-0030).
 
-use crate::ns::{CLIENT_NS, DISCO_INFO_NS, PING_NS, STREAMS_NS, VERSION_NS};
+use crate::ns::{DISCO_INFO_NS, PING_NS, STREAMS_NS, VERSION_NS};
 use crate::stanza::IqType;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,36 +10,43 @@ use std::sync::Arc;
 use tokio::io::{AsyncWriteExt, BufWriter, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, Semaphore};
 
+use super::delivery::Kind;
 use super::stream::{self, Io, XmlReader};
 use super::{refusal_of_request, Outgoing, Queued, SessionError, Shared, KEEPALIVE};
 use crate::jid::Jid;
 use crate::stanza;
-use crate::xml::{self, Element, Frame};
+use crate::xml::{Element, Frame};
 
 /// How long the reader waits for a full route to take a presence.
 const PRESENCE_HANDOFF: std::time::Duration = std::time::Duration::from_secs(1);
 
-pub(super) async fn write_loop(io: WriteHalf<Box<dyn Io>>, mut rx: mpsc::Receiver<Outgoing>) {
+pub(super) async fn write_loop(
+    io: WriteHalf<Box<dyn Io>>,
+    mut rx: mpsc::Receiver<Outgoing>,
+    shared: Arc<Shared>,
+) {
     let mut io = BufWriter::with_capacity(256 * 1024, io);
     loop {
         let next = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
-            Err(_) => Some(Outgoing::Stanza(" ".into())),
+            Err(_) => Some(Outgoing::Stanza(" ".into(), Kind::Ignorable)),
             Ok(next) => next,
         };
         let Some(mut item) = next else { break };
         loop {
             match item {
-                Outgoing::Stanza(text) => {
+                Outgoing::Stanza(text, kind) => {
                     stream::log_outgoing(&text);
+                    shared.delivery.writing(kind);
                     if io.write_all(text.as_bytes()).await.is_err() {
                         return;
                     }
                 }
-                Outgoing::Close => {
+                Outgoing::Close(written) => {
                     stream::log_outgoing("</stream:stream>");
                     let _ = io.write_all(b"</stream:stream>").await;
                     let _ = io.flush().await;
                     let _ = io.shutdown().await;
+                    let _ = written.send(shared.delivery.all_processed());
                     return;
                 }
             }
@@ -114,10 +121,7 @@ async fn dispatch(shared: &Shared, incoming: &Unclaimed, el: Element, size: usiz
         return;
     }
     if let Some(reply) = builtin_answer(shared, &el) {
-        let _ = shared
-            .out
-            .send(Outgoing::Stanza(xml::stanza_to_string(&reply, CLIENT_NS)))
-            .await;
+        let _ = shared.out.send(Outgoing::stanza(&reply)).await;
         return;
     }
     let routes = matching_routes(shared, &el);
@@ -153,7 +157,7 @@ async fn dispatch(shared: &Shared, incoming: &Unclaimed, el: Element, size: usiz
     // an overflow (messages, presence) is dropped.
     match refusal_of_request(&refused) {
         Some(reply) => {
-            let _ = shared.out.send(Outgoing::Stanza(reply)).await;
+            let _ = shared.out.send(Outgoing::answer(reply)).await;
         }
         None => tracing::debug!("incoming queue full: dropped a <{}/>", refused.name()),
     }
@@ -200,6 +204,7 @@ fn deliver_iq_answer(shared: &Shared, el: Element) {
         return;
     }
     if let Some(waiter) = pending.remove(id) {
+        shared.delivery.answered(id);
         let _ = waiter.tx.send(el);
     }
 }

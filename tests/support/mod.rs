@@ -321,6 +321,16 @@ impl Prosody {
         cmd
     }
 
+    /// Like [`Prosody::xft_using`] without `--ca`: the server's certificate must be
+    /// vouched for by the system store, which `SSL_CERT_FILE`/`SSL_CERT_DIR` then name.
+    pub fn xft_using_system_trust(&self, binary: &Path, account: &Account) -> Command {
+        let mut cmd = self.xft_bare_using(binary);
+        cmd.args(["--jid", &account.jid])
+            .args(["--server", &format!("127.0.0.1:{}", self.c2s_port)])
+            .env("XFT_PASSWORD", &account.password);
+        cmd
+    }
+
     /// `xft` with an isolated environment and nothing else. Direct SOCKS5 candidates
     /// are pinned to loopback: no test ever offers (or connects to) another address.
     pub fn xft_bare(&self) -> Command {
