@@ -600,13 +600,15 @@ fn print_report(global: &GlobalArgs, report: &Report, verb: &str) -> Result<(), 
             .as_deref()
             .map(|p| format!(" -> {}", printable(p)))
             .unwrap_or_default();
-        eprintln!(
-            "{verb} {} ({} bytes, {}, {:.1} MB/s) {peer}{path}",
+        // One line, one write: stderr is unbuffered, and other output may interleave.
+        let line = format!(
+            "{verb} {} ({} bytes, {}, {:.1} MB/s) {peer}{path}\n",
             printable(&report.name),
             report.size,
             report.method,
             report.bytes_per_sec / 1e6
         );
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     }
     Ok(())
 }

@@ -218,6 +218,51 @@ where
     }
 }
 
+/// Copies `reader` into `writer` to its end (at most `len` bytes), with the MD5 on a
+/// thread of its own and the CRC-32 on this one: `xft send`'s pass over a file for an SI
+/// offer then takes as long as the MD5 alone, not the MD5 plus the read (a page-cache
+/// read of 1 GiB took 0.66 s here, its MD5 2.2 s). Returns the bytes copied, the MD5
+/// (hex) and the CRC-32.
+pub(super) fn copy_with_md5(
+    reader: &mut impl Read,
+    writer: &mut impl Write,
+    len: u64,
+) -> std::io::Result<(u64, String, u32)> {
+    let mut crc = CrcWriter {
+        inner: writer,
+        crc: crc32fast::Hasher::new(),
+    };
+    let md5 = Check::Hash(Box::new(Hasher::new(Algorithm::Md5)));
+    let pumped =
+        copy_blocking(reader, &mut crc, len, &super::progress::Silent, md5).map_err(|(_, e)| {
+            match e {
+                PumpError::Read(e) | PumpError::Write(e) => e,
+                PumpError::PeerGone => std::io::Error::other("the copy was cut short"),
+            }
+        })?;
+    let md5 = pumped
+        .hash
+        .ok_or_else(|| std::io::Error::other("no MD5 came back from its thread"))?;
+    Ok((pumped.bytes, md5, crc.crc.finalize()))
+}
+
+/// A writer that keeps the CRC-32 of what it passes on.
+struct CrcWriter<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+}
+
+impl<W: Write> Write for CrcWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// The hash of the next `len` bytes of `reader` (a resumed file's prefix); the reader is
 /// left just past them.
 pub(super) fn hash_prefix(

@@ -5,8 +5,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use md5::{Digest, Md5};
-
 use super::hash_cache::{HashCache, Identity};
 
 /// A file ready to offer.
@@ -41,8 +39,6 @@ pub enum SourceError {
     Spool(#[source] std::io::Error),
 }
 
-const BUF: usize = 1 << 20;
-
 /// Prepares `arg` (a path, or `-` for stdin) for sending under `name` (or its own name).
 /// With `hash`, reads the file once for its MD5 (XEP-0096 §3 puts the hash in the
 /// offer, so it cannot be computed while sending). Blocking: run it on a blocking thread.
@@ -59,13 +55,15 @@ pub(crate) fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Sourc
     if !meta.is_file() {
         return Err(SourceError::NotAFile(path));
     }
-    let file = std::fs::File::open(&path).map_err(io)?;
+    let mut file = std::fs::File::open(&path).map_err(io)?;
     let (size, md5, crc32) = if hash {
-        hash_copy(file, std::io::sink(), true).map_err(io)?
+        let (size, md5, crc32) =
+            super::pump::copy_with_md5(&mut file, &mut std::io::sink(), meta.len()).map_err(io)?;
+        tracing::debug!("hashed {} ({size} bytes)", path.display());
+        (size, Some(md5), Some(crc32))
     } else {
         (meta.len(), None, None)
     };
-    tracing::debug!("hashed {} ({size} bytes)", path.display());
     let offered = name.map(str::to_owned).unwrap_or_else(|| file_name(&path));
     Ok(Source {
         name: offered,
@@ -89,8 +87,22 @@ fn spool_stdin(name: &str, hash: bool) -> Result<Source, SourceError> {
         .prefix("xft-stdin-")
         .tempfile()
         .map_err(SourceError::Spool)?;
-    let (size, md5, crc32) = hash_copy(std::io::stdin().lock(), spool.as_file_mut(), hash)
-        .map_err(SourceError::Spool)?;
+    let (size, md5, crc32) = match hash {
+        true => {
+            let (size, md5, crc32) = super::pump::copy_with_md5(
+                &mut std::io::stdin().lock(),
+                spool.as_file_mut(),
+                u64::MAX,
+            )
+            .map_err(SourceError::Spool)?;
+            (size, Some(md5), Some(crc32))
+        }
+        false => {
+            let size = std::io::copy(&mut std::io::stdin().lock(), spool.as_file_mut())
+                .map_err(SourceError::Spool)?;
+            (size, None, None)
+        }
+    };
     spool.as_file_mut().flush().map_err(SourceError::Spool)?;
     Ok(Source {
         path: spool.path().to_owned(),
@@ -101,40 +113,6 @@ fn spool_stdin(name: &str, hash: bool) -> Result<Source, SourceError> {
         modified: Some(SystemTime::now()),
         _spool: Some(spool),
     })
-}
-
-/// Copies `from` into `to`, returning the byte count and (if `hash`) the MD5 and the
-/// CRC-32 in one pass.
-fn hash_copy(
-    mut from: impl Read,
-    mut to: impl Write,
-    hash: bool,
-) -> std::io::Result<(u64, Option<String>, Option<u32>)> {
-    let mut hasher = hash.then(Md5::new);
-    let mut crc = hash.then(crc32fast::Hasher::new);
-    let mut buf = vec![0u8; BUF];
-    let mut total = 0u64;
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if let Some(h) = hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
-        if let Some(c) = crc.as_mut() {
-            c.update(&buf[..n]);
-        }
-        to.write_all(&buf[..n])?;
-        total += n as u64;
-    }
-    Ok((
-        total,
-        hasher.map(|h| hex(&h.finalize())),
-        crc.map(|c| c.finalize()),
-    ))
 }
 
 /// The MD5 and CRC-32 of the file at `path`, remembered from an earlier send of the
@@ -174,11 +152,11 @@ fn md5_of_file(
         progress,
         cancel,
     };
-    let result = hash_copy(&mut counted, std::io::sink(), true);
+    let result = super::pump::copy_with_md5(&mut counted, &mut std::io::sink(), size);
     progress.finish(result.is_ok());
     let (_, md5, crc32) = result?;
     tracing::debug!("hashed {} ({size} bytes)", path.display());
-    Ok((md5.unwrap_or_default(), crc32.unwrap_or_default()))
+    Ok((md5, crc32))
 }
 
 /// A reader that reports what it reads.
@@ -225,20 +203,39 @@ mod tests {
     #[test]
     fn md5_of_known_inputs() {
         // RFC 1321 §A.5 test suite.
-        let md5 = |data: &[u8]| hash_copy(data, std::io::sink(), true).unwrap();
-        assert_eq!(
-            md5(b"").1.as_deref(),
-            Some("d41d8cd98f00b204e9800998ecf8427e")
-        );
+        let md5 = |data: &[u8]| {
+            super::super::pump::copy_with_md5(&mut &data[..], &mut std::io::sink(), u64::MAX)
+                .unwrap()
+        };
+        assert_eq!(md5(b"").1, "d41d8cd98f00b204e9800998ecf8427e");
         // CRC-32 check value (the "123456789" test vector): cbf43926.
-        assert_eq!(md5(b"123456789").2, Some(0xcbf4_3926));
+        assert_eq!(md5(b"123456789").2, 0xcbf4_3926);
         assert_eq!(
-            md5(b"abc").1.as_deref(),
-            Some("900150983cd24fb0d6963f7d28e17f72")
+            md5(b"abc"),
+            (3, "900150983cd24fb0d6963f7d28e17f72".into(), 0x3524_41c2)
         );
+    }
+
+    #[test]
+    fn the_md5_thread_sees_every_block_in_order() {
+        use md5::{Digest, Md5};
+        // Several 1 MiB blocks through the hashing thread's buffers, and a short tail.
+        let data: Vec<u8> = (0..(3 << 20) + 5)
+            .map(|i: u32| (i * 7 % 251) as u8)
+            .collect();
+        let mut copy = Vec::new();
+        let (n, md5, crc) =
+            super::super::pump::copy_with_md5(&mut &data[..], &mut copy, u64::MAX).unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert!(copy == data);
+        assert_eq!(md5, hex(&Md5::digest(&data)));
+        assert_eq!(crc, crc32fast::hash(&data));
+        let (n, _, crc) =
+            super::super::pump::copy_with_md5(&mut &data[..], &mut std::io::sink(), 100).unwrap();
         assert_eq!(
-            hash_copy(&b"abc"[..], std::io::sink(), false).unwrap(),
-            (3, None, None)
+            (n, crc),
+            (100, crc32fast::hash(&data[..100])),
+            "at most len bytes"
         );
     }
 
