@@ -775,7 +775,7 @@ fn latency_table(work: &Path) {
         }
     }
     println!(
-        "| logout and exit | {:.1} | {:.1} |",
+        "| logout, exit, and the start-up before the log's clock starts | {:.1} | {:.1} |",
         last_wall * 1000.0,
         (last_wall - previous) * 1000.0
     );
