@@ -1097,8 +1097,15 @@ pub(super) async fn receive_offer(
     received
         .payload
         .push(file::received(&offer.content.creator, &offer.content.name));
-    let _ = send_jingle(session, from, &received, Duration::from_secs(5)).await;
+    // The terminate follows without waiting for the ack of `received`: the server keeps
+    // their order (RFC 6120 §10.1), and the sender, who waits for the terminate, hears
+    // the end one round trip sooner. The ack is still awaited (it is due first).
+    let iq = stanza::iq(IqType::Set, Some(&from.to_string()), received.to_element());
+    let received_ack = session.iq_start(iq, Duration::from_secs(5)).await;
     terminate(session, from, &offer.sid, Reason::Success, None).await;
+    if let Ok(ack) = received_ack {
+        let _ = ack.wait().await;
+    }
     let (seconds, bytes_per_sec) = Report::timing(bytes - offset, started.elapsed());
     Ok(Some(Report {
         name: offer.file.name.clone(),
