@@ -35,28 +35,31 @@ pub fn client_config(
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TransportError::TlsSetup(e.to_string()))?;
-    let mut config = if trust.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-            .with_no_client_auth()
+    let check = if trust.insecure {
+        CertificateCheck {
+            pinned: Vec::new(),
+            chain: None,
+            provider,
+        }
     } else {
         let extra = match &trust.ca_file {
             Some(path) => load_pem_certificates(path)?,
             None => Vec::new(),
         };
-        let verifier = LayeredWebPki::new(system_layers(extra.clone()), provider);
+        let chain = LayeredWebPki::new(system_layers(extra.clone()), provider.clone());
         // The first set is read now, on this blocking thread, while the connection
         // is being made; the others only if a certificate fails against it.
-        verifier.prepare_first();
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedOr {
-                pinned: extra,
-                verifier,
-            }))
-            .with_no_client_auth()
+        chain.prepare_first();
+        CertificateCheck {
+            pinned: extra,
+            chain: Some(chain),
+            provider,
+        }
     };
+    let mut config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(check))
+        .with_no_client_auth();
     if direct_tls {
         config.alpn_protocols = vec![b"xmpp-client".to_vec()];
     }
@@ -269,15 +272,19 @@ fn describe_certificate_error(e: &rustls::CertificateError, domain: &str) -> Str
     }
 }
 
-/// Trusts a certificate given with `--ca` when the server presents exactly it (a
-/// self-signed certificate pinned by the user), and otherwise verifies normally.
+/// The server's certificate check. With a chain verifier: a certificate given with
+/// `--ca` is trusted when the server presents exactly it (a self-signed certificate
+/// pinned by the user), any other must chain to a trusted anchor. Without one
+/// (`--insecure`): any certificate is accepted. Handshake signatures are checked
+/// either way, so an insecure connection is encrypted, just not authenticated.
 #[derive(Debug)]
-struct PinnedOr {
+struct CertificateCheck {
     pinned: Vec<CertificateDer<'static>>,
-    verifier: LayeredWebPki,
+    chain: Option<LayeredWebPki>,
+    provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for PinnedOr {
+impl ServerCertVerifier for CertificateCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -286,6 +293,9 @@ impl ServerCertVerifier for PinnedOr {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
         if self
             .pinned
             .iter()
@@ -293,8 +303,7 @@ impl ServerCertVerifier for PinnedOr {
         {
             return Ok(ServerCertVerified::assertion());
         }
-        self.verifier
-            .verify(end_entity, intermediates, server_name, ocsp_response, now)
+        chain.verify(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -303,7 +312,7 @@ impl ServerCertVerifier for PinnedOr {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.verifier.provider.signature_verification_algorithms;
+        let algorithms = &self.provider.signature_verification_algorithms;
         rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
     }
 
@@ -313,63 +322,14 @@ impl ServerCertVerifier for PinnedOr {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.verifier.provider.signature_verification_algorithms;
+        let algorithms = &self.provider.signature_verification_algorithms;
         rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        let algorithms = &self.verifier.provider.signature_verification_algorithms;
-        algorithms.supported_schemes()
-    }
-}
-
-/// `--insecure`: accepts any certificate but still checks handshake signatures, so the
-/// connection is encrypted, just not authenticated.
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
