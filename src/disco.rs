@@ -107,7 +107,11 @@ pub async fn info(session: &Session, jid: &Jid) -> Result<Info, IqError> {
         .unwrap_or_default())
 }
 
-/// XEP-0030 §4.1: the JIDs of `jid`'s items.
+/// Items read from one disco#items answer: callers ask each of them something, at
+/// once, and the list is the server's to make as long as it likes.
+pub const MAX_ITEMS: usize = 32;
+
+/// XEP-0030 §4.1: the JIDs of `jid`'s items (at most [`MAX_ITEMS`]).
 pub async fn items(session: &Session, jid: &Jid) -> Result<Vec<Jid>, IqError> {
     let request = stanza::iq(
         IqType::Get,
@@ -122,6 +126,7 @@ pub async fn items(session: &Session, jid: &Jid) -> Result<Vec<Jid>, IqError> {
         .children()
         .filter(|c| c.is("item", DISCO_ITEMS_NS))
         .filter_map(|c| c.get_attr("jid").and_then(|j| Jid::parse(j).ok()))
+        .take(MAX_ITEMS)
         .collect())
 }
 

@@ -131,20 +131,7 @@ async fn server_facts(session: &Session) -> ServerFacts {
     let domain = session.jid().as_jid().domain_jid();
     let info = disco::info(session, &domain).await.unwrap_or_default();
     let (hosts, upload) = tokio::join!(proxy::discover(session), upload::discover(session));
-    let mut proxies = Vec::new();
-    for host in hosts {
-        let target = format!("{}:{}", host.host.trim_matches(['[', ']']), host.port);
-        let reachable = matches!(
-            tokio::time::timeout(PROXY_CONNECT, tokio::net::TcpStream::connect(&target)).await,
-            Ok(Ok(_))
-        );
-        proxies.push(ProxyFact {
-            jid: host.jid.to_string(),
-            host: host.host,
-            port: host.port,
-            reachable,
-        });
-    }
+    let proxies = futures_util::future::join_all(hosts.into_iter().map(proxy_fact)).await;
     ServerFacts {
         domain: domain.to_string(),
         login: session.login_details().clone(),
@@ -154,6 +141,23 @@ async fn server_facts(session: &Session) -> ServerFacts {
             max_file_size: u.max_file_size,
         }),
         vcard: info.has_feature(VCARD_NS),
+    }
+}
+
+/// Whether a TCP connection to `host` works from here: all proxies are tried at once,
+/// so a server listing several unreachable ones costs [`PROXY_CONNECT`] once, not
+/// once per proxy (issue 19, item 6).
+async fn proxy_fact(host: crate::bytestream::s5b::StreamHost) -> ProxyFact {
+    let target = format!("{}:{}", host.host.trim_matches(['[', ']']), host.port);
+    let reachable = matches!(
+        tokio::time::timeout(PROXY_CONNECT, tokio::net::TcpStream::connect(&target)).await,
+        Ok(Ok(_))
+    );
+    ProxyFact {
+        jid: host.jid.to_string(),
+        host: host.host,
+        port: host.port,
+        reachable,
     }
 }
 

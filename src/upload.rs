@@ -11,10 +11,6 @@ use crate::session::{IqError, Session};
 use crate::stanza::{self, Condition, IqType, StanzaError};
 use crate::xml::Element;
 
-/// At most this many of the server's disco items are asked whether they are the upload
-/// service: the list comes from the server, and each question costs a round trip.
-const MAX_ITEMS_PROBED: usize = 32;
-
 /// The upload service of the account's server (XEP-0363 §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
@@ -82,7 +78,7 @@ pub async fn discover(session: &Session) -> Result<Service, UploadError> {
     let server = session.jid().as_jid().domain_jid();
     let mut candidates = vec![server.clone()];
     match disco::items(session, &server).await {
-        Ok(items) => candidates.extend(items.into_iter().take(MAX_ITEMS_PROBED)),
+        Ok(items) => candidates.extend(items),
         Err(e) => tracing::debug!("disco#items of {server} failed: {e}"),
     }
     let infos =

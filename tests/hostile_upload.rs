@@ -10,9 +10,10 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use support::component::{asks, Component};
 use support::{
     assert_exit, component_server, list_dir, pattern, run, scratch_dir, server, stderr, stdout,
-    Receiver, COMPONENT, COMPONENT_SECRET,
+    Receiver,
 };
 
 /// What the scripted web server does with one request.
@@ -176,83 +177,20 @@ fn serve(stream: TcpStream, reply: Reply, log: &Mutex<Vec<Seen>>) {
 /// not send (and a newline injection).
 struct FakeService {
     slots: Arc<Mutex<u32>>,
-    stream: TcpStream,
-}
-
-impl Drop for FakeService {
-    /// Leaves, so that the next test can connect as the same component.
-    fn drop(&mut self) {
-        let _ = self.stream.write_all(b"</stream:stream>");
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
-    }
+    _component: Component,
 }
 
 impl FakeService {
-    /// Connects as the component, retrying while the server still holds the previous
-    /// test's connection.
     fn start(web_port: u16) -> FakeService {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match FakeService::try_start(web_port) {
-                Ok(service) => return service,
-                Err(e) if Instant::now() < deadline => {
-                    eprintln!("component: {e}; retrying");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => panic!("component handshake refused: {e}"),
-            }
-        }
-    }
-
-    fn try_start(web_port: u16) -> Result<FakeService, String> {
-        let s = component_server();
-        let port = s.component_port.expect("component port");
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        write!(
-            stream,
-            "<stream:stream xmlns='jabber:component:accept' \
-             xmlns:stream='http://etherx.jabber.org/streams' to='{COMPONENT}'>"
-        )
-        .unwrap();
-        let mut framer = xft::xml::Framer::new(1 << 20);
-        let id = match next_frame(&mut stream, &mut framer) {
-            xft::xml::Frame::StreamOpen(header) => header.id.ok_or("no stream id")?,
-            other => return Err(format!("{other:?}")),
-        };
-        use sha1::{Digest, Sha1};
-        let digest: String = Sha1::digest(format!("{id}{COMPONENT_SECRET}"))
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        write!(stream, "<handshake>{digest}</handshake>").unwrap();
-        match next_frame(&mut stream, &mut framer) {
-            xft::xml::Frame::Stanza(el) if el.name() == "handshake" => {}
-            other => return Err(format!("{other:?}")),
-        }
-        let kept = stream.try_clone().unwrap();
         let slots = Arc::new(Mutex::new(0));
         let counter = slots.clone();
-        std::thread::spawn(move || loop {
-            let xft::xml::Frame::Stanza(iq) = next_frame(&mut stream, &mut framer) else {
-                return;
-            };
-            let (from, id) = (
-                iq.get_attr("from").unwrap_or_default().to_owned(),
-                iq.get_attr("id").unwrap_or_default().to_owned(),
-            );
-            let head = format!("<iq type='result' from='{COMPONENT}' to='{from}' id='{id}'>");
-            let body = if iq
-                .get_child("query", "http://jabber.org/protocol/disco#info")
-                .is_some()
-            {
+        let component = Component::start(move |iq| {
+            if asks(iq, "query", "http://jabber.org/protocol/disco#info") {
                 "<query xmlns='http://jabber.org/protocol/disco#info'>\
                  <identity category='store' type='file'/>\
                  <feature var='urn:xmpp:http:upload:0'/></query>"
                     .to_owned()
-            } else if iq.get_child("request", "urn:xmpp:http:upload:0").is_some() {
+            } else if asks(iq, "request", "urn:xmpp:http:upload:0") {
                 let mut n = counter.lock().unwrap();
                 *n += 1;
                 let url = format!("http://127.0.0.1:{web_port}/slot{n}/file");
@@ -266,33 +204,16 @@ impl FakeService {
                 )
             } else {
                 "<query xmlns='http://jabber.org/protocol/disco#items'/>".to_owned()
-            };
-            if write!(stream, "{head}{body}</iq>").is_err() {
-                return;
             }
         });
-        Ok(FakeService {
+        FakeService {
             slots,
-            stream: kept,
-        })
+            _component: component,
+        }
     }
 
     fn slots(&self) -> u32 {
         *self.slots.lock().unwrap()
-    }
-}
-
-fn next_frame(stream: &mut TcpStream, framer: &mut xft::xml::Framer) -> xft::xml::Frame {
-    loop {
-        if let Some(frame) = framer.next_frame().expect("well-formed XML") {
-            return frame;
-        }
-        let mut buf = [0u8; 4096];
-        let n = stream.read(&mut buf).unwrap_or(0);
-        if n == 0 {
-            return xft::xml::Frame::StreamClose;
-        }
-        framer.feed(&buf[..n]);
     }
 }
 

@@ -151,3 +151,59 @@ fn a_libervia_peer_is_seen_with_jingle_and_si() {
     assert_eq!(v["verdict"]["method"], "jingle", "{v}");
     assert_eq!(v["verdict"]["to"], full.as_str(), "{v}");
 }
+
+/// Issue 19, item 6: each proxy's address was tried one after the other, 3 s each, so a
+/// server listing six unreachable proxies made `xft probe` take 18 s. They are tried at
+/// once now, under the one 3 s bound. The proxy is played by a component whose
+/// streamhosts are addresses where connections hang.
+#[test]
+fn unreachable_proxies_are_tried_at_once() {
+    use support::component::{asks, BlackHole, Component};
+    let holes: Vec<BlackHole> = (0..6).map(|_| BlackHole::new()).collect();
+    let hosts: String = holes
+        .iter()
+        .map(|h| {
+            format!(
+                "<streamhost jid='{}' host='127.0.0.1' port='{}'/>",
+                support::COMPONENT,
+                h.port
+            )
+        })
+        .collect();
+    let _proxy = Component::start(move |iq| {
+        if asks(iq, "query", xft::ns::DISCO_INFO_NS) {
+            "<query xmlns='http://jabber.org/protocol/disco#info'>\
+             <identity category='proxy' type='bytestreams'/>\
+             <feature var='http://jabber.org/protocol/bytestreams'/></query>"
+                .to_owned()
+        } else if asks(iq, "query", xft::ns::BYTESTREAMS_NS) {
+            format!("<query xmlns='http://jabber.org/protocol/bytestreams'>{hosts}</query>")
+        } else {
+            "<query xmlns='http://jabber.org/protocol/disco#items'/>".to_owned()
+        }
+    });
+    let s = support::component_server();
+    let alice = s.account("probe-px");
+    let started = std::time::Instant::now();
+    let out = probe(s, &alice, &["--json"]);
+    let elapsed = started.elapsed();
+    assert_exit(&out, 0);
+    let v = json(&out);
+    let proxies = v["server"]["proxies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let unreachable = proxies.iter().filter(|p| p["reachable"] == false).count();
+    assert_eq!(unreachable, 6, "{v}");
+    assert!(
+        proxies
+            .iter()
+            .any(|p| p["jid"] == support::PROXY && p["reachable"] == true),
+        "{v}"
+    );
+    // One 3 s bound, plus the login and a loaded machine; 18 s before.
+    assert!(
+        elapsed < std::time::Duration::from_secs(9),
+        "took {elapsed:?}"
+    );
+}

@@ -81,6 +81,10 @@ pub(super) async fn read_loop(
                 break;
             }
             Ok(Frame::Stanza(el)) => el,
+            Ok(Frame::TooDeep(head)) => {
+                refuse_too_deep(&shared, &head).await;
+                continue;
+            }
             Ok(_) => break,
             Err(e) => {
                 tracing::debug!("stream ended: {e}");
@@ -99,6 +103,33 @@ pub(super) async fn read_loop(
     }
     if let Ok(mut routes) = shared.routes.lock() {
         routes.clear();
+    }
+}
+
+/// A stanza nested deeper than the framer builds (its opening tag only): anyone can
+/// send one, and the server passes it on, so it is skipped rather than ending the
+/// session; a request gets `bad-request` (RFC 6120 §8.3.3.1), as RFC 6120 §8.4 wants
+/// every iq request answered.
+async fn refuse_too_deep(shared: &Shared, head: &Element) {
+    tracing::debug!(
+        "skipped a <{}/> nested deeper than {} levels",
+        head.name(),
+        crate::xml::MAX_DEPTH
+    );
+    if IqType::of(head).is_some_and(|t| !t.is_request()) {
+        // An answer we may be waiting for: its waiter gets what could be read (no
+        // payload), which it refuses as it would any answer without one, at once.
+        deliver_iq_answer(shared, head.clone());
+        return;
+    }
+    if IqType::of(head).is_some_and(IqType::is_request) {
+        let error = stanza::StanzaError::new(
+            stanza::ErrorType::Modify,
+            crate::stanza::Condition::BadRequest,
+        )
+        .with_text("the request is nested too deeply");
+        let reply = stanza::error_reply(head, &error);
+        let _ = shared.out.send(Outgoing::stanza(&reply)).await;
     }
 }
 

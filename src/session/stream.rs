@@ -93,6 +93,10 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
         match self.next_frame().await? {
             Frame::Stanza(el) if el.is("error", STREAMS_NS) => Err(stream_error(&el)),
             Frame::Stanza(el) => Ok(el),
+            // During the negotiation every element matters: one we cannot read ends it.
+            Frame::TooDeep(_) => Err(SessionError::Xml(crate::xml::XmlError::TooDeep {
+                limit: crate::xml::MAX_DEPTH,
+            })),
             Frame::StreamClose => Err(SessionError::Disconnected),
             Frame::StreamOpen(_) => Err(SessionError::Unexpected {
                 expected: "a stanza",
@@ -144,6 +148,7 @@ fn log_incoming(frame: &Frame) {
             format!("<{} xmlns='{}'>[redacted]", el.name(), SASL_NS)
         }
         Frame::Stanza(el) => el.to_xml(),
+        Frame::TooDeep(el) => format!("{} [skipped: nested too deeply]", el.to_xml()),
     };
     tracing::trace!(target: "xft::xml", "RECV {}", truncate(&text));
 }

@@ -26,6 +26,11 @@ pub enum Frame {
     StreamOpen(StreamHeader),
     /// A complete first-level element (a stanza, stream features, SASL, ...).
     Stanza(Element),
+    /// A first-level element nested deeper than [`MAX_DEPTH`](super::MAX_DEPTH): its
+    /// opening tag only (name, namespace, attributes, no children). The rest was counted
+    /// through without being built, so one hostile stanza costs the peer its stanza and
+    /// not our stream: the session skips it (and answers an iq request with an error).
+    TooDeep(Element),
     /// The peer's `</stream:stream>`.
     StreamClose,
 }
@@ -62,6 +67,10 @@ pub struct Framer {
     markup_start: usize,
     /// Index of the `<` that opened the current depth-1 element.
     stanza_start: usize,
+    /// Index just past that element's opening tag.
+    stanza_head_end: usize,
+    /// The current depth-1 element went deeper than the limit: it is being skipped.
+    too_deep: bool,
     depth: usize,
     scan: Scan,
     max_stanza: usize,
@@ -79,6 +88,8 @@ impl Framer {
             pos: 0,
             markup_start: 0,
             stanza_start: 0,
+            stanza_head_end: 0,
+            too_deep: false,
             depth: 0,
             scan: Scan::Text,
             max_stanza,
@@ -285,11 +296,15 @@ impl Framer {
             0 => self.stream_header_closed(self_closing).map(Some),
             1 if self_closing => self.emit_stanza().map(Some),
             _ if self_closing => Ok(None),
-            // `depth` counts the stream itself as 1, so a stanza's children are at 2.
-            _ if self.depth > super::MAX_DEPTH => Err(XmlError::TooDeep {
-                limit: super::MAX_DEPTH,
-            }),
             _ => {
+                if self.depth == 1 {
+                    self.stanza_head_end = self.pos;
+                }
+                // `depth` counts the stream itself as 1, so a stanza's children are at 2.
+                // Deeper than the limit, the rest of the stanza is only counted.
+                if self.depth > super::MAX_DEPTH {
+                    self.too_deep = true;
+                }
                 self.depth += 1;
                 Ok(None)
             }
@@ -306,6 +321,11 @@ impl Framer {
                 self.closed = true;
                 self.consume(self.pos);
                 Ok(Some(Frame::StreamClose))
+            }
+            2 if self.too_deep => {
+                self.depth = 1;
+                self.too_deep = false;
+                self.emit_skipped().map(Some)
             }
             2 => {
                 self.depth = 1;
@@ -338,12 +358,26 @@ impl Framer {
         Ok(Frame::Stanza(element))
     }
 
+    /// The opening tag of a stanza that went too deep, as an element without children
+    /// (the tag's closing `>` becomes `/>`), so the session can answer it.
+    fn emit_skipped(&mut self) -> Result<Frame, XmlError> {
+        let scope = self.scope.as_ref().ok_or(XmlError::Junk)?;
+        let head = &self.buf[self.stanza_start..self.stanza_head_end];
+        let mut tag = head[..head.len().saturating_sub(1)].to_vec();
+        tag.extend_from_slice(b"/>");
+        let element = parse_fragment(&tag, scope)?;
+        self.last_len = self.pos - self.stanza_start;
+        self.consume(self.pos);
+        Ok(Frame::TooDeep(element))
+    }
+
     /// Drops the first `upto` bytes of the buffer and rebases indices.
     fn consume(&mut self, upto: usize) {
         self.buf.drain(..upto);
         self.pos -= upto;
         self.markup_start = self.markup_start.saturating_sub(upto);
         self.stanza_start = self.stanza_start.saturating_sub(upto);
+        self.stanza_head_end = self.stanza_head_end.saturating_sub(upto);
     }
 
     /// Between stanzas only whitespace may appear (RFC 6120 §11.7 allows it as keepalive).
@@ -430,22 +464,32 @@ mod tests {
     }
 
     /// Issue 8, item 5: a stanza nested 36,000 levels deep overflowed the stack when it
-    /// was dropped or logged. The framer now refuses it while scanning.
+    /// was dropped or logged. Issue 19, item 8: refusing it ended the whole stream, so
+    /// one small stanza from a stranger stopped `xft recv`. The framer now counts through
+    /// it without building it, hands over its opening tag, and goes on.
     #[test]
-    fn refuses_nesting_past_the_limit() {
+    fn skips_nesting_past_the_limit_and_goes_on() {
         let ok = format!("{HEADER}{}", nested(crate::xml::MAX_DEPTH));
         let frames = frames_from_chunks(&[ok.as_bytes()]).unwrap();
         assert_eq!(stanzas(&frames).len(), 1);
-        let deep = format!("{HEADER}{}", nested(crate::xml::MAX_DEPTH + 1));
-        assert!(matches!(
-            frames_from_chunks(&[deep.as_bytes()]),
-            Err(XmlError::TooDeep { .. })
-        ));
-        let hostile = format!("{HEADER}{}", nested(36_000));
-        assert!(matches!(
-            frames_from_chunks(&[hostile.as_bytes()]),
-            Err(XmlError::TooDeep { .. })
-        ));
+        for levels in [crate::xml::MAX_DEPTH + 1, 36_000] {
+            let next = "<message xmlns='jabber:client' id='after'><body>hi</body></message>";
+            let deep = format!("{HEADER}{}{next}", nested(levels));
+            let bytes = deep.as_bytes();
+            for chunks in [vec![bytes], bytes.chunks(7).collect::<Vec<_>>()] {
+                let frames = frames_from_chunks(&chunks).unwrap();
+                let Frame::TooDeep(head) = &frames[1] else {
+                    panic!("{levels}: {:?}", frames[1])
+                };
+                assert!(head.is("iq", "jabber:client"));
+                assert_eq!(head.get_attr("id"), Some("d"));
+                assert_eq!(head.children().count(), 0);
+                let Frame::Stanza(after) = &frames[2] else {
+                    panic!("{levels}: the stream goes on")
+                };
+                assert_eq!(after.get_attr("id"), Some("after"));
+            }
+        }
         assert!(matches!(
             crate::xml::parse_document(&nested(crate::xml::MAX_DEPTH + 1)),
             Err(XmlError::TooDeep { .. })

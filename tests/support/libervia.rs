@@ -55,6 +55,8 @@ impl Libervia {
             ])
             .env("HOME", &home)
             .env("PATH", DEBIAN_PATH)
+            // It creates a `files/` directory where it starts: not in the repository.
+            .current_dir(&home)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -76,6 +78,7 @@ impl Libervia {
             .args(args)
             .env("HOME", &self.home)
             .env("PATH", DEBIAN_PATH)
+            .current_dir(&self.home)
             .stdin(Stdio::null());
         cmd
     }

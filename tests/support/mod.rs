@@ -7,6 +7,7 @@
 //! dropped, and a panic or Ctrl-C must not leave a server behind).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod component;
 pub mod libervia;
 
 use std::io::Write;

@@ -22,21 +22,27 @@ pub async fn discover(session: &Session) -> Vec<StreamHost> {
             return Vec::new();
         }
     };
-    let mut found = Vec::new();
-    for item in items {
-        match disco::info(session, &item).await {
-            // Dino checks the feature instead of the identity; accept either.
-            Ok(info)
-                if info.has_identity("proxy", "bytestreams")
-                    || info.has_feature(BYTESTREAMS_NS) => {}
-            _ => continue,
-        }
-        match streamhost_of(session, &item).await {
-            Ok(hosts) => found.extend(hosts),
-            Err(e) => tracing::debug!("proxy {item} gave no address: {e}"),
+    // Every item is asked at once: a server with several components (or a slow one)
+    // costs one round trip, not one per item.
+    let found = futures_util::future::join_all(items.iter().map(|item| proxy_hosts(session, item)));
+    found.await.into_iter().flatten().collect()
+}
+
+/// The addresses of `item` if it is a proxy (its identity, or its feature: Dino checks
+/// the feature instead of the identity; either is accepted), else none.
+async fn proxy_hosts(session: &Session, item: &Jid) -> Vec<StreamHost> {
+    match disco::info(session, item).await {
+        Ok(info)
+            if info.has_identity("proxy", "bytestreams") || info.has_feature(BYTESTREAMS_NS) => {}
+        _ => return Vec::new(),
+    }
+    match streamhost_of(session, item).await {
+        Ok(hosts) => hosts,
+        Err(e) => {
+            tracing::debug!("proxy {item} gave no address: {e}");
+            Vec::new()
         }
     }
-    found
 }
 
 /// Asks the proxy named by `--proxy JID` (or found by discovery) for its address.
