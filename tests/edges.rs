@@ -280,3 +280,44 @@ fn help_and_version_say_what_xft_does() {
         );
     }
 }
+
+/// Issue 19, item 9: `xft send /proc/cpuinfo` reported "Sent cpuinfo (0 bytes)" and the
+/// receiver stored an empty file (stat says 0 bytes). Such files, and pipes, are read
+/// first and sent as read; one that cannot be read (`/proc/self/mem`) fails with 12.
+#[test]
+fn special_files_are_sent_as_read_or_refused() {
+    let s = server();
+    let (alice, bob) = (s.account("alice"), s.account("bob"));
+    let dir = scratch_dir("special-files");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--count", "2", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let fifo = scratch_dir("special-fifo").join("from-a-pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()));
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, b"through a pipe\n"))
+    };
+    let mut send = s.xft(&alice);
+    send.arg("send")
+        .args(["/proc/cpuinfo"])
+        .arg(&fifo)
+        .arg(&receiver.jid);
+    assert_exit(&run(send), 0);
+    writer.join().unwrap().unwrap();
+    let done = receiver.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let cpuinfo = std::fs::read_to_string(dir.join("cpuinfo")).unwrap();
+    assert!(cpuinfo.contains("processor"), "{cpuinfo}");
+    assert_eq!(
+        std::fs::read(dir.join("from-a-pipe")).unwrap(),
+        b"through a pipe\n"
+    );
+    let mut send = s.xft(&alice);
+    send.args(["send", "/proc/self/mem", &format!("{}/x", bob.jid)]);
+    let out = run(send);
+    assert_exit(&out, 12);
+    assert!(stderr(&out).contains("/proc/self/mem"), "{}", stderr(&out));
+}

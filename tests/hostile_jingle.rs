@@ -252,6 +252,70 @@ fn a_scripted_sender_resumes_from_the_offset_asked_for() {
     assert_eq!(std::fs::read(dir.join("r.bin")).unwrap(), data);
 }
 
+/// Issue 19, item 1: the resume registry is a file; an entry whose `.part` lies outside
+/// the download directory (here a `.part` elsewhere, for a target inside it) made xft
+/// append the sender's bytes there and move that file into place. It is ignored and
+/// dropped: the file arrives whole and fresh, the other file is untouched.
+#[test]
+fn a_registry_entry_pointing_outside_the_directory_is_not_resumed() {
+    let s = server();
+    let (alice, bob) = (s.account("hjoutsidea"), s.account("hjoutsideb"));
+    let data = pattern(20_000, 6);
+    let dir = scratch_dir("jingle-outside");
+    let outside = scratch_dir("jingle-outside-victim");
+    let state = scratch_dir("jingle-outside-state");
+    let victim = outside.join("victim.part");
+    std::fs::write(&victim, &data[..7_000]).unwrap();
+    let entries = serde_json::json!([
+        {
+            "part": victim, "target": dir.join("r.bin"), "from": alice.jid,
+            "name": "r.bin", "size": data.len(), "identity": "jingle:",
+        },
+        {
+            "part": dir.join("../r.bin.part"), "target": dir.join("../r.bin"),
+            "from": alice.jid, "name": "r.bin", "size": data.len(), "identity": "jingle:",
+        },
+    ]);
+    std::fs::write(dir.join("../r.bin.part"), &data[..7_000]).unwrap();
+    std::fs::create_dir_all(state.join("xft")).unwrap();
+    std::fs::write(state.join("xft/partials.json"), entries.to_string()).unwrap();
+    let mut recv = s.xft(&bob);
+    recv.env("XDG_STATE_HOME", &state)
+        .args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    let recv = Receiver::spawn(recv);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reason = runtime.block_on(scripted_send_ranged(
+        s,
+        &alice,
+        &recv.jid,
+        "r.bin",
+        &data,
+        true,
+        true,
+        Some(("sha-256", sha256(&data))),
+    ));
+    let done = recv.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(reason, Some(Reason::Success));
+    let report: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(report.get("resumed_from").is_none(), "{report}");
+    assert_eq!(std::fs::read(dir.join("r.bin")).unwrap(), data);
+    assert_eq!(std::fs::read(&victim).unwrap(), &data[..7_000]);
+    assert_eq!(
+        std::fs::read(dir.join("../r.bin.part")).unwrap(),
+        &data[..7_000]
+    );
+    let left = std::fs::read_to_string(state.join("xft/partials.json")).unwrap();
+    assert!(!left.contains("victim") && !left.contains(".."), "{left}");
+}
+
 /// The same resume with no checksum afterwards: the two halves came in different
 /// sessions and nothing ties them, so the file is refused (exit 11) and deleted.
 #[test]

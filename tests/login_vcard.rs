@@ -695,3 +695,102 @@ fn go_sendxmpp_config_is_used_when_xft_has_none() {
         stderr(&out)
     );
 }
+
+/// Issue 19, item 7: go-sendxmpp's `eval_password` ran without a deadline (a command
+/// that sleeps kept xft waiting forever), and a config path that is a FIFO blocked in
+/// `open`. Without a terminal, a password command now runs under `--timeout`; settings
+/// files are opened without blocking, and anything but a regular file is refused.
+#[test]
+fn settings_that_would_hang_fail_within_the_timeout() {
+    let s = server();
+    let a = s.account("hang");
+    let xdg = support::scratch_dir("hanging-settings");
+    let go = xdg.join("go-sendxmpp");
+    std::fs::create_dir_all(&go).unwrap();
+    let fifo = |path: &std::path::Path| {
+        let made = std::process::Command::new("mkfifo").arg(path).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+    };
+    let timed = |mut c: std::process::Command| {
+        let started = std::time::Instant::now();
+        c.args(["--timeout", "2", "vcard", "get", "-q"]);
+        let out = run(c);
+        (out, started.elapsed())
+    };
+    let base = |xdg: &std::path::Path| {
+        let mut c = s.xft_bare();
+        c.env("XDG_CONFIG_HOME", xdg).arg("--ca").arg(&s.ca_pem);
+        c
+    };
+
+    // eval_password that never finishes.
+    std::fs::write(
+        go.join("config"),
+        format!(
+            "username: {}\neval_password: sleep 60\njserver: 127.0.0.1\nport: {}\n",
+            a.jid, s.c2s_port
+        ),
+    )
+    .unwrap();
+    let (out, took) = timed(base(&xdg));
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("did not finish within 2 s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+
+    // The same for --password-command, whose sleeping child is killed with it.
+    let mut c = base(&xdg);
+    c.args(["--password-command", "sleep 60; echo late"]);
+    let (out, took) = timed(c);
+    assert_exit(&out, 3);
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+
+    // A FIFO where a config or password file is expected: refused at once.
+    std::fs::remove_file(go.join("config")).unwrap();
+    fifo(&go.join("config"));
+    let (out, took) = timed(base(&xdg));
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+    std::fs::create_dir_all(xdg.join("xft")).unwrap();
+    fifo(&xdg.join("xft").join("config.toml"));
+    let (out, _) = timed(base(&xdg));
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    let explicit = xdg.join("explicit.toml");
+    fifo(&explicit);
+    let mut c = base(&support::scratch_dir("no-xdg-config"));
+    c.arg("--config").arg(&explicit);
+    let (out, _) = timed(c);
+    assert_exit(&out, 3);
+    let password = xdg.join("password");
+    fifo(&password);
+    let mut c = base(&support::scratch_dir("no-xdg-config-2"));
+    c.args([
+        "--jid",
+        &a.jid,
+        "--server",
+        &format!("127.0.0.1:{}", s.c2s_port),
+    ])
+    .arg("--password-file")
+    .arg(&password);
+    let (out, took) = timed(c);
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
+}

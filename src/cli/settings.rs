@@ -49,7 +49,7 @@ pub(super) fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, Error> 
             None => return Ok(ConfigFile::default()),
         },
     };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_settings_file(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
             return load_go_sendxmpp_config();
@@ -83,18 +83,20 @@ fn go_sendxmpp_config_path() -> Option<PathBuf> {
 /// go-sendxmpp's config, if there is one; refused, like a password file, when it holds
 /// a password and other users can read it.
 fn load_go_sendxmpp_config() -> Result<ConfigFile, Error> {
-    use std::os::unix::fs::PermissionsExt;
     let Some(path) = go_sendxmpp_config_path() else {
         return Ok(ConfigFile::default());
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(_) => return Ok(ConfigFile::default()),
+    let (text, mode) = match read_settings_file_with_mode(&path) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+        Err(e) => {
+            return Err(Error::Config(format!(
+                "cannot read go-sendxmpp's config {}: {e}",
+                path.display()
+            )))
+        }
     };
     let config = parse_go_sendxmpp(&text);
-    let mode = std::fs::metadata(&path)
-        .map(|m| m.permissions().mode())
-        .unwrap_or(0);
     if config.password.is_some() && mode & 0o077 != 0 {
         return Err(Error::Config(format!(
             "{} holds a password and is readable by other users; run: chmod 600 {}",
@@ -177,12 +179,17 @@ pub(super) fn session_settings(
 
 /// Finds the password: --password-file, --password-command, XFT_PASSWORD, the config's
 /// password-file or password-command, and finally a prompt if stdin is a terminal.
+///
+/// A password command runs under `--timeout` when xft has no terminal (a script, cron):
+/// one that hangs must not hang xft. On a terminal it may wait as long as it likes,
+/// since it may be asking the user (a pinentry) and the user can press Ctrl-C.
 pub(super) fn password(args: &GlobalArgs, config: &ConfigFile, jid: &Jid) -> Result<String, Error> {
+    let deadline = (!std::io::stdin().is_terminal()).then(|| Duration::from_secs(args.timeout));
     if let Some(path) = &args.password_file {
         return read_password_file(path);
     }
     if let Some(cmd) = &args.password_command {
-        return run_password_command(cmd);
+        return run_password_command(cmd, deadline);
     }
     if let Ok(p) = std::env::var("XFT_PASSWORD") {
         return Ok(p);
@@ -191,7 +198,7 @@ pub(super) fn password(args: &GlobalArgs, config: &ConfigFile, jid: &Jid) -> Res
         return read_password_file(path);
     }
     if let Some(cmd) = &config.password_command {
-        return run_password_command(cmd);
+        return run_password_command(cmd, deadline);
     }
     if let Some(password) = &config.password {
         return Ok(password.clone());
@@ -207,40 +214,136 @@ pub(super) fn password(args: &GlobalArgs, config: &ConfigFile, jid: &Jid) -> Res
 }
 
 fn read_password_file(path: &Path) -> Result<String, Error> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path)
+    let (text, mode) = read_settings_file_with_mode(path)
         .map_err(|e| Error::Config(format!("cannot read password file {}: {e}", path.display())))?;
-    if meta.permissions().mode() & 0o077 != 0 {
+    if mode & 0o077 != 0 {
         return Err(Error::Config(format!(
             "password file {} is readable by other users; run: chmod 600 {}",
             path.display(),
             path.display()
         )));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Config(format!("cannot read password file {}: {e}", path.display())))?;
     first_line(&text)
         .ok_or_else(|| Error::Config(format!("password file {} is empty", path.display())))
 }
 
-fn run_password_command(cmd: &str) -> Result<String, Error> {
-    let output = std::process::Command::new("sh")
+/// Longest settings file read (config, go-sendxmpp's config, password file).
+const MAX_SETTINGS_FILE: u64 = 1 << 20;
+
+/// A settings file the user named, read without blocking on it: opened non-blocking
+/// (a FIFO would otherwise wait for a writer forever), refused unless it is a regular
+/// file, at most [`MAX_SETTINGS_FILE`] bytes (issue 19, item 7).
+fn read_settings_file(path: &Path) -> std::io::Result<String> {
+    read_settings_file_with_mode(path).map(|(text, _)| text)
+}
+
+/// [`read_settings_file`], with the file's permission bits (of the file opened, not of
+/// whatever the name points at by the time it is checked).
+fn read_settings_file_with_mode(path: &Path) -> std::io::Result<(String, u32)> {
+    use std::io::Read;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_SETTINGS_FILE).read_to_string(&mut text)?;
+    Ok((text, meta.permissions().mode()))
+}
+
+/// Runs `sh -c CMD` and takes the first line it prints. With a `deadline`, the command
+/// (its whole process group: `sh` may have started others) is killed when it runs
+/// longer, and xft says so rather than waiting.
+fn run_password_command(cmd: &str, deadline: Option<Duration>) -> Result<String, Error> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new("sh");
+    command
         .arg("-c")
         .arg(cmd)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    if deadline.is_some() {
+        command.process_group(0);
+    }
+    let mut child = command
+        .spawn()
         .map_err(|e| Error::Config(format!("cannot run the password command: {e}")))?;
-    if !output.status.success() {
+    let stdout = child.stdout.take();
+    let (tx, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(stdout) = stdout {
+            let _ = stdout.take(MAX_SETTINGS_FILE).read_to_end(&mut out);
+        }
+        let _ = tx.send(out);
+    });
+    let started = std::time::Instant::now();
+    let status = wait_for_command(&mut child, deadline)?;
+    // Something it left running in the background may hold its output open: wait for
+    // the end of the output no longer than the deadline allows.
+    let out = match deadline {
+        Some(limit) => printed.recv_timeout(limit.saturating_sub(started.elapsed())),
+        None => printed
+            .recv()
+            .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
+    }
+    .unwrap_or_default();
+    if !status.success() {
         return Err(Error::Config(format!(
-            "the password command failed ({})",
-            output.status
+            "the password command failed ({status})"
         )));
     }
-    let text = String::from_utf8(output.stdout).map_err(|_| {
+    let text = String::from_utf8(out).map_err(|_| {
         Error::Config("the password command printed something that is not UTF-8".into())
     })?;
     first_line(&text).ok_or_else(|| Error::Config("the password command printed nothing".into()))
+}
+
+/// Waits for the password command, killing its process group at the deadline.
+fn wait_for_command(
+    child: &mut std::process::Child,
+    deadline: Option<Duration>,
+) -> Result<std::process::ExitStatus, Error> {
+    let failed = |e: std::io::Error| Error::Config(format!("the password command: {e}"));
+    let Some(limit) = deadline else {
+        return child.wait().map_err(failed);
+    };
+    let until = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().map_err(failed)? {
+            return Ok(status);
+        }
+        if std::time::Instant::now() >= until {
+            let group = i32::try_from(child.id())
+                .ok()
+                .and_then(rustix::process::Pid::from_raw);
+            match group {
+                Some(group) => {
+                    let _ =
+                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                }
+                None => {
+                    let _ = child.kill();
+                }
+            }
+            let _ = child.wait();
+            return Err(Error::Config(format!(
+                "the password command did not finish within {} s (--timeout); \
+                 xft has no terminal to wait on",
+                limit.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn first_line(text: &str) -> Option<String> {
@@ -288,11 +391,14 @@ mod tests {
 
     #[test]
     fn password_command_first_line() {
+        let no_limit = None;
         assert_eq!(
-            run_password_command("printf 'sec ret\\nother\\n'").unwrap(),
+            run_password_command("printf 'sec ret\\nother\\n'", no_limit).unwrap(),
             "sec ret"
         );
-        assert!(run_password_command("exit 3").is_err());
-        assert!(run_password_command("true").is_err());
+        assert!(run_password_command("exit 3", no_limit).is_err());
+        assert!(run_password_command("true", no_limit).is_err());
+        let limit = Some(Duration::from_secs(5));
+        assert_eq!(run_password_command("echo quick", limit).unwrap(), "quick");
     }
 }

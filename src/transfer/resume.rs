@@ -36,6 +36,25 @@ pub(crate) struct Partial {
     pub identity: String,
 }
 
+impl Partial {
+    /// The `.part` is the target's own (`TARGET.part`), both absolute, with no `..`.
+    fn is_consistent(&self) -> bool {
+        let plain = |p: &Path| {
+            p.is_absolute()
+                && p.components()
+                    .all(|c| !matches!(c, std::path::Component::ParentDir))
+        };
+        plain(&self.target) && plain(&self.part) && self.part == part_path(&self.target)
+    }
+}
+
+/// Where the bytes of `target` go while they arrive: `TARGET.part`.
+pub(crate) fn part_path(target: &Path) -> PathBuf {
+    let mut os = target.as_os_str().to_owned();
+    os.push(".part");
+    PathBuf::from(os)
+}
+
 /// Registry entries kept; the oldest go first.
 const MAX_ENTRIES: usize = 256;
 
@@ -83,6 +102,12 @@ impl Registry {
 
     /// The newest registered `.part` for this offer whose target `wanted` accepts, if it
     /// still exists as a regular file holding some but not all of the bytes.
+    ///
+    /// The registry is a file anyone with the user's rights may have written: an entry
+    /// counts only when its `.part` is its target's name plus `.part` (so it lies where
+    /// the target does, which `wanted` checks). Entries that are not so are dropped
+    /// (issue 19, item 1: one whose `.part` lay outside the download directory made xft
+    /// append the sender's bytes there).
     pub(crate) fn find(
         &self,
         wanted: &dyn Fn(&Path) -> bool,
@@ -92,8 +117,14 @@ impl Registry {
         identity: &str,
     ) -> Option<Partial> {
         let entries: Vec<Partial> = self.list.load();
+        if !entries.iter().all(Partial::is_consistent) {
+            tracing::warn!("the resume registry names .part files away from their targets; dropping those entries");
+            self.list
+                .update(|entries: &mut Vec<Partial>| entries.retain(Partial::is_consistent));
+        }
         entries.into_iter().rev().find(|e| {
-            wanted(&e.target)
+            e.is_consistent()
+                && wanted(&e.target)
                 && e.from == from
                 && e.name == name
                 && e.size == size
@@ -174,6 +205,43 @@ mod tests {
             registry.find(&same, &e.from, &e.name, e.size, &e.identity),
             Some(e)
         );
+    }
+
+    /// Issue 19, item 1: entries whose `.part` is not their target's, or that climb out
+    /// with `..`, are never found, and are dropped from the file.
+    #[test]
+    fn entries_pointing_elsewhere_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let registry = Registry::at(dir.path().join("partials.json"));
+        let good = entry(dir.path(), 1);
+        let elsewhere = Partial {
+            part: outside.path().join("victim.part"),
+            ..entry(dir.path(), 2)
+        };
+        let climbing = Partial {
+            part: dir.path().join("../x.part"),
+            target: dir.path().join("../x"),
+            ..entry(dir.path(), 3)
+        };
+        for e in [&good, &elsewhere, &climbing] {
+            std::fs::write(&e.part, b"half").unwrap();
+            registry.record(e.clone());
+        }
+        let same_dir = |t: &Path| t.parent() == Some(dir.path());
+        let anywhere = |_: &Path| true;
+        for e in [&elsewhere, &climbing] {
+            assert_eq!(
+                registry.find(&anywhere, &e.from, &e.name, e.size, &e.identity),
+                None
+            );
+        }
+        assert_eq!(
+            registry.find(&same_dir, &good.from, &good.name, good.size, &good.identity),
+            Some(good.clone())
+        );
+        let kept: Vec<Partial> = registry.list.load();
+        assert_eq!(kept, [good]);
     }
 
     #[test]

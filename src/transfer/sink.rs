@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncWrite, BufWriter};
 
-use super::resume::{Partial, Registry};
+use super::resume::{part_path, Partial, Registry};
 use super::TransferError;
 
 /// Where `xft recv` puts files.
@@ -92,12 +92,6 @@ fn numbered(name: &str, n: u32) -> String {
     }
     let (stem, ext) = split_extension(name);
     format!("{stem} ({n}){ext}")
-}
-
-fn part_path(path: &Path) -> PathBuf {
-    let mut os = path.as_os_str().to_owned();
-    os.push(".part");
-    PathBuf::from(os)
 }
 
 /// A file being received: bytes go to `part`; `finish` moves it to `target`.

@@ -2,6 +2,7 @@
 //! SI needs the size (and xft the MD5) before the first byte goes out (XEP-0096 §3).
 
 use std::io::{Read, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -42,9 +43,18 @@ pub enum SourceError {
 /// Prepares `arg` (a path, or `-` for stdin) for sending under `name` (or its own name).
 /// With `hash`, reads the file once for its MD5 (XEP-0096 §3 puts the hash in the
 /// offer, so it cannot be computed while sending). Blocking: run it on a blocking thread.
+///
+/// A file whose size says nothing about its content is read like stdin, into a spool,
+/// and what was read is offered (issue 19, item 9): a pipe (`<(cmd)`), a file of a
+/// pseudo file system (`/proc/cpuinfo` says 0 bytes and has content), any regular file
+/// that says 0 bytes. A read that fails (`/proc/self/mem`) is a local error, never an
+/// empty file sent.
 pub(crate) fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Source, SourceError> {
     if arg == "-" {
-        return spool_stdin(name.unwrap_or("stdin"), hash);
+        let spooled = spool(&mut std::io::stdin().lock(), hash).map_err(|e| match e {
+            Spooling::Read(e) | Spooling::Spool(e) => SourceError::Spool(e),
+        })?;
+        return Ok(spooled.into_source(name.unwrap_or("stdin").to_owned()));
     }
     let path = PathBuf::from(arg);
     let io = |source| SourceError::Io {
@@ -52,10 +62,22 @@ pub(crate) fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Sourc
         source,
     };
     let meta = std::fs::metadata(&path).map_err(io)?;
-    if !meta.is_file() {
+    let offered = name.map(str::to_owned).unwrap_or_else(|| file_name(&path));
+    if !meta.is_file() && !meta.file_type().is_fifo() {
         return Err(SourceError::NotAFile(path));
     }
     let mut file = std::fs::File::open(&path).map_err(io)?;
+    if !meta.is_file() || meta.len() == 0 || is_pseudo_file(&file) {
+        tracing::debug!(
+            "{} is read into a spool first: its size is not its content",
+            path.display()
+        );
+        let spooled = spool(&mut file, hash).map_err(|e| match e {
+            Spooling::Read(e) => io(e),
+            Spooling::Spool(e) => SourceError::Spool(e),
+        })?;
+        return Ok(spooled.into_source(offered));
+    }
     let (size, md5, crc32) = if hash {
         let (size, md5, crc32) =
             super::pump::copy_with_md5(&mut file, &mut std::io::sink(), meta.len()).map_err(io)?;
@@ -64,7 +86,6 @@ pub(crate) fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Sourc
     } else {
         (meta.len(), None, None)
     };
-    let offered = name.map(str::to_owned).unwrap_or_else(|| file_name(&path));
     Ok(Source {
         name: offered,
         size,
@@ -76,43 +97,102 @@ pub(crate) fn prepare(arg: &str, name: Option<&str>, hash: bool) -> Result<Sourc
     })
 }
 
+/// File systems whose files report sizes unrelated to what reading them gives
+/// (statfs(2) magic numbers): procfs, sysfs, debugfs, tracefs, securityfs, configfs,
+/// cgroup (v1 and v2), efivarfs, pstore, bpf.
+fn is_pseudo_file(file: &std::fs::File) -> bool {
+    const PSEUDO: [u64; 11] = [
+        0x9fa0,      // proc
+        0x6265_6572, // sysfs
+        0x6462_6720, // debugfs
+        0x7472_6163, // tracefs
+        0x7363_6673, // securityfs
+        0x6265_6570, // configfs
+        0x0027_e0eb, // cgroup
+        0x6367_7270, // cgroup2
+        0xde5e_81e4, // efivarfs
+        0x6165_676c, // pstore
+        0xcafe_4a11, // bpf
+    ];
+    rustix::fs::fstatfs(file).is_ok_and(|fs| PSEUDO.contains(&(fs.f_type as u64)))
+}
+
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into())
 }
 
-fn spool_stdin(name: &str, hash: bool) -> Result<Source, SourceError> {
+/// What a spool holds: the bytes read, in a temporary file deleted with it.
+struct Spooled {
+    spool: tempfile::NamedTempFile,
+    size: u64,
+    md5: Option<String>,
+    crc32: Option<u32>,
+}
+
+impl Spooled {
+    fn into_source(self, name: String) -> Source {
+        Source {
+            path: self.spool.path().to_owned(),
+            name,
+            size: self.size,
+            md5: self.md5,
+            crc32: self.crc32,
+            modified: Some(SystemTime::now()),
+            _spool: Some(self.spool),
+        }
+    }
+}
+
+/// Which side of spooling failed: the source read (the user's file), or the spool.
+enum Spooling {
+    Read(std::io::Error),
+    Spool(std::io::Error),
+}
+
+/// Copies `reader` to its end into a temporary file, hashing on the way when `hash`.
+fn spool(reader: &mut impl Read, hash: bool) -> Result<Spooled, Spooling> {
     let mut spool = tempfile::Builder::new()
         .prefix("xft-stdin-")
         .tempfile()
-        .map_err(SourceError::Spool)?;
-    let (size, md5, crc32) = match hash {
-        true => {
-            let (size, md5, crc32) = super::pump::copy_with_md5(
-                &mut std::io::stdin().lock(),
-                spool.as_file_mut(),
-                u64::MAX,
-            )
-            .map_err(SourceError::Spool)?;
-            (size, Some(md5), Some(crc32))
-        }
-        false => {
-            let size = std::io::copy(&mut std::io::stdin().lock(), spool.as_file_mut())
-                .map_err(SourceError::Spool)?;
-            (size, None, None)
-        }
+        .map_err(Spooling::Spool)?;
+    let mut writer = SideOf {
+        inner: spool.as_file_mut(),
+        failed: false,
     };
-    spool.as_file_mut().flush().map_err(SourceError::Spool)?;
-    Ok(Source {
-        path: spool.path().to_owned(),
-        name: name.to_owned(),
+    let copied = match hash {
+        true => super::pump::copy_with_md5(reader, &mut writer, u64::MAX)
+            .map(|(size, md5, crc32)| (size, Some(md5), Some(crc32))),
+        false => std::io::copy(reader, &mut writer).map(|size| (size, None, None)),
+    };
+    let failed_writing = writer.failed;
+    let (size, md5, crc32) = copied.map_err(|e| match failed_writing {
+        true => Spooling::Spool(e),
+        false => Spooling::Read(e),
+    })?;
+    spool.as_file_mut().flush().map_err(Spooling::Spool)?;
+    Ok(Spooled {
+        spool,
         size,
         md5,
         crc32,
-        modified: Some(SystemTime::now()),
-        _spool: Some(spool),
     })
+}
+
+/// A writer that remembers whether it failed, so a copy's error can be told apart.
+struct SideOf<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for SideOf<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|_| self.failed = true)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|_| self.failed = true)
+    }
 }
 
 /// The MD5 and CRC-32 of the file at `path`, remembered from an earlier send of the
@@ -247,6 +327,39 @@ mod tests {
         assert!(matches!(
             prepare("/nonexistent/x", None, true),
             Err(SourceError::Io { .. })
+        ));
+    }
+
+    /// Issue 19, item 9: `/proc` files say 0 bytes and have content; they were sent as
+    /// empty files. They are spooled and offered as read; one that cannot be read is
+    /// an error, not an empty file.
+    #[test]
+    fn pseudo_files_are_read_into_a_spool() {
+        let expected = std::fs::read("/proc/version").unwrap();
+        assert!(!expected.is_empty());
+        for hash in [true, false] {
+            let source = prepare("/proc/version", None, hash).unwrap();
+            assert_eq!(source.name, "version");
+            assert_eq!(source.size, expected.len() as u64);
+            assert_eq!(std::fs::read(&source.path).unwrap(), expected);
+            assert_eq!(source.md5.is_some(), hash);
+        }
+        assert!(matches!(
+            prepare("/proc/self/mem", None, false),
+            Err(SourceError::Io { .. })
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        let source = prepare(empty.to_str().unwrap(), None, true).unwrap();
+        assert_eq!(
+            (source.size, source.md5.as_deref()),
+            (0, Some("d41d8cd98f00b204e9800998ecf8427e"))
+        );
+        let file = std::fs::File::open(&empty).unwrap();
+        assert!(!is_pseudo_file(&file));
+        assert!(is_pseudo_file(
+            &std::fs::File::open("/proc/version").unwrap()
         ));
     }
 
