@@ -299,7 +299,7 @@ fn http_status(e: &HttpError) -> ExitStatus {
         } => ExitStatus::NotFound,
         HttpError::Status { .. } => ExitStatus::Remote,
         HttpError::Stalled { .. } => ExitStatus::Timeout,
-        HttpError::Incomplete { .. } => ExitStatus::Integrity,
+        HttpError::Incomplete { .. } | HttpError::WrongLength { .. } => ExitStatus::Integrity,
         HttpError::Read(_) | HttpError::Write(_) => ExitStatus::LocalIo,
     }
 }

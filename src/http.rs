@@ -44,6 +44,13 @@ pub enum HttpError {
         got: u64,
         expected: u64,
     },
+    /// After an upload: the GET URL announces another length than was uploaded.
+    #[error("{url} serves {length} bytes, not the {expected} uploaded")]
+    WrongLength {
+        url: String,
+        length: u64,
+        expected: u64,
+    },
     #[error("reading the file: {0}")]
     Read(#[source] std::io::Error),
     #[error("writing the file: {0}")]
@@ -166,21 +173,7 @@ impl Client {
     /// Starts a GET of `url`: the status must be 200; the body is read by
     /// [`Download::copy_to`].
     pub(crate) async fn get(&self, url: &str) -> Result<Download, HttpError> {
-        let response = tokio::time::timeout(self.stall, self.inner.get(url).send())
-            .await
-            .map_err(|_| HttpError::Stalled {
-                url: url.to_owned(),
-                moved: 0,
-                after: self.stall,
-            })?
-            .map_err(|e| match e.is_timeout() {
-                true => HttpError::Stalled {
-                    url: url.to_owned(),
-                    moved: 0,
-                    after: self.stall,
-                },
-                false => request_error(url, &e),
-            })?;
+        let response = self.headers_of(self.inner.get(url), url).await?;
         if response.status() != reqwest::StatusCode::OK {
             return Err(HttpError::Status {
                 url: url.to_owned(),
@@ -193,6 +186,60 @@ impl Client {
             response,
             stall: self.stall,
         })
+    }
+
+    /// Whether `url` serves `size` bytes, asked cheaply after an upload and before the
+    /// link is announced (issue 19, item 10: a service that accepted the PUT but
+    /// answered the GET with 404 had a dead link sent as a success): a HEAD, on the
+    /// PUT's connection when the server keeps it, must answer 200 with that length. A
+    /// server that does not do HEAD (405, 501) is asked with a GET whose body is not
+    /// read.
+    pub(crate) async fn check_served(&self, url: &str, size: u64) -> Result<(), HttpError> {
+        let mut response = self.headers_of(self.inner.head(url), url).await?;
+        let status = response.status().as_u16();
+        if matches!(status, 405 | 501) {
+            response = self.headers_of(self.inner.get(url), url).await?;
+        }
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(HttpError::Status {
+                url: url.to_owned(),
+                status: response.status().as_u16(),
+            });
+        }
+        let length = response
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match length {
+            Some(length) if length != size => Err(HttpError::WrongLength {
+                url: url.to_owned(),
+                length,
+                expected: size,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends `request` and returns the response once its headers are in, within the
+    /// stall deadline.
+    async fn headers_of(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<reqwest::Response, HttpError> {
+        let stalled = || HttpError::Stalled {
+            url: url.to_owned(),
+            moved: 0,
+            after: self.stall,
+        };
+        tokio::time::timeout(self.stall, request.send())
+            .await
+            .map_err(|_| stalled())?
+            .map_err(|e| match e.is_timeout() {
+                true => stalled(),
+                false => request_error(url, &e),
+            })
     }
 
     /// Runs `request` until it finishes, or until `moved` has not changed for the stall

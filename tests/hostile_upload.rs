@@ -25,6 +25,10 @@ enum Reply {
     Stall,
     /// Reads the body at this many bytes per second, then answers 201.
     SlowRead(usize),
+    /// HEAD: 200 with the length of the last PUT's body; anything else: 404.
+    Served,
+    /// HEAD: 200 announcing this length.
+    HeadLength(usize),
     /// 200 with `body`, announcing `length` (None: no Content-Length, close-delimited),
     /// then stalls instead of closing when `stall` is set.
     Body {
@@ -66,8 +70,12 @@ impl WebServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         std::thread::spawn(move || {
-            for (reply, stream) in script.into_iter().zip(listener.incoming()) {
+            // Past the script, a connection is served as a working service would: the
+            // check after an upload (HEAD) finds the file it took.
+            let mut script = script.into_iter();
+            for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
+                let reply = script.next().unwrap_or(Reply::Served);
                 let log = log.clone();
                 std::thread::spawn(move || serve(stream, reply, &log));
             }
@@ -116,7 +124,24 @@ fn serve(stream: TcpStream, reply: Reply, log: &Mutex<Vec<Seen>>) {
         body_len: 0,
     };
     let mut out = stream;
+    let last_put = || {
+        log.lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|s| s.method == "PUT")
+            .map_or(0, |s| s.body_len)
+    };
     match reply {
+        Reply::Served | Reply::HeadLength(_) => {
+            let head = match (&reply, seen.method.as_str()) {
+                (Reply::HeadLength(n), _) => format!("200 OK\r\nContent-Length: {n}"),
+                (_, "HEAD") => format!("200 OK\r\nContent-Length: {}", last_put()),
+                _ => "404 Not Found\r\nContent-Length: 0".to_owned(),
+            };
+            log.lock().unwrap().push(seen);
+            let _ = write!(out, "HTTP/1.1 {head}\r\nConnection: close\r\n\r\n");
+        }
         Reply::Stall => {
             log.lock().unwrap().push(seen);
             std::thread::sleep(Duration::from_secs(30));
@@ -251,7 +276,11 @@ fn an_expired_slot_is_replaced_once_and_only_allowed_headers_are_sent() {
     assert_eq!(slots, 2, "a second slot after the 410");
     assert!(stderr(&out).contains("410"), "{}", stderr(&out));
     let seen = web.seen();
-    assert_eq!(seen.len(), 2);
+    assert_eq!(seen.len(), 3, "two PUTs and the check: {seen:?}");
+    assert_eq!(
+        seen[2].method, "HEAD",
+        "the link is checked before it is given"
+    );
     let second = &seen[1];
     assert_eq!(
         (second.method.as_str(), second.path.as_str()),
@@ -403,4 +432,68 @@ fn a_hostile_name_in_the_url_lands_inside_the_directory() {
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(!names[0].contains('/'), "{names:?}");
     assert_eq!(std::fs::read(dir.join(&names[0])).unwrap(), b"abc");
+}
+
+/// Issue 19, item 10: a service that accepts the PUT but does not serve the file had
+/// its dead link announced, "Sent", exit 0. The GET URL is checked first (a HEAD):
+/// 404 fails with 13 after one retry with a new slot, a wrong length with 11, and
+/// nothing is announced.
+#[test]
+fn a_link_that_does_not_serve_the_file_is_not_announced() {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = component_server();
+    let (alice, bob) = (s.account("hupdead"), s.account("hupdeadb"));
+    let file = scratch_dir("hostile-upload-dead").join("f.bin");
+    std::fs::write(&file, pattern(10_000, 9)).unwrap();
+    let cases = [
+        (
+            vec![
+                Reply::Status(201),
+                Reply::Status(404),
+                Reply::Status(201),
+                Reply::Status(404),
+            ],
+            (13, "404", 2),
+        ),
+        (
+            vec![Reply::Status(201), Reply::HeadLength(3)],
+            (11, "serves 3 bytes", 1),
+        ),
+    ];
+    for (script, (code, says, checks)) in cases {
+        let web = WebServer::start(script);
+        let _service = FakeService::start(web.port);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (out, heard) = rt.block_on(async {
+            let (peer, mut incoming) = support::peer_login(s, &bob).await;
+            let mut send = s.xft(&alice);
+            send.args(["send", "--method", "upload"])
+                .arg(&file)
+                .arg(peer.jid().to_string());
+            let out = tokio::process::Command::from(send).output().await.unwrap();
+            // xft closed its stream only once the server had processed what it sent:
+            // a link it sent is already on its way to us, before this marker.
+            let marker = xft::xml::Element::new("message", xft::ns::CLIENT_NS)
+                .attr("to", peer.jid().to_string())
+                .attr("id", "marker");
+            peer.send(marker).await.unwrap();
+            let mut heard = Vec::new();
+            while let Some(el) = incoming.next().await {
+                if el.get_attr("id") == Some("marker") {
+                    break;
+                }
+                if el.name() == "message" {
+                    heard.push(el);
+                }
+            }
+            peer.close().await;
+            (out, heard)
+        });
+        assert_exit(&out, code);
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("Sent"), "{}", stderr(&out));
+        assert!(heard.is_empty(), "a link was announced: {heard:?}");
+        let heads = web.seen().iter().filter(|s| s.method == "HEAD").count();
+        assert_eq!(heads, checks);
+    }
 }

@@ -58,7 +58,13 @@ pub(crate) async fn upload_file(
         );
         let started = Instant::now();
         progress.start(&source.name, source.size, METHOD);
-        let result = put(http, &slot, &content_type, source, progress.clone()).await;
+        let mut result = put(http, &slot, &content_type, source, progress.clone()).await;
+        if result.is_ok() {
+            result = http
+                .check_served(&slot.get_url, source.size)
+                .await
+                .map_err(TransferError::Http);
+        }
         progress.finish(result.is_ok());
         match result {
             Ok(()) => {
