@@ -9,11 +9,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use crate::stall::{StallWatch, FLOOR};
 use crate::transport::{tls, TrustSettings};
 
 /// Called with the number of bytes that just moved.
@@ -139,7 +140,7 @@ impl Client {
         }
         let stall = self.stall;
         let response = self
-            .unless_stalled(url, &moved, async {
+            .unless_stalled(url, (&moved, size), async {
                 request.send().await.map_err(|e| {
                     if e.is_timeout() {
                         HttpError::Stalled {
@@ -242,25 +243,23 @@ impl Client {
             })
     }
 
-    /// Runs `request` until it finishes, or until `moved` has not changed for the stall
-    /// deadline (then the request is dropped, which closes its connection).
+    /// Runs `request` until it finishes, or until `moved` (of `total`) stalls (see
+    /// `stall`: a trickle counts as nothing); then the request is dropped, which closes
+    /// its connection.
     async fn unless_stalled<T>(
         &self,
         url: &str,
-        moved: &AtomicU64,
+        (moved, total): (&AtomicU64, u64),
         request: impl std::future::Future<Output = Result<T, HttpError>>,
     ) -> Result<T, HttpError> {
         tokio::pin!(request);
-        let tick = (self.stall / 4).max(Duration::from_millis(50));
-        let (mut seen, mut since) = (moved.load(Ordering::Relaxed), Instant::now());
+        let mut watch = StallWatch::new(self.stall, FLOOR, total, 0);
         loop {
             tokio::select! {
                 done = &mut request => return done,
-                _ = tokio::time::sleep(tick) => {
+                _ = tokio::time::sleep(watch.tick()) => {
                     let now = moved.load(Ordering::Relaxed);
-                    if now != seen {
-                        (seen, since) = (now, Instant::now());
-                    } else if since.elapsed() >= self.stall {
+                    if watch.stalled(now, tokio::time::Instant::now()) {
                         return Err(HttpError::Stalled { url: url.to_owned(), moved: now, after: self.stall });
                     }
                 }
@@ -298,8 +297,10 @@ impl Download {
             (_, max) => max.unwrap_or(u64::MAX),
         };
         let mut got = 0u64;
+        let total = self.length.unwrap_or(u64::MAX);
+        let mut watch = StallWatch::new(self.stall, FLOOR, total, 0);
         loop {
-            let chunk = tokio::time::timeout(self.stall, self.response.chunk())
+            let chunk = tokio::time::timeout_at(watch.deadline(), self.response.chunk())
                 .await
                 .map_err(|_| HttpError::Stalled {
                     url: self.url.clone(),
@@ -318,6 +319,13 @@ impl Download {
             }
             writer.write_all(&chunk).await.map_err(HttpError::Write)?;
             on_bytes(chunk.len() as u64);
+            if watch.stalled(got, tokio::time::Instant::now()) {
+                return Err(HttpError::Stalled {
+                    url: self.url,
+                    moved: got,
+                    after: self.stall,
+                });
+            }
         }
         writer.flush().await.map_err(HttpError::Write)?;
         match self.length {

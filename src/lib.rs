@@ -71,6 +71,7 @@ pub(crate) mod roster;
 pub(crate) mod sasl;
 pub mod session;
 pub mod si;
+pub(crate) mod stall;
 pub mod stanza;
 pub(crate) mod text;
 pub(crate) mod transfer;

@@ -23,6 +23,8 @@ enum Script {
     Blocks(Vec<(u16, String)>),
     /// Send these blocks, then log out without closing.
     BlocksThenVanish(Vec<(u16, String)>),
+    /// Send blocks of this many bytes, one each interval, until one is refused.
+    Trickle(usize, Duration),
 }
 
 fn b64(data: &[u8]) -> String {
@@ -68,12 +70,19 @@ fn run_script(
             .unwrap();
         let sid = offer(&peer, &target, offered_size, offered_md5).await;
         open(&peer, &target, &sid).await;
-        let (blocks, vanish) = match script {
-            Script::Blocks(b) => (b, false),
-            Script::BlocksThenVanish(b) => (b, true),
+        let (blocks, vanish, every) = match script {
+            Script::Blocks(b) => (b, false, Duration::ZERO),
+            Script::BlocksThenVanish(b) => (b, true, Duration::ZERO),
+            Script::Trickle(len, every) => {
+                let blocks = (0..120u16)
+                    .map(|seq| (seq, b64(&vec![b'x'; len])))
+                    .collect();
+                (blocks, false, every)
+            }
         };
         let mut refused = false;
         for (seq, payload) in blocks {
+            tokio::time::sleep(every).await;
             let data = Element::new("data", IBB_NS)
                 .attr("seq", seq.to_string())
                 .attr("sid", sid.as_str())
@@ -393,6 +402,26 @@ fn names_from_the_network_are_escaped_on_the_terminal() {
         !line.contains('\u{202E}') && !line.contains('\u{9b}'),
         "{line}"
     );
+}
+
+/// Issue 19, item 2: a sender that sends a little now and then (256 bytes every half
+/// second, under the 4 KiB that must move in every `--timeout`) reset the receiver's
+/// deadline with each block, and would have kept it for a minute. It is a stall: exit
+/// 10 after one `--timeout` (5 s here), with the `.part` kept.
+#[test]
+fn a_trickling_in_band_sender_is_a_stall() {
+    let started = std::time::Instant::now();
+    let (code, stderr, dir, _) = run_script(
+        "ibb-trickle",
+        1 << 20,
+        &md5_hex(b"whatever"),
+        Script::Trickle(256, Duration::from_millis(500)),
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(code, Some(10), "{stderr}");
+    assert!(stderr.contains("no data moved"), "{stderr}");
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+    assert_eq!(list_dir(&dir), ["evil.bin.part"]);
 }
 
 /// Issue 8, item 5: a stranger sends `xft recv` an iq nested 36,000 levels deep (under

@@ -27,6 +27,8 @@ enum Reply {
     SlowRead(usize),
     /// HEAD: 200 with the length of the last PUT's body; anything else: 404.
     Served,
+    /// 200 announcing `length` bytes, then 256 bytes every quarter second.
+    Trickle(usize),
     /// HEAD: 200 announcing this length.
     HeadLength(usize),
     /// 200 with `body`, announcing `length` (None: no Content-Length, close-delimited),
@@ -133,6 +135,16 @@ fn serve(stream: TcpStream, reply: Reply, log: &Mutex<Vec<Seen>>) {
             .map_or(0, |s| s.body_len)
     };
     match reply {
+        Reply::Trickle(length) => {
+            log.lock().unwrap().push(seen);
+            let _ = write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n");
+            for _ in 0..(length / 256) {
+                std::thread::sleep(Duration::from_millis(250));
+                if out.write_all(&[3; 256]).and_then(|()| out.flush()).is_err() {
+                    break;
+                }
+            }
+        }
         Reply::Served | Reply::HeadLength(_) => {
             let head = match (&reply, seen.method.as_str()) {
                 (Reply::HeadLength(n), _) => format!("200 OK\r\nContent-Length: {n}"),
@@ -391,6 +403,23 @@ fn a_download_that_stalls_times_out_and_leaves_nothing() {
     let (done, dir) = receive_link("hstall", &web.url("x/stall.bin"), &["--timeout", "2"]);
     assert_eq!(done.code, Some(10), "{}", done.stderr);
     assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
+}
+
+/// Issue 19, item 2, for HTTP: a body that comes a little at a time (1 KiB a second,
+/// under the 16 KiB that must move in every `--timeout`) reset the per-chunk deadline
+/// each time. It is a stall after one `--timeout`.
+#[test]
+fn a_download_that_trickles_times_out_and_leaves_nothing() {
+    let web = WebServer::start(vec![Reply::Trickle(1 << 20)]);
+    let started = Instant::now();
+    let (done, dir) = receive_link("htrickle", &web.url("x/trickle.bin"), &["--timeout", "2"]);
+    assert_eq!(done.code, Some(10), "{}", done.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(list_dir(&dir).is_empty(), "{:?}", list_dir(&dir));
 }
 

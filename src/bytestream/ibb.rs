@@ -25,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::jid::Jid;
 use crate::session::{IqError, PendingResult, Route, Session};
+use crate::stall::StallWatch;
 use crate::stanza::{self, ErrorType, StanzaError};
 use crate::xml::Element;
 
@@ -32,6 +33,10 @@ use crate::xml::Element;
 pub const MAX_BLOCK_SIZE: usize = 65535;
 /// Sizes tried after a `resource-constraint` answer (QXmpp takes 4096, slixmpp 8192).
 const STEP_DOWN: [usize; 3] = [16384, 8192, 4096];
+/// Bytes that must move in every `--timeout` (see `stall`): one block of the size
+/// §5 recommends, whatever block size the peer chose. Not more: the server's rate
+/// limit, not the peer, may set the pace (Prosody ships 10 kB/s, ejabberd 3 kB/s).
+const FLOOR: u64 = 4096;
 
 /// Why an in-band bytestream failed.
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +97,8 @@ pub enum IbbError {
     /// No `<open/>` in time.
     #[error("the peer did not open the in-band bytestream within {} s", .0.as_secs())]
     NoOpen(Duration),
-    /// No block in time.
-    #[error("no data from the peer for {} s", .0.as_secs())]
+    /// Fewer than 4 KiB moved (blocks received, or acknowledged) in `--timeout`.
+    #[error("no data moved for {} s (or only a trickle); giving up", .0.as_secs())]
     Stalled(Duration),
     /// §2.3: `<close/>` before the whole file.
     #[error("the peer closed the bytestream")]
@@ -203,9 +208,13 @@ impl IbbSender {
         len: u64,
         window: usize,
     ) -> Result<u64, IbbError> {
-        let mut in_flight: VecDeque<(u16, PendingResult)> = VecDeque::new();
+        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         let mut buf = vec![0u8; self.block_size];
         let mut sent = 0u64;
+        let mut acked = Acked {
+            bytes: 0,
+            watch: StallWatch::new(self.timeout, FLOOR, len, 0),
+        };
         while sent < len {
             let want = (len - sent).min(self.block_size as u64) as usize;
             let n = read_full(reader, &mut buf[..want])
@@ -225,41 +234,54 @@ impl IbbSender {
                 .map_err(IbbError::Iq)?;
             self.seq = self.seq.wrapping_add(1);
             sent += n as u64;
-            in_flight.push_back((seq, pending));
+            in_flight.push_back((seq, n, pending));
             if in_flight.len() >= window.max(1) {
-                self.ack_unless_gone(&mut in_flight).await?;
+                self.ack_unless_gone(&mut in_flight, &mut acked).await?;
             }
         }
         while !in_flight.is_empty() {
-            self.ack_unless_gone(&mut in_flight).await?;
+            self.ack_unless_gone(&mut in_flight, &mut acked).await?;
         }
         Ok(sent)
     }
 
     /// Waits for the oldest block's acknowledgement, unless the receiver goes offline
-    /// first; then an error it already sent for any block in flight (say, that it
-    /// cannot write the file) is the better report than "gone".
+    /// first (then an error it already sent for any block in flight, say that it cannot
+    /// write the file, is the better report than "gone"), or unless too few bytes were
+    /// acknowledged for too long (a receiver that acknowledges a block now and then).
     async fn ack_unless_gone(
         &mut self,
-        in_flight: &mut VecDeque<(u16, PendingResult)>,
+        in_flight: &mut VecDeque<InFlight>,
+        acked: &mut Acked,
     ) -> Result<(), IbbError> {
-        let front = in_flight.pop_front();
-        let Some(gone) = self.gone.as_mut() else {
-            return await_ack(front).await;
+        let Some((seq, n, pending)) = in_flight.pop_front() else {
+            return Ok(());
         };
-        tokio::select! {
+        let stalled = IbbError::Stalled(acked.watch.limit());
+        let ack = tokio::time::timeout_at(acked.watch.deadline(), await_ack(seq, pending));
+        let never = std::future::pending::<()>();
+        let result = tokio::select! {
             biased;
-            acked = await_ack(front) => acked,
-            () = gone => {
+            done = ack => done.unwrap_or(Err(stalled)),
+            () = async { match self.gone.as_mut() { Some(gone) => gone.await, None => never.await } } => {
                 self.gone = None;
-                for (seq, pending) in in_flight.iter_mut() {
+                for (seq, _, pending) in in_flight.iter_mut() {
                     if let Some(Err(IqError::Stanza(error))) = pending.try_answer() {
                         return Err(IbbError::DataRefused { seq: *seq, error });
                     }
                 }
                 Err(IbbError::PeerGone)
             }
+        };
+        result?;
+        acked.bytes += n as u64;
+        if acked
+            .watch
+            .stalled(acked.bytes, tokio::time::Instant::now())
+        {
+            return Err(IbbError::Stalled(acked.watch.limit()));
         }
+        Ok(())
     }
 
     fn data_iq(&self, seq: u16, chunk: &[u8]) -> Element {
@@ -310,10 +332,16 @@ impl IbbSender {
     }
 }
 
-async fn await_ack(entry: Option<(u16, PendingResult)>) -> Result<(), IbbError> {
-    let Some((seq, pending)) = entry else {
-        return Ok(());
-    };
+/// A block on its way: its seq, its length, and its acknowledgement to come.
+type InFlight = (u16, usize, PendingResult);
+
+/// What the receiver has acknowledged, watched for a stall.
+struct Acked {
+    bytes: u64,
+    watch: StallWatch,
+}
+
+async fn await_ack(seq: u16, pending: PendingResult) -> Result<(), IbbError> {
     pending
         .wait()
         .await
@@ -423,9 +451,14 @@ impl IbbReceiver {
         stall: Duration,
     ) -> Result<(u64, CloseRequest), IbbError> {
         let mut received = 0u64;
+        let mut watch = StallWatch::new(stall, FLOOR, limit, 0);
         loop {
-            let request = match tokio::time::timeout(stall, self.next_request()).await {
-                Err(_) => return Err(IbbError::Stalled(stall)),
+            let next = tokio::time::timeout_at(watch.deadline(), self.next_request());
+            let request = match next.await {
+                Err(_) => {
+                    self.abort().await;
+                    return Err(IbbError::Stalled(stall));
+                }
                 Ok(r) => r?,
             };
             if request.get_child("close", IBB_NS).is_some() {
@@ -455,6 +488,11 @@ impl IbbReceiver {
             received += chunk.len() as u64;
             self.next_seq = self.next_seq.wrapping_add(1);
             let _ = self.session.reply_result(&request).await;
+            if watch.stalled(received, tokio::time::Instant::now()) {
+                // Blocks come, but too few bytes for too long: a trickle.
+                self.abort().await;
+                return Err(IbbError::Stalled(stall));
+            }
         }
     }
 

@@ -854,28 +854,16 @@ async fn send_socket(
     let gone = crate::bytestream::peer_gone(session, to.as_jid());
     let (writer, handle) = super::pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
     let copy = super::pump::copy_unless_gone(
-        file,
-        writer,
+        (file, writer),
         size,
         progress,
         super::pump::Check::hash(hasher),
-        &handle,
+        (&handle, stall),
         gone,
     );
     let pumped = while_acking(session, route, seen, copy).await;
-    let pumped = pumped.map_err(|(sent, e)| match e {
-        super::pump::PumpError::Read(e) => TransferError::Source(super::source::SourceError::Io {
-            path: source.path.clone(),
-            source: e,
-        }),
-        e if e.is_stall() => TransferError::Stalled {
-            sent,
-            size,
-            after: stall,
-        },
-        super::pump::PumpError::Write(e) => broken(sent, e),
-        super::pump::PumpError::PeerGone => TransferError::PeerGone { sent, size },
-    })?;
+    let ends = super::pump::Ends::Sending(&source.path);
+    let pumped = pumped.map_err(|e| super::pump::transfer_error(e, size, stall, ends))?;
     if pumped.bytes < size {
         return Err(TransferError::Source(super::source::SourceError::Io {
             path: source.path.clone(),
@@ -1622,26 +1610,17 @@ async fn receive_socket(
     let (reader, handle) = super::pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
     let writer = output.blocking_writer().map_err(|e| output.sink_error(e))?;
     let copy = super::pump::copy_unless_gone(
-        reader,
-        writer,
+        (reader, writer),
         size,
         progress,
         super::pump::Check::hash(hasher),
-        &handle,
+        (&handle, stall),
         gone,
     );
+    let ends = super::pump::Ends::Receiving(output);
     let pumped = while_acking(session, route, seen, copy)
         .await
-        .map_err(|(sent, e)| match e {
-            super::pump::PumpError::Write(e) => output.sink_error(e),
-            e if e.is_stall() => TransferError::Stalled {
-                sent,
-                size,
-                after: stall,
-            },
-            super::pump::PumpError::Read(e) => broken(sent, e),
-            super::pump::PumpError::PeerGone => TransferError::PeerGone { sent, size },
-        })?;
+        .map_err(|e| super::pump::transfer_error(e, size, stall, ends))?;
     Ok((pumped.bytes, pumped.hash.as_deref().and_then(unhex)))
 }
 

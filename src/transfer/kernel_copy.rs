@@ -18,7 +18,7 @@ use rustix::io::Errno;
 use rustix::pipe::SpliceFlags;
 
 use super::progress::Progress;
-use super::pump::PumpError;
+use super::pump::{Patience, PumpError};
 
 /// Bytes asked of the kernel per call, and the size asked for our pipe: progress is
 /// reported at least this often.
@@ -83,10 +83,10 @@ fn kind(fd: BorrowedFd<'_>) -> Option<(FileType, bool)> {
 /// or says [`Outcome::Unsupported`] before moving anything. On failure returns the bytes
 /// moved before it and which side failed.
 pub(super) fn copy(
-    reader: BorrowedFd<'_>,
-    writer: BorrowedFd<'_>,
+    (reader, writer): (BorrowedFd<'_>, BorrowedFd<'_>),
     len: u64,
     progress: &dyn Progress,
+    patience: &mut Patience,
 ) -> Result<Outcome, (u64, PumpError)> {
     let (Some(from), Some(to)) = (kind(reader), kind(writer)) else {
         return Ok(Outcome::Unsupported);
@@ -97,9 +97,9 @@ pub(super) fn copy(
         chosen.map_or("our buffers", Route::name)
     );
     match chosen {
-        Some(Route::Sendfile) => sendfile(reader, writer, len, progress),
+        Some(Route::Sendfile) => sendfile((reader, writer), len, progress, patience),
         Some(Route::Splice) => match Pipe::new() {
-            Some(pipe) => pipe.splice(reader, writer, len, progress),
+            Some(pipe) => pipe.splice((reader, writer), len, progress, patience),
             None => Ok(Outcome::Unsupported),
         },
         None => Ok(Outcome::Unsupported),
@@ -107,10 +107,10 @@ pub(super) fn copy(
 }
 
 fn sendfile(
-    reader: BorrowedFd<'_>,
-    writer: BorrowedFd<'_>,
+    (reader, writer): (BorrowedFd<'_>, BorrowedFd<'_>),
     len: u64,
     progress: &dyn Progress,
+    patience: &mut Patience,
 ) -> Result<Outcome, (u64, PumpError)> {
     let mut done = 0u64;
     while done < len {
@@ -118,10 +118,11 @@ fn sendfile(
         match rustix::fs::sendfile(writer, reader, None, want) {
             Ok(0) => break,
             Ok(n) => {
+                patience.progressed();
                 done += n as u64;
                 progress.advance(n as u64);
             }
-            Err(Errno::INTR) => continue,
+            Err(e) if patience.retry(std::io::Error::from(e).kind()) => continue,
             // Refused outright by this kernel or file system: nothing moved yet.
             Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) if done == 0 => {
                 return Ok(Outcome::Unsupported)
@@ -173,10 +174,10 @@ impl Pipe {
 
     fn splice(
         self,
-        reader: BorrowedFd<'_>,
-        writer: BorrowedFd<'_>,
+        (reader, writer): (BorrowedFd<'_>, BorrowedFd<'_>),
         len: u64,
         progress: &dyn Progress,
+        patience: &mut Patience,
     ) -> Result<Outcome, (u64, PumpError)> {
         let flags = SpliceFlags::MOVE | SpliceFlags::MORE;
         let mut done = 0u64;
@@ -185,7 +186,7 @@ impl Pipe {
             let got = match rustix::pipe::splice(reader, None, &self.write, None, want, flags) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(Errno::INTR) => continue,
+                Err(e) if patience.retry(std::io::Error::from(e).kind()) => continue,
                 Err(Errno::INVAL | Errno::NOSYS) if done == 0 => return Ok(Outcome::Unsupported),
                 Err(e) => return Err((done, PumpError::Read(e.into()))),
             };
@@ -197,11 +198,12 @@ impl Pipe {
                         return Err((done, PumpError::Write(e)));
                     }
                     Ok(n) => {
+                        patience.progressed();
                         left -= n;
                         done += n as u64;
                         progress.advance(n as u64);
                     }
-                    Err(Errno::INTR) => continue,
+                    Err(e) if patience.retry(std::io::Error::from(e).kind()) => continue,
                     Err(e) => return Err((done, PumpError::Write(e.into()))),
                 }
             }
@@ -235,6 +237,10 @@ mod tests {
         assert_eq!(route((FileType::Directory, false), socket), None);
     }
 
+    fn patient() -> Patience {
+        Patience::new(std::time::Duration::from_secs(10))
+    }
+
     fn sample(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 + i / 4096) as u8).collect()
     }
@@ -254,13 +260,13 @@ mod tests {
             let file = std::fs::File::open(&source).unwrap();
             let socket = std::net::TcpStream::connect(addr).unwrap();
             let silent = super::super::progress::Silent;
-            copy(file.as_fd(), socket.as_fd(), len, &silent).unwrap()
+            copy((file.as_fd(), socket.as_fd()), len, &silent, &mut patient()).unwrap()
         });
         let (socket, _) = listener.accept().unwrap();
         let target = dir.path().join("target");
         let out = std::fs::File::create(&target).unwrap();
         let silent = super::super::progress::Silent;
-        let received = copy(socket.as_fd(), out.as_fd(), len, &silent).unwrap();
+        let received = copy((socket.as_fd(), out.as_fd()), len, &silent, &mut patient()).unwrap();
         assert!(matches!(sender.join().unwrap(), Outcome::Moved(n) if n == len));
         assert!(matches!(received, Outcome::Moved(n) if n == len));
         assert_eq!(std::fs::read(&target).unwrap(), &data[..len as usize]);
@@ -275,7 +281,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = std::fs::File::create(dir.path().join("t")).unwrap();
         let silent = super::super::progress::Silent;
-        let moved = copy(b.as_fd(), out.as_fd(), 100, &silent).unwrap();
+        let moved = copy((b.as_fd(), out.as_fd()), 100, &silent, &mut patient()).unwrap();
         assert!(matches!(moved, Outcome::Moved(9)));
         let mut back = String::new();
         std::fs::File::open(dir.path().join("t"))
@@ -295,7 +301,7 @@ mod tests {
             .open("/dev/full")
             .unwrap();
         let silent = super::super::progress::Silent;
-        let outcome = copy(b.as_fd(), full.as_fd(), 100, &silent).unwrap();
+        let outcome = copy((b.as_fd(), full.as_fd()), 100, &silent, &mut patient()).unwrap();
         assert!(matches!(outcome, Outcome::Unsupported));
     }
 
@@ -313,7 +319,13 @@ mod tests {
         let out = std::fs::File::create(dir.path().join("t")).unwrap();
         (&client).write_all(b"abc").unwrap();
         let silent = super::super::progress::Silent;
-        let err = copy(socket.as_fd(), out.as_fd(), 100, &silent).unwrap_err();
+        let err = copy(
+            (socket.as_fd(), out.as_fd()),
+            100,
+            &silent,
+            &mut Patience::new(std::time::Duration::ZERO),
+        )
+        .unwrap_err();
         assert_eq!(err.0, 3, "the bytes before the stall are counted");
         assert!(err.1.is_stall(), "{:?}", err.1);
         drop(client);

@@ -58,19 +58,60 @@ pub(super) enum PumpError {
     Write(std::io::Error),
     /// The peer went offline during the copy, which was then cut short.
     PeerGone,
+    /// Fewer bytes than the stall floor moved in a whole `--timeout` (see `stall`): the
+    /// copy was cut short.
+    Stalled,
 }
 
 impl PumpError {
-    /// A socket deadline (`SO_RCVTIMEO`/`SO_SNDTIMEO`) passed with no progress.
+    /// The copy stalled: cut by the watch, or a socket deadline (`SO_RCVTIMEO`,
+    /// `SO_SNDTIMEO`) passed with no progress at all.
     pub(super) fn is_stall(&self) -> bool {
         let e = match self {
             PumpError::Read(e) | PumpError::Write(e) => e,
             PumpError::PeerGone => return false,
+            PumpError::Stalled => return true,
         };
         matches!(
             e.kind(),
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
         )
+    }
+}
+
+/// The two ends of a bytestream copy, to say whose fault a failure is.
+pub(super) enum Ends<'a> {
+    /// The file (at this path) into the socket: a read failure is the file's, a write
+    /// failure the network's.
+    Sending(&'a std::path::Path),
+    /// The socket into this output: the other way round.
+    Receiving(&'a super::sink::Output),
+}
+
+/// A failed copy of a bytestream's `size` bytes (`sent` of them moved) as the transfer
+/// error it means; the one place that maps [`PumpError`].
+pub(super) fn transfer_error(
+    (sent, e): (u64, PumpError),
+    size: u64,
+    stall: Duration,
+    ends: Ends<'_>,
+) -> super::TransferError {
+    use super::TransferError as T;
+    match (e, ends) {
+        (e, _) if e.is_stall() => T::Stalled {
+            sent,
+            size,
+            after: stall,
+        },
+        (PumpError::PeerGone | PumpError::Stalled, _) => T::PeerGone { sent, size },
+        (PumpError::Read(e), Ends::Sending(path)) => T::Source(super::source::SourceError::Io {
+            path: path.to_owned(),
+            source: e,
+        }),
+        (PumpError::Write(e), Ends::Receiving(output)) => output.sink_error(e),
+        (PumpError::Write(source) | PumpError::Read(source), _) => {
+            T::StreamBroken { sent, size, source }
+        }
     }
 }
 
@@ -105,20 +146,22 @@ pub(super) struct Pumped {
 /// feeding them to `hasher` when given (it may already hold a resumed file's prefix).
 /// On failure returns the bytes moved before it and the error.
 pub(super) async fn copy<R, W>(
-    mut reader: R,
-    mut writer: W,
+    (mut reader, mut writer): (R, W),
     len: u64,
     progress: Arc<dyn Progress>,
     check: Check,
+    stall: Duration,
 ) -> Result<(Pumped, R, W), (u64, PumpError)>
 where
     R: Read + AsFd + Send + 'static,
     W: Write + AsFd + Send + 'static,
 {
     let job = tokio::task::spawn_blocking(move || {
+        let mut patience = Patience::new(stall);
+        let ends = (&mut reader, &mut writer);
         let pumped = match check {
-            Check::None => copy_in_kernel(&mut reader, &mut writer, len, &*progress)?,
-            check => copy_blocking(&mut reader, &mut writer, len, &*progress, check)?,
+            Check::None => copy_in_kernel(ends, len, &*progress, &mut patience)?,
+            check => copy_blocking(ends, len, &*progress, check, &mut patience)?,
         };
         Ok((pumped, reader, writer))
     });
@@ -128,16 +171,21 @@ where
     }
 }
 
-/// A connected bytestream socket as a blocking descriptor whose reads and writes give up
-/// after `stall` without progress, plus a second handle to cut it short from outside.
+/// A connected bytestream socket as a blocking descriptor, plus a second handle to cut
+/// it short from outside. Its reads and writes come back at least every
+/// [`crate::stall::StallWatch::poll`] of `stall`, with what they moved so far: a blocked
+/// write reports the bytes the kernel took only when it returns, and the stall watch
+/// must see them when they move (a socket deadline of a whole `stall` made a peer that
+/// read nothing look busy for another `stall` each time the kernel took a few bytes).
 pub(super) fn blocking_socket(
     socket: tokio::net::TcpStream,
     stall: Duration,
 ) -> std::io::Result<(std::net::TcpStream, std::net::TcpStream)> {
     let socket = socket.into_std()?;
     socket.set_nonblocking(false)?;
-    socket.set_read_timeout(Some(stall))?;
-    socket.set_write_timeout(Some(stall))?;
+    let poll = crate::stall::poll_interval(stall);
+    socket.set_read_timeout(Some(poll))?;
+    socket.set_write_timeout(Some(poll))?;
     let handle = socket.try_clone()?;
     Ok((socket, handle))
 }
@@ -151,6 +199,12 @@ const GONE_GRACE: Duration = Duration::from_millis(1500);
 struct Counting {
     inner: Arc<dyn Progress>,
     moved: std::sync::atomic::AtomicU64,
+}
+
+impl Counting {
+    fn moved(&self) -> u64 {
+        self.moved.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Progress for Counting {
@@ -170,51 +224,58 @@ impl Progress for Counting {
     }
 }
 
-/// [`copy`] for the S5B data phase. When `gone` resolves (the peer went offline) the
-/// copy may finish what is still arriving, but once it stops moving bytes for
-/// [`GONE_GRACE`] the socket is shut down under it: a frozen or vanished peer must not
-/// hold us until the stall deadline.
+/// [`copy`] for the S5B data phase, watched from here: the socket is shut down under
+/// the copy when it stalls (fewer than [`crate::stall::FLOOR`] bytes in `stall`: the
+/// per-call socket deadlines alone let a trickle keep it alive), or when the peer went
+/// offline (`gone`) and then no byte moved for [`GONE_GRACE`] (what was in flight may
+/// still arrive, but a frozen or vanished peer must not hold us until the stall).
 pub(super) async fn copy_unless_gone<R, W>(
-    reader: R,
-    writer: W,
+    (reader, writer): (R, W),
     len: u64,
     progress: Arc<dyn Progress>,
     check: Check,
-    socket: &std::net::TcpStream,
+    (socket, stall): (&std::net::TcpStream, Duration),
     gone: impl std::future::Future<Output = ()>,
 ) -> Result<Pumped, (u64, PumpError)>
 where
     R: Read + AsFd + Send + 'static,
     W: Write + AsFd + Send + 'static,
 {
-    use std::sync::atomic::Ordering;
     let counting = Arc::new(Counting {
         inner: progress,
         moved: 0.into(),
     });
-    let job = copy(reader, writer, len, counting.clone(), check);
+    let job = copy((reader, writer), len, counting.clone(), check, stall);
     tokio::pin!(job);
-    tokio::select! {
-        done = &mut job => return done.map(|(pumped, _, _)| pumped),
-        () = gone => {}
-    }
-    let mut seen = counting.moved.load(Ordering::Relaxed);
-    loop {
+    tokio::pin!(gone);
+    let mut watch = crate::stall::StallWatch::new(stall, crate::stall::FLOOR, len, 0);
+    // Since the peer went: the byte count last seen, and when it last changed.
+    let mut since_gone: Option<(u64, tokio::time::Instant)> = None;
+    let cut = loop {
         tokio::select! {
             done = &mut job => return done.map(|(pumped, _, _)| pumped),
-            () = tokio::time::sleep(GONE_GRACE) => {}
+            () = &mut gone, if since_gone.is_none() => {
+                since_gone = Some((counting.moved(), tokio::time::Instant::now()));
+            }
+            () = tokio::time::sleep(watch.tick()) => {}
         }
-        let now = counting.moved.load(Ordering::Relaxed);
-        if now == seen {
-            break;
+        let (moved, now) = (counting.moved(), tokio::time::Instant::now());
+        if watch.stalled(moved, now) {
+            break PumpError::Stalled;
         }
-        seen = now;
-    }
+        if let Some((seen, at)) = since_gone.as_mut() {
+            if moved != *seen {
+                (*seen, *at) = (moved, now);
+            } else if now.duration_since(*at) >= GONE_GRACE {
+                break PumpError::PeerGone;
+            }
+        }
+    };
     let _ = socket.shutdown(std::net::Shutdown::Both);
     match job.await {
         Ok((pumped, _, _)) if pumped.bytes == len => Ok(pumped),
-        Ok((pumped, _, _)) => Err((pumped.bytes, PumpError::PeerGone)),
-        Err((moved, _)) => Err((moved, PumpError::PeerGone)),
+        Ok((pumped, _, _)) => Err((pumped.bytes, cut)),
+        Err((moved, _)) => Err((moved, cut)),
     }
 }
 
@@ -233,11 +294,15 @@ pub(super) fn copy_with_md5(
         crc: crc32fast::Hasher::new(),
     };
     let md5 = Check::Hash(Box::new(Hasher::new(Algorithm::Md5)));
+    let silent = &super::progress::Silent;
+    let mut impatient = Patience::new(Duration::ZERO);
     let pumped =
-        copy_blocking(reader, &mut crc, len, &super::progress::Silent, md5).map_err(|(_, e)| {
+        copy_blocking((reader, &mut crc), len, silent, md5, &mut impatient).map_err(|(_, e)| {
             match e {
                 PumpError::Read(e) | PumpError::Write(e) => e,
-                PumpError::PeerGone => std::io::Error::other("the copy was cut short"),
+                PumpError::PeerGone | PumpError::Stalled => {
+                    std::io::Error::other("the copy was cut short")
+                }
             }
         })?;
     let md5 = pumped
@@ -308,10 +373,10 @@ impl<F: FnMut(&[u8])> Write for FeedWriter<F> {
 /// An unchecked copy: by the kernel when the descriptors allow it, else by
 /// [`copy_blocking`].
 fn copy_in_kernel<R, W>(
-    reader: &mut R,
-    writer: &mut W,
+    (reader, writer): (&mut R, &mut W),
     len: u64,
     progress: &dyn Progress,
+    patience: &mut Patience,
 ) -> Result<Pumped, (u64, PumpError)>
 where
     R: Read + AsFd,
@@ -319,24 +384,25 @@ where
 {
     // Whatever the writer buffered goes first.
     writer.flush().map_err(|e| (0, PumpError::Write(e)))?;
-    match super::kernel_copy::copy(reader.as_fd(), writer.as_fd(), len, progress)? {
+    let fds = (reader.as_fd(), writer.as_fd());
+    match super::kernel_copy::copy(fds, len, progress, patience)? {
         super::kernel_copy::Outcome::Moved(bytes) => Ok(Pumped {
             bytes,
             hash: None,
             crc32: None,
         }),
         super::kernel_copy::Outcome::Unsupported => {
-            copy_blocking(reader, writer, len, progress, Check::None)
+            copy_blocking((reader, writer), len, progress, Check::None, patience)
         }
     }
 }
 
 fn copy_blocking(
-    reader: &mut impl Read,
-    writer: &mut impl Write,
+    (reader, writer): (&mut impl Read, &mut impl Write),
     len: u64,
     progress: &dyn Progress,
     check: Check,
+    patience: &mut Patience,
 ) -> Result<Pumped, (u64, PumpError)> {
     let size = BUFFER.min(len.max(1) as usize);
     let mut buffers = match check {
@@ -354,18 +420,17 @@ fn copy_blocking(
         let n = match reader.read(&mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+            Err(e) if patience.retry(e.kind()) => {
                 buffers.give_back(buf, 0);
                 continue;
             }
             Err(e) => return Err((done, PumpError::Read(e))),
         };
-        writer
-            .write_all(&buf[..n])
+        patience.progressed();
+        write_counted(writer, &buf[..n], progress, patience)
             .map_err(|e| (done, PumpError::Write(e)))?;
         buffers.give_back(buf, n);
         done += n as u64;
-        progress.advance(n as u64);
     }
     writer.flush().map_err(|e| (done, PumpError::Write(e)))?;
     let (hash, crc32) = buffers.finish();
@@ -374,6 +439,64 @@ fn copy_blocking(
         hash: hash.map(Hasher::hex),
         crc32,
     })
+}
+
+/// Writes all of `data`, reporting each part the writer takes as it goes: a socket
+/// that takes a few bytes now and then must look like the trickle it is to the stall
+/// watch, not like a whole buffer moved when the last byte finally goes.
+fn write_counted(
+    writer: &mut impl Write,
+    mut data: &[u8],
+    progress: &dyn Progress,
+    patience: &mut Patience,
+) -> std::io::Result<()> {
+    while !data.is_empty() {
+        match writer.write(data) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                patience.progressed();
+                progress.advance(n as u64);
+                data = &data[n..];
+            }
+            Err(e) if patience.retry(e.kind()) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// How long the blocking calls of a copy may keep coming back empty (their socket's
+/// short deadline passed, see [`blocking_socket`]) before the copy gives up on its own:
+/// the backstop behind the stall watch, which decides first, on its floor.
+pub(super) struct Patience {
+    limit: Duration,
+    last: std::time::Instant,
+}
+
+impl Patience {
+    /// `limit` without progress at all; `Duration::ZERO` retries nothing.
+    pub(super) fn new(limit: Duration) -> Patience {
+        Patience {
+            limit,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Something moved.
+    pub(super) fn progressed(&mut self) {
+        self.last = std::time::Instant::now();
+    }
+
+    /// Whether a call that failed with `kind` is tried again: always after a signal,
+    /// after a socket deadline only while the limit has not passed.
+    pub(super) fn retry(&self, kind: std::io::ErrorKind) -> bool {
+        use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
+        match kind {
+            Interrupted => true,
+            WouldBlock | TimedOut => self.last.elapsed() < self.limit,
+            _ => false,
+        }
+    }
 }
 
 /// The copy's buffers: one, or a few circulating through a hashing thread (or one,
@@ -504,11 +627,11 @@ mod tests {
         let data = vec![7u8; 3 * BUFFER + 5];
         let mut out = Vec::new();
         let p = copy_blocking(
-            &mut &data[..],
-            &mut out,
+            (&mut &data[..], &mut out),
             data.len() as u64 - 1,
             &super::super::progress::Silent,
             Check::Hash(Box::new(Hasher::new(Algorithm::Md5))),
+            &mut Patience::new(Duration::ZERO),
         )
         .unwrap();
         assert_eq!(p.bytes, data.len() as u64 - 1);
@@ -522,20 +645,20 @@ mod tests {
             "the hash thread saw every byte in order"
         );
         let crc = copy_blocking(
-            &mut &data[..],
-            &mut Vec::new(),
+            (&mut &data[..], &mut Vec::new()),
             data.len() as u64 - 1,
             &super::super::progress::Silent,
             Check::Crc32(crc32fast::Hasher::new()),
+            &mut Patience::new(Duration::ZERO),
         )
         .unwrap();
         assert_eq!(crc.crc32, Some(crc32fast::hash(whole)));
         let short = copy_blocking(
-            &mut &data[..10],
-            &mut Vec::new(),
+            (&mut &data[..10], &mut Vec::new()),
             100,
             &super::super::progress::Silent,
             Check::None,
+            &mut Patience::new(Duration::ZERO),
         )
         .unwrap();
         assert_eq!((short.bytes, short.hash), (10, None));

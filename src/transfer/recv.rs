@@ -12,7 +12,7 @@ use super::hash::{Algorithm, Hasher};
 use tokio::io::AsyncWriteExt;
 
 use super::progress::{Metered, Progress};
-use super::pump::{self, PumpError};
+use super::pump;
 use super::resume::{Partial, Registry};
 use super::sink::{
     discard_if_empty, finish_target, open_target, reopen_part, sanitize_file_name, Destination,
@@ -798,28 +798,15 @@ async fn receive_from_socket(
     let (socket, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
     let writer = output.blocking_writer().map_err(|e| output.sink_error(e))?;
     let pumped = pump::copy_unless_gone(
-        socket,
-        writer,
+        (socket, writer),
         expect.len,
         progress.clone(),
         pump::Check::hash(expect.hasher.clone()),
-        &handle,
+        (&handle, stall),
         gone,
     )
     .await
-    .map_err(|(sent, e)| match e {
-        PumpError::Write(e) => output.sink_error(e),
-        e if e.is_stall() => TransferError::Stalled {
-            sent,
-            size: expect.len,
-            after: stall,
-        },
-        PumpError::Read(e) => broken(sent, e),
-        PumpError::PeerGone => TransferError::PeerGone {
-            sent,
-            size: expect.len,
-        },
-    })?;
+    .map_err(|e| pump::transfer_error(e, expect.len, stall, pump::Ends::Receiving(output)))?;
     Ok(Received {
         bytes: pumped.bytes,
         close: None,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::progress::{Metered, Progress};
-use super::pump::{self, PumpError};
+use super::pump;
 use super::source::Source;
 use super::{Report, TransferError};
 use crate::bytestream::ibb::IbbSender;
@@ -317,21 +317,16 @@ async fn send_over_socket(
         source: e,
     };
     let (blocking, handle) = pump::blocking_socket(socket, stall).map_err(|e| broken(0, e))?;
-    let pumped = pump::copy_unless_gone(file, blocking, span.len, progress, check, &handle, gone)
-        .await
-        .map_err(|(sent, e)| match e {
-            PumpError::Read(e) => source_error(source, e),
-            e if e.is_stall() => TransferError::Stalled {
-                sent,
-                size: span.len,
-                after: stall,
-            },
-            PumpError::Write(e) => broken(sent, e),
-            PumpError::PeerGone => TransferError::PeerGone {
-                sent,
-                size: span.len,
-            },
-        })?;
+    let pumped = pump::copy_unless_gone(
+        (file, blocking),
+        span.len,
+        progress,
+        check,
+        (&handle, stall),
+        gone,
+    )
+    .await
+    .map_err(|e| pump::transfer_error(e, span.len, stall, pump::Ends::Sending(&source.path)))?;
     let sent = pumped.bytes;
     if sent < span.len {
         let e = std::io::Error::new(
@@ -353,7 +348,8 @@ async fn send_over_socket(
     socket.shutdown().await.map_err(|e| broken(sent, e))?;
     // The receiver closes once it has every byte; a reset here means it did not.
     let mut probe = [0u8; 1];
-    match tokio::time::timeout(Duration::from_secs(10), socket.read(&mut probe)).await {
+    let wait = stall.min(Duration::from_secs(10));
+    match tokio::time::timeout(wait, socket.read(&mut probe)).await {
         Ok(Err(e)) => Err(broken(sent, e)),
         _ => Ok(()),
     }
