@@ -717,7 +717,7 @@ fn ibb_data_for_another_session_is_item_not_found() {
     assert_refused(&answers[2], "item-not-found");
     // Then nothing more comes: the stall deadline ends it, keeping the 50 bytes.
     assert_eq!(code, Some(10), "{err}");
-    assert!(err.contains("no data from the peer for 3 s"), "{err}");
+    assert!(err.contains("no data moved for 3 s"), "{err}");
     assert_kept_part_only(&dir);
 }
 
