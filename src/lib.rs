@@ -61,6 +61,7 @@ pub mod error;
 pub(crate) mod forms;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hash;
 pub(crate) mod http;
 pub mod jid;
 pub mod jingle;

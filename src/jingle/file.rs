@@ -4,8 +4,8 @@
 
 use base64::Engine;
 
+use crate::hash::Algorithm;
 use crate::ns::{HASHES_NS, JINGLE_FT_NS};
-use crate::transfer::hash::Algorithm;
 use crate::xml::Element;
 
 /// The file of an offer (§4 table 1).

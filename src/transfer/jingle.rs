@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 
-use super::hash::{Algorithm, Hasher};
 use super::progress::{Metered, Progress};
 use super::recv::{Opened, RecvOptions, Resumable};
 use super::sink::{discard, discard_if_empty, finish_target, open_target};
 use super::source::Source;
 use super::{Report, TransferError};
 use crate::bytestream::ibb::{IbbReceiver, IbbSender};
+use crate::hash::{Algorithm, Hasher};
 use crate::jid::{FullJid, Jid};
 use crate::jingle::file::{self, FileDesc};
 use crate::jingle::transport::{self, Ibb};
@@ -351,7 +351,7 @@ pub(crate) async fn send_file(
         let mut info = Jingle::new(Action::SessionInfo, &sid);
         let hex;
         let encoded: &[u8] = if options.hex_checksum {
-            hex = super::source::hex(digest);
+            hex = crate::hash::hex(digest);
             hex.as_bytes()
         } else {
             digest
@@ -1338,8 +1338,8 @@ async fn accept_and_receive(
                 .await;
                 return Err(TransferError::HashMismatch {
                     algo: algo.name(),
-                    expected: crate::transfer::source::hex(&want),
-                    actual: crate::transfer::source::hex(&digest),
+                    expected: crate::hash::hex(&want),
+                    actual: crate::hash::hex(&digest),
                 });
             }
             Some(hash_text(algo, &digest))

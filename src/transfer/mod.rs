@@ -4,7 +4,7 @@
 //! them to files, progress and the receiver's policy (who may send, how much).
 
 pub(crate) mod download;
-pub(crate) mod hash;
+
 pub(crate) mod hash_cache;
 pub(crate) mod jingle;
 mod json_list;

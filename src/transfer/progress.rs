@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::hash::Hasher;
+use crate::hash::Hasher;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Receives progress events for one file at a time.

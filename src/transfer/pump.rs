@@ -9,7 +9,7 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::hash::{Algorithm, Hasher};
+use crate::hash::{Algorithm, Hasher};
 
 use super::progress::Progress;
 

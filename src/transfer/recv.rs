@@ -8,7 +8,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::hash::{Algorithm, Hasher};
+use crate::hash::{Algorithm, Hasher};
 use tokio::io::AsyncWriteExt;
 
 use super::progress::{Metered, Progress};

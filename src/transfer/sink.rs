@@ -402,8 +402,8 @@ pub(crate) fn reopen_part(
     partial: &Partial,
     overwrite: bool,
     base_name: Option<String>,
-    algorithm: super::hash::Algorithm,
-) -> std::io::Result<(Target, Output, u64, super::hash::Hasher)> {
+    algorithm: crate::hash::Algorithm,
+) -> std::io::Result<(Target, Output, u64, crate::hash::Hasher)> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut reader = std::fs::OpenOptions::new()
         .read(true)

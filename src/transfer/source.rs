@@ -259,10 +259,6 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,7 +304,7 @@ mod tests {
             super::super::pump::copy_with_md5(&mut &data[..], &mut copy, u64::MAX).unwrap();
         assert_eq!(n, data.len() as u64);
         assert!(copy == data);
-        assert_eq!(md5, hex(&Md5::digest(&data)));
+        assert_eq!(md5, crate::hash::hex(&Md5::digest(&data)));
         assert_eq!(crc, crc32fast::hash(&data));
         let (n, _, crc) =
             super::super::pump::copy_with_md5(&mut &data[..], &mut std::io::sink(), 100).unwrap();

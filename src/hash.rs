@@ -10,15 +10,30 @@ use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
+/// Lowercase hex of `bytes` (how SI carries MD5, and how digests are shown).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 /// A hash algorithm xft can verify with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     /// Not in XEP-0300's registry; only SI uses it.
     Md5,
+    /// `sha-1` (read for compatibility: Conversations and Dino send it).
     Sha1,
+    /// `sha-256`, what xft sends.
     Sha256,
+    /// `sha-512`.
     Sha512,
+    /// `blake2b-256`.
     Blake2b256,
+    /// `blake2b-512`.
     Blake2b512,
 }
 
@@ -35,6 +50,7 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm of a textual name, if xft has it.
     pub fn from_name(name: &str) -> Option<Algorithm> {
         match name.trim() {
             "md5" => Some(Algorithm::Md5),
@@ -107,7 +123,7 @@ impl Hasher {
 
     /// The digest in lowercase hex (how SI carries MD5).
     pub(crate) fn hex(self) -> String {
-        super::source::hex(&self.finalize())
+        hex(&self.finalize())
     }
 }
 
