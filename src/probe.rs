@@ -183,10 +183,11 @@ async fn peer_facts(
         }
         None => Vec::new(),
     };
-    let mut resources = Vec::new();
-    for (full, priority) in online {
-        resources.push(resource_facts(session, &full, priority).await);
-    }
+    // Every resource at once: one that stopped answering costs one wait, not one each.
+    let asked = online
+        .iter()
+        .map(|(full, priority)| resource_facts(session, full, *priority));
+    let resources = futures_util::future::join_all(asked).await;
     PeerFacts {
         jid: jid.to_string(),
         subscription: item.map(|i| i.subscription.as_str()),

@@ -222,26 +222,28 @@ impl FakeService {
         let slots = Arc::new(Mutex::new(0));
         let counter = slots.clone();
         let component = Component::start(move |iq| {
-            if asks(iq, "query", "http://jabber.org/protocol/disco#info") {
-                "<query xmlns='http://jabber.org/protocol/disco#info'>\
+            Some(
+                if asks(iq, "query", "http://jabber.org/protocol/disco#info") {
+                    "<query xmlns='http://jabber.org/protocol/disco#info'>\
                  <identity category='store' type='file'/>\
                  <feature var='urn:xmpp:http:upload:0'/></query>"
-                    .to_owned()
-            } else if asks(iq, "request", "urn:xmpp:http:upload:0") {
-                let mut n = counter.lock().unwrap();
-                *n += 1;
-                let url = format!("http://127.0.0.1:{web_port}/slot{n}/file");
-                format!(
-                    "<slot xmlns='urn:xmpp:http:upload:0'><put url='{url}'>\
+                        .to_owned()
+                } else if asks(iq, "request", "urn:xmpp:http:upload:0") {
+                    let mut n = counter.lock().unwrap();
+                    *n += 1;
+                    let url = format!("http://127.0.0.1:{web_port}/slot{n}/file");
+                    format!(
+                        "<slot xmlns='urn:xmpp:http:upload:0'><put url='{url}'>\
                      <header name='Authorization'>Bearer tok{n}</header>\
                      <header name='Host'>evil.example</header>\
                      <header name='X-Evil'>1</header>\
                      <header name='Cookie'>c=1&#10;X-Injected: yes</header>\
                      </put><get url='{url}'/></slot>"
-                )
-            } else {
-                "<query xmlns='http://jabber.org/protocol/disco#items'/>".to_owned()
-            }
+                    )
+                } else {
+                    "<query xmlns='http://jabber.org/protocol/disco#items'/>".to_owned()
+                },
+            )
         });
         FakeService {
             slots,

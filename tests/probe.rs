@@ -171,7 +171,7 @@ fn unreachable_proxies_are_tried_at_once() {
         })
         .collect();
     let _proxy = Component::start(move |iq| {
-        if asks(iq, "query", xft::ns::DISCO_INFO_NS) {
+        Some(if asks(iq, "query", xft::ns::DISCO_INFO_NS) {
             "<query xmlns='http://jabber.org/protocol/disco#info'>\
              <identity category='proxy' type='bytestreams'/>\
              <feature var='http://jabber.org/protocol/bytestreams'/></query>"
@@ -180,7 +180,7 @@ fn unreachable_proxies_are_tried_at_once() {
             format!("<query xmlns='http://jabber.org/protocol/bytestreams'>{hosts}</query>")
         } else {
             "<query xmlns='http://jabber.org/protocol/disco#items'/>".to_owned()
-        }
+        })
     });
     let s = support::component_server();
     let alice = s.account("probe-px");

@@ -176,19 +176,18 @@ async fn send_to(
             info.has_feature(SI_FILE_TRANSFER_NS) || info.has_feature(JINGLE_FT_NS)
         }
     };
+    // The peer's features and name come with it (not needed for a full JID and SI on
+    // request).
+    let full_si = args.protocol == ProtocolChoice::Si && to_jid.to_full().is_some();
+    let takes_files = (!full_si).then_some(takes_files);
     let resolved =
         recipient::resolve(session, incoming, presences, to_jid, wait, takes_files).await;
-    let to = match resolved {
-        Ok(to) => to,
+    let (to, info) = match resolved {
+        Ok(found) => found,
         Err(e) if args.method == MethodChoice::Auto && upload_may_reach(&e) => {
             return fall_back_to_upload(global, session, &files.sources, to_jid, e).await;
         }
         Err(e) => return Err(e.into()),
-    };
-    // The peer's features and name (one disco#info, not needed for SI on request).
-    let info = match args.protocol {
-        ProtocolChoice::Si => None,
-        _ => disco::info(session, to.as_jid()).await.ok(),
     };
     let (jingle, why) = match (args.protocol, &info) {
         (ProtocolChoice::Si, _) => (false, "--protocol si"),

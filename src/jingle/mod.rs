@@ -8,8 +8,21 @@ pub mod file;
 pub mod message;
 pub mod transport;
 
-use crate::ns::JINGLE_NS;
+use crate::ns::{JINGLE_ERRORS_NS, JINGLE_NS};
+use crate::stanza::{Condition, ErrorType, StanzaError};
 use crate::xml::Element;
+
+/// §8: the answer to a request the session's state does not allow.
+pub fn out_of_order() -> StanzaError {
+    StanzaError::new(ErrorType::Cancel, Condition::UnexpectedRequest)
+        .with_app_condition("out-of-order", JINGLE_ERRORS_NS)
+}
+
+/// §8: the answer to a request about a session we do not know.
+pub fn unknown_session() -> StanzaError {
+    StanzaError::new(ErrorType::Cancel, Condition::ItemNotFound)
+        .with_app_condition("unknown-session", JINGLE_ERRORS_NS)
+}
 
 /// §7.2: the actions xft sends or understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +199,16 @@ impl Content {
         el
     }
 
+    /// This content with `transport` and no description: what a transport-info,
+    /// -replace or -accept carries (§7.2).
+    pub fn with_transport(&self, transport: Element) -> Content {
+        Content {
+            description: None,
+            transport: Some(transport),
+            ..self.clone()
+        }
+    }
+
     fn from_element(el: &Element) -> Option<Content> {
         Some(Content {
             creator: el.get_attr("creator")?.to_owned(),
@@ -232,6 +255,13 @@ impl Jingle {
             reason: None,
             payload: Vec::new(),
         }
+    }
+
+    /// `action` about one content.
+    pub fn about(action: Action, sid: &str, content: Content) -> Jingle {
+        let mut jingle = Jingle::new(action, sid);
+        jingle.contents.push(content);
+        jingle
     }
 
     /// With a `<reason/>` (session-terminate).

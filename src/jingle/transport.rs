@@ -60,6 +60,40 @@ pub struct Candidate {
     pub proxy: bool,
 }
 
+impl Candidate {
+    /// §2.2: `<candidate cid host jid port priority type/>`, every attribute present
+    /// (Conversations rejects a candidate that lacks any of them).
+    pub fn to_element(&self) -> Element {
+        Element::new("candidate", JINGLE_S5B_NS)
+            .attr("cid", self.cid.as_str())
+            .attr("host", self.host.as_str())
+            .attr("jid", self.jid.as_str())
+            .attr("port", self.port.to_string())
+            .attr("priority", self.priority.to_string())
+            .attr("type", if self.proxy { "proxy" } else { "direct" })
+    }
+}
+
+/// §2.2: a SOCKS5 transport offering `candidates`, with `dstaddr` (§2.2: the DST.ADDR
+/// the proxies will see) when one of them is a proxy.
+pub fn s5b_transport(sid: &str, dstaddr: &str, candidates: &[Candidate]) -> Element {
+    let mut transport = s5b_without_candidates(sid);
+    if candidates.iter().any(|c| c.proxy) {
+        transport.set_attr("dstaddr", dstaddr);
+    }
+    for c in candidates {
+        transport.push_child(c.to_element());
+    }
+    transport
+}
+
+/// §2.5: the proxy candidate `cid` is activated.
+pub fn s5b_activated(sid: &str, cid: &str) -> Element {
+    Element::new("transport", JINGLE_S5B_NS)
+        .attr("sid", sid)
+        .child(Element::new("activated", JINGLE_S5B_NS).attr("cid", cid))
+}
+
 /// Candidates read from one transport, at most: the list is the peer's.
 const MAX_CANDIDATES: usize = 8;
 
@@ -231,6 +265,35 @@ mod tests {
             s5b_info(&activated),
             Some(S5bInfo::Activated("xmdh4b7i".into()))
         );
+    }
+
+    /// What we offer reads back as offered, highest priority first, with the dstaddr
+    /// only when a proxy is among the candidates.
+    #[test]
+    fn offered_candidates_read_back() {
+        let direct = Candidate {
+            cid: "c1".into(),
+            host: "127.0.0.1".into(),
+            jid: "a@b/c".into(),
+            port: 5086,
+            priority: (126 << 16) + 65535,
+            proxy: false,
+        };
+        let proxy = Candidate {
+            cid: "c2".into(),
+            host: "127.0.0.2".into(),
+            jid: "proxy.b".into(),
+            port: 7777,
+            priority: (10 << 16) + 65535,
+            proxy: true,
+        };
+        let t = s5b_transport("s", "hash", &[proxy.clone(), direct.clone()]);
+        assert_eq!(t.get_attr("dstaddr"), Some("hash"));
+        assert_eq!(s5b_candidates(&t), [direct.clone(), proxy]);
+        let t = s5b_transport("s", "hash", &[direct]);
+        assert_eq!(t.get_attr("dstaddr"), None);
+        let activated = s5b_activated("s", "c2");
+        assert_eq!(s5b_info(&activated), Some(S5bInfo::Activated("c2".into())));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::progress::Progress;
 use super::recv::RecvOptions;
 use super::sink::{discard, finish_target, open_target};
 use super::upload::METHOD;
-use super::{Report, TransferError};
+use super::{Moved, Report, TransferError};
 use crate::http::{self, HttpError};
 use crate::jid::Jid;
 use crate::oob::Link;
@@ -66,21 +66,14 @@ pub(super) async fn receive_link(
         }
     };
     let path = finish_target(target, &options.registry)?;
-    let (seconds, bytes_per_sec) = Report::timing(bytes, started.elapsed());
-    Ok(Report {
-        name,
+    let moved = Moved {
         size: bytes,
-        method: METHOD,
-        seconds,
-        bytes_per_sec,
-        md5: None,
-        to: None,
-        path: Some(path),
-        from: Some(from.to_string()),
-        desc: link.desc.clone(),
-        resumed_from: None,
-        url: Some(link.url.clone()),
         protocol: METHOD,
+        method: METHOD,
         hash: None,
-    })
+        offset: 0,
+        elapsed: started.elapsed(),
+    };
+    let report = Report::received(&name, link.desc.clone(), from, path);
+    Ok(report.at(&link.url).moved(moved))
 }

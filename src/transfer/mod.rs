@@ -66,15 +66,99 @@ pub(crate) struct Report {
     pub hash: Option<String>,
 }
 
+/// What moved, as every protocol reports it: the file's size, how, the hash that was
+/// verified, where the bytes started (a resumed file) and how long what crossed took.
+#[derive(Debug, Clone)]
+pub(crate) struct Moved {
+    pub size: u64,
+    pub protocol: &'static str,
+    pub method: &'static str,
+    /// The verified hash: its algorithm and lowercase hex.
+    pub hash: Option<(crate::hash::Algorithm, String)>,
+    pub offset: u64,
+    pub elapsed: Duration,
+}
+
 impl Report {
-    fn timing(size: u64, elapsed: Duration) -> (f64, f64) {
-        let seconds = elapsed.as_secs_f64();
+    /// The one place a report is made; the role's fields are added by the callers.
+    fn named(name: &str) -> Report {
+        Report {
+            name: name.to_owned(),
+            size: 0,
+            method: "",
+            seconds: 0.0,
+            bytes_per_sec: 0.0,
+            md5: None,
+            to: None,
+            path: None,
+            from: None,
+            desc: None,
+            resumed_from: None,
+            url: None,
+            protocol: "",
+            hash: None,
+        }
+    }
+
+    /// A file sent to `to`.
+    pub(crate) fn sent(name: &str, to: &impl std::fmt::Display) -> Report {
+        Report {
+            to: Some(to.to_string()),
+            ..Report::named(name)
+        }
+    }
+
+    /// A file received from `from` into `path` ("-" for stdout).
+    pub(crate) fn received(
+        name: &str,
+        desc: Option<String>,
+        from: &impl std::fmt::Display,
+        path: String,
+    ) -> Report {
+        Report {
+            from: Some(from.to_string()),
+            path: Some(path),
+            desc,
+            ..Report::named(name)
+        }
+    }
+
+    /// A file uploaded: the URL it can be fetched from (XEP-0363).
+    pub(crate) fn uploaded(name: &str, url: &str) -> Report {
+        Report {
+            url: Some(url.to_owned()),
+            ..Report::named(name)
+        }
+    }
+
+    /// With the URL the file came from (a download).
+    pub(crate) fn at(mut self, url: &str) -> Report {
+        self.url = Some(url.to_owned());
+        self
+    }
+
+    /// With what moved: size, method, the verified hash, timing over what crossed.
+    pub(crate) fn moved(mut self, moved: Moved) -> Report {
+        let crossed = moved.size.saturating_sub(moved.offset);
+        let seconds = moved.elapsed.as_secs_f64();
         let rate = if seconds > 0.0 {
-            size as f64 / seconds
+            crossed as f64 / seconds
         } else {
             0.0
         };
-        ((seconds * 1000.0).round() / 1000.0, rate.round())
+        self.size = moved.size;
+        self.protocol = moved.protocol;
+        self.method = moved.method;
+        self.seconds = (seconds * 1000.0).round() / 1000.0;
+        self.bytes_per_sec = rate.round();
+        self.resumed_from = (moved.offset > 0).then_some(moved.offset);
+        if let Some((algorithm, hex)) = moved.hash {
+            self.hash = Some(format!("{}:{hex}", algorithm.name()));
+            if algorithm == crate::hash::Algorithm::Md5 {
+                self.md5 = Some(hex);
+            }
+        }
+        self
     }
 }
 

@@ -136,8 +136,8 @@ impl Check {
 /// What a finished copy reports.
 pub(super) struct Pumped {
     pub bytes: u64,
-    /// The hash of the bytes (hex), when asked for.
-    pub hash: Option<String>,
+    /// The digest of the bytes, when asked for.
+    pub hash: Option<Vec<u8>>,
     /// CRC-32 of the bytes, when asked for.
     pub crc32: Option<u32>,
 }
@@ -307,6 +307,7 @@ pub(super) fn copy_with_md5(
         })?;
     let md5 = pumped
         .hash
+        .map(|digest| crate::hash::hex(&digest))
         .ok_or_else(|| std::io::Error::other("no MD5 came back from its thread"))?;
     Ok((pumped.bytes, md5, crc.crc.finalize()))
 }
@@ -436,7 +437,7 @@ fn copy_blocking(
     let (hash, crc32) = buffers.finish();
     Ok(Pumped {
         bytes: done,
-        hash: hash.map(Hasher::hex),
+        hash: hash.map(Hasher::finalize),
         crc32,
     })
 }
@@ -641,7 +642,7 @@ mod tests {
         expected.update(whole);
         assert_eq!(
             p.hash,
-            Some(expected.hex()),
+            Some(expected.finalize()),
             "the hash thread saw every byte in order"
         );
         let crc = copy_blocking(

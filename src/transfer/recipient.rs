@@ -61,7 +61,8 @@ impl Presences {
     }
 }
 
-/// Finds the resource of `jid` to send to; a full JID is taken as given. A resource
+/// Finds the resource of `jid` to send to, with its disco#info when `takes_files` asks
+/// for one (`None` for SI on request: a full JID is then taken as given). A resource
 /// qualifies when its disco#info passes `takes_files` (SI, Jingle, or either).
 pub(crate) async fn resolve(
     session: &Session,
@@ -69,10 +70,14 @@ pub(crate) async fn resolve(
     presences: &mut Presences,
     jid: &Jid,
     wait: Duration,
-    takes_files: impl Fn(&disco::Info) -> bool,
-) -> Result<FullJid, TransferError> {
+    takes_files: Option<impl Fn(&disco::Info) -> bool>,
+) -> Result<(FullJid, Option<disco::Info>), TransferError> {
     if let Some(full) = jid.to_full() {
-        return Ok(full);
+        let info = match takes_files {
+            Some(_) => features_of(session, &full).await?,
+            None => None,
+        };
+        return Ok((full, info));
     }
     tracing::debug!("looking for the resources of {jid}");
     let bare = jid.bare();
@@ -94,14 +99,54 @@ pub(crate) async fn resolve(
     if resources.is_empty() {
         return Err(TransferError::Offline { jid: shown });
     }
-    for (candidate, _) in &resources {
-        match disco::info(session, candidate.as_jid()).await {
-            Ok(info) if takes_files(&info) => return Ok(candidate.clone()),
+    // Every resource is asked at once, under one deadline: resources that stopped
+    // answering cost one `--timeout` together, not one each.
+    let asked = resources
+        .iter()
+        .map(|(r, _)| disco::info(session, r.as_jid()));
+    let answers = futures_util::future::join_all(asked).await;
+    for ((candidate, _), answer) in resources.into_iter().zip(answers) {
+        match answer {
+            Ok(info) if takes_files.as_ref().is_none_or(|takes| takes(&info)) => {
+                return Ok((candidate, Some(info)))
+            }
             Ok(_) => tracing::debug!("{candidate} does not advertise the file transfer wanted"),
             Err(e) => tracing::debug!("disco#info of {candidate} failed: {e}"),
         }
     }
     Err(TransferError::NoFileTransfer { jid: shown })
+}
+
+/// The disco#info of a full JID given on the command line, within `--timeout`: no
+/// answer means nobody will answer the offer either (so it is the offer's timeout, not
+/// a second wait, issue 19, item 5); an error from the server means the resource is
+/// not there. A client that answers with another error simply does not do disco.
+async fn features_of(
+    session: &Session,
+    full: &FullJid,
+) -> Result<Option<disco::Info>, TransferError> {
+    use crate::session::IqError;
+    use crate::stanza::Condition;
+    match disco::info(session, full.as_jid()).await {
+        Ok(info) => Ok(Some(info)),
+        Err(IqError::Timeout(after)) => Err(TransferError::OfferTimeout(after)),
+        Err(IqError::Stanza(error))
+            if error.is(Condition::ServiceUnavailable)
+                || error.is(Condition::ItemNotFound)
+                || error.is(Condition::RecipientUnavailable)
+                || error.is(Condition::RemoteServerNotFound) =>
+        {
+            Err(TransferError::RecipientUnavailable {
+                jid: full.to_string(),
+                error,
+            })
+        }
+        Err(IqError::Stanza(e)) => {
+            tracing::debug!("disco#info of {full} failed: {e}; its features are unknown");
+            Ok(None)
+        }
+        Err(IqError::Disconnected) => Err(TransferError::OfferIq(IqError::Disconnected)),
+    }
 }
 
 /// Every available resource of `bare` that shows up within `wait` (for `xft probe`).

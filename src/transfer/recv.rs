@@ -18,7 +18,7 @@ use super::sink::{
     discard_if_empty, finish_target, open_target, reopen_part, sanitize_file_name, Destination,
     Output, Target,
 };
-use super::{download, jingle, Report, TransferError};
+use super::{download, jingle, Moved, Report, TransferError};
 use crate::bytestream::ibb::{CloseRequest, IbbError, IbbReceiver};
 use crate::bytestream::s5b::target::S5bTarget;
 use crate::jid::{FullJid, Jid};
@@ -586,23 +586,15 @@ async fn receive(
             return Err(e);
         }
     };
-    let (seconds, bytes_per_sec) = Report::timing(bytes, started.elapsed());
-    Ok(Report {
-        name: offer.name.clone(),
+    let moved = Moved {
         size: offset + bytes,
-        method: used.short_name(),
-        seconds,
-        bytes_per_sec,
-        md5: md5.clone(),
-        to: None,
-        path: Some(path),
-        from: Some(from.to_string()),
-        desc: offer.desc.clone(),
-        resumed_from: (offset > 0).then_some(offset),
-        url: None,
         protocol: "si",
-        hash: md5.as_ref().map(|m| format!("md5:{m}")),
-    })
+        method: used.short_name(),
+        hash: md5.map(|m| (crate::hash::Algorithm::Md5, m)),
+        offset,
+        elapsed: started.elapsed(),
+    };
+    Ok(Report::received(&offer.name, offer.desc.clone(), from, path).moved(moved))
 }
 
 /// A `.part` to resume (XEP-0096 §3) when the sender can send a range and left one
@@ -811,7 +803,7 @@ async fn receive_from_socket(
         bytes: pumped.bytes,
         close: None,
         method: StreamMethod::Socks5,
-        md5: pumped.hash,
+        md5: pumped.hash.map(|digest| crate::hash::hex(&digest)),
     })
 }
 

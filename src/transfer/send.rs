@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::progress::{Metered, Progress};
 use super::pump;
 use super::source::Source;
-use super::{Report, TransferError};
+use super::{Moved, Report, TransferError};
 use crate::bytestream::ibb::IbbSender;
 use crate::bytestream::s5b::{candidates, proxy, requester, S5bError, StreamHost};
 use crate::disco;
@@ -121,23 +121,15 @@ pub(crate) async fn send_file(
     progress.finish(result.is_ok());
     let method = result?;
     tracing::debug!("transfer complete over {}", method.short_name());
-    let (seconds, bytes_per_sec) = Report::timing(span.len, started.elapsed());
-    Ok(Report {
-        resumed_from: (span.offset > 0).then_some(span.offset),
-        url: None,
-        protocol: "si",
-        hash: source.md5.as_ref().map(|m| format!("md5:{m}")),
-        name: source.name.clone(),
+    let moved = Moved {
         size: source.size,
+        protocol: "si",
         method: method.short_name(),
-        seconds,
-        bytes_per_sec,
-        md5: source.md5.clone(),
-        to: Some(to.to_string()),
-        path: None,
-        from: None,
-        desc: None,
-    })
+        hash: source.md5.clone().map(|m| (crate::hash::Algorithm::Md5, m)),
+        offset: span.offset,
+        elapsed: started.elapsed(),
+    };
+    Ok(Report::sent(&source.name, to).moved(moved))
 }
 
 /// Directed presence (RFC 6121 §4.6): the server then tells the recipient when our

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::progress::Progress;
 use super::source::Source;
-use super::{Report, TransferError};
+use super::{Moved, Report, TransferError};
 use crate::http::{self, HttpError};
 use crate::jid::Jid;
 use crate::oob;
@@ -68,23 +68,15 @@ pub(crate) async fn upload_file(
         progress.finish(result.is_ok());
         match result {
             Ok(()) => {
-                let (seconds, bytes_per_sec) = Report::timing(source.size, started.elapsed());
-                return Ok(Report {
-                    name: source.name.clone(),
+                let moved = Moved {
                     size: source.size,
-                    method: METHOD,
-                    seconds,
-                    bytes_per_sec,
-                    md5: None,
-                    to: None,
-                    path: None,
-                    from: None,
-                    desc: None,
-                    resumed_from: None,
-                    url: Some(slot.get_url),
                     protocol: METHOD,
+                    method: METHOD,
                     hash: None,
-                });
+                    offset: 0,
+                    elapsed: started.elapsed(),
+                };
+                return Ok(Report::uploaded(&source.name, &slot.get_url).moved(moved));
             }
             Err(TransferError::Http(e)) if attempt == 1 && worth_a_new_slot(&e) => {
                 tracing::warn!("upload failed ({e}); trying once more with a new slot");

@@ -24,9 +24,11 @@ impl Drop for Component {
 
 impl Component {
     /// Connects as [`COMPONENT`] (retrying while the server still holds the previous
-    /// test's connection) and answers every iq with `<iq type='result'>` around what
-    /// `answer` returns for it (raw XML, possibly empty).
-    pub fn start(answer: impl Fn(&Element) -> String + Send + Clone + 'static) -> Component {
+    /// test's connection) and answers every iq request with `<iq type='result'>` around
+    /// what `answer` returns for it (raw XML, possibly empty), or not at all for `None`.
+    pub fn start(
+        answer: impl Fn(&Element) -> Option<String> + Send + Clone + 'static,
+    ) -> Component {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match Component::try_start(answer.clone()) {
@@ -41,7 +43,7 @@ impl Component {
     }
 
     fn try_start(
-        answer: impl Fn(&Element) -> String + Send + 'static,
+        answer: impl Fn(&Element) -> Option<String> + Send + 'static,
     ) -> Result<Component, String> {
         let s = component_server();
         let port = s.component_port.expect("component port");
@@ -82,8 +84,10 @@ impl Component {
                 iq.get_attr("from").unwrap_or_default().to_owned(),
                 iq.get_attr("id").unwrap_or_default().to_owned(),
             );
-            let head = format!("<iq type='result' from='{COMPONENT}' to='{from}' id='{id}'>");
-            if write!(stream, "{head}{}</iq>", answer(&iq)).is_err() {
+            let Some(body) = answer(&iq) else { continue };
+            let me = iq.get_attr("to").unwrap_or(COMPONENT).to_owned();
+            let head = format!("<iq type='result' from='{me}' to='{from}' id='{id}'>");
+            if write!(stream, "{head}{body}</iq>").is_err() {
                 return;
             }
         });

@@ -19,7 +19,8 @@ use crate::xml::Element;
 
 /// Each attempt: TCP connect plus SOCKS5 handshake.
 const ATTEMPT: Duration = Duration::from_secs(5);
-/// All attempts together.
+/// All attempts together, at most (less when `--timeout` is shorter): a Smack sender
+/// gives up on its target after 10 s.
 const ALL_ATTEMPTS: Duration = Duration::from_secs(8);
 /// Delay before starting the next streamhost while earlier ones are still trying.
 const STAGGER: Duration = Duration::from_millis(250);
@@ -163,13 +164,16 @@ pub(crate) async fn connect_via_proxy(
     Ok(socket)
 }
 
-/// Tries `hosts`, starting one every `STAGGER` (or at once after a failure); the first
-/// finished SOCKS5 handshake wins and the rest are dropped.
+/// Tries `hosts`, starting one every `STAGGER` (or at once after a failure), within
+/// `wait` (and [`ALL_ATTEMPTS`]); the first finished SOCKS5 handshake wins and the rest
+/// are dropped.
 pub(crate) async fn try_hosts(
     hosts: &[StreamHost],
     hash: &str,
+    wait: Duration,
 ) -> Result<(TcpStream, StreamHost), String> {
-    let deadline = tokio::time::Instant::now() + ALL_ATTEMPTS;
+    let all = ALL_ATTEMPTS.min(wait);
+    let deadline = tokio::time::Instant::now() + all;
     let mut attempts = JoinSet::new();
     let mut next = 0;
     let mut failures = Vec::new();
@@ -183,11 +187,7 @@ pub(crate) async fn try_hosts(
             });
             next += 1;
         }
-        let wait = if next < hosts.len() {
-            STAGGER
-        } else {
-            ALL_ATTEMPTS
-        };
+        let wait = if next < hosts.len() { STAGGER } else { all };
         let outcome = tokio::time::timeout_at(
             deadline.min(tokio::time::Instant::now() + wait),
             attempts.join_next(),

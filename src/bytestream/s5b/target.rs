@@ -68,7 +68,7 @@ impl S5bTarget {
             return Err(S5bError::BadOffer);
         }
         let hash = super::dst_addr(&self.sid, &self.requester, self.session.jid());
-        match try_hosts(&hosts, &hash).await {
+        match try_hosts(&hosts, &hash, wait).await {
             Ok((socket, host)) => {
                 let used = Element::new("query", BYTESTREAMS_NS)
                     .attr("sid", self.sid.as_str())
@@ -137,7 +137,9 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
         });
         let started = std::time::Instant::now();
-        let (_, used) = try_hosts(&hosts, &hash).await.unwrap();
+        let (_, used) = try_hosts(&hosts, &hash, Duration::from_secs(8))
+            .await
+            .unwrap();
         assert_eq!(used.jid.to_string(), "ok.example");
         assert!(
             started.elapsed() < Duration::from_secs(3),
@@ -168,7 +170,9 @@ mod tests {
                 port: closed_port,
             },
         ];
-        let report = try_hosts(&hosts, &"a".repeat(40)).await.unwrap_err();
+        let report = try_hosts(&hosts, &"a".repeat(40), Duration::from_secs(8))
+            .await
+            .unwrap_err();
         assert!(
             report.contains("refused the connection (reply code 2)"),
             "{report}"
