@@ -909,7 +909,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__recv)
-            opts="-o -v -q -h --dir --output --from --accept-any --count --max-size --overwrite --no-resume --approve --s5b-address --s5b-port --no-direct --no-proxy --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-o -v -q -h --dir --output --from --accept-any --count --parallel --max-size --overwrite --no-resume --approve --s5b-address --s5b-port --no-direct --no-proxy --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -932,6 +932,10 @@ _xft() {
                     return 0
                     ;;
                 --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

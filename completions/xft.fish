@@ -93,6 +93,7 @@ complete -c xft -n "__fish_xft_using_subcommand recv" -l dir -d 'Directory to st
 complete -c xft -n "__fish_xft_using_subcommand recv" -s o -l output -d 'Write the file to exactly PATH, or to stdout with \'-\' (one file only). On stdout a failure is known only at the end: check the exit code' -r -F
 complete -c xft -n "__fish_xft_using_subcommand recv" -l from -d 'Accept files only from JID (repeatable; a bare JID allows all its resources). Default: your contacts and your own other resources' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l count -d 'Number of files to receive before exiting; 0 = until interrupted' -r
+complete -c xft -n "__fish_xft_using_subcommand recv" -l parallel -d 'Transfers received side by side at most; further offers wait (default 4)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l max-size -d 'Decline files larger than this (bytes; K, M, G, T suffixes are powers of 1024)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l approve -d 'Approve presence subscription requests from JID while running (repeatable)' -r
 complete -c xft -n "__fish_xft_using_subcommand recv" -l s5b-address -d 'Jingle SOCKS5 candidates of our own (XEP-0260), offered beside the sender\'s: exactly this address (repeatable, or comma-separated in XFT_S5B_ADDRESS) instead of every interface address' -r

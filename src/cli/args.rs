@@ -370,6 +370,10 @@ pub(crate) struct RecvArgs {
     /// Number of files to receive before exiting; 0 = until interrupted.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub(crate) count: u64,
+    /// Transfers received side by side at most; further offers wait (default 4)
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) parallel: u16,
     /// Decline files larger than this (bytes; K, M, G, T suffixes are powers of 1024).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub(crate) max_size: Option<u64>,

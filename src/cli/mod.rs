@@ -5,6 +5,7 @@ pub mod args;
 mod contact_cmd;
 pub mod man;
 mod probe_cmd;
+mod progress;
 mod settings;
 mod transfer_cmd;
 mod vcard_cmd;

@@ -1,6 +1,5 @@
 //! `xft send` and `xft recv`.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +16,8 @@ use crate::session::Session;
 use crate::si::StreamMethod;
 use crate::text::printable;
 use crate::transfer::hash_cache::HashCache;
-use crate::transfer::progress::{Bar, JsonEvents, Progress, Silent};
-use crate::transfer::recv::{self, RecvOptions};
+use crate::transfer::progress::{Progress, Silent};
+use crate::transfer::receive::{self, RecvOptions};
 use crate::transfer::send::{self, ProxyChoice, S5bOptions, SendOptions};
 use crate::transfer::sink::{is_special_file, Destination};
 use crate::transfer::upload as transfer_upload;
@@ -40,7 +39,13 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
         && args.protocol != ProtocolChoice::Jingle;
     let sources = prepare_sources(&files, args.name.as_deref(), hash).await?;
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let hashing = hash.then(|| hash_in_background(&sources, hash_progress(global), cancel.clone()));
+    let hashing = hash.then(|| {
+        hash_in_background(
+            &sources,
+            super::progress::hash_progress(global),
+            cancel.clone(),
+        )
+    });
     let mut files = Files {
         sources,
         hashing,
@@ -226,13 +231,13 @@ async fn send_to(
     if options.hex_checksum && jingle {
         tracing::debug!("{to} is Libervia: the checksum goes as base64 of the hex digest");
     }
-    let progress = make_progress(global);
+    let progresses = super::progress::progresses(global);
     for (i, source) in sources.iter().enumerate() {
         let sent = if jingle {
-            crate::transfer::jingle::send_file(session, &to, source, &options, progress.clone())
+            crate::transfer::jingle::send_file(session, &to, source, &options, progresses.file())
                 .await
         } else {
-            send::send_file(session, &to, source, &options, progress.clone()).await
+            send::send_file(session, &to, source, &options, progresses.file()).await
         };
         match sent {
             Ok(report) => print_report(global, &report, "Sent")?,
@@ -344,7 +349,7 @@ async fn upload_each(
     );
     let http = super::http_client(global)?;
     let timeout = Duration::from_secs(global.timeout.max(1));
-    let progress = make_progress(global);
+    let progresses = super::progress::progresses(global);
     for source in sources {
         let mut report = transfer_upload::upload_file(
             session,
@@ -352,7 +357,7 @@ async fn upload_each(
             service,
             source,
             timeout,
-            progress.clone(),
+            progresses.file(),
         )
         .await?;
         let url = report.url.clone().unwrap_or_default();
@@ -427,17 +432,6 @@ fn hash_in_background(
     })
 }
 
-/// The "hashing" bar, on a terminal only: NDJSON progress describes transfers.
-fn hash_progress(global: &GlobalArgs) -> Arc<dyn Progress> {
-    match global.progress {
-        ProgressMode::Bar if !global.quiet => Arc::new(Bar::new()),
-        ProgressMode::Auto if !global.quiet && std::io::stderr().is_terminal() => {
-            Arc::new(Bar::new())
-        }
-        _ => Arc::new(Silent),
-    }
-}
-
 fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
     let methods = match args.method {
         MethodChoice::Auto => vec![StreamMethod::Socks5, StreamMethod::Ibb],
@@ -494,6 +488,7 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
         allowed: args.from.clone(),
         accept_any: args.accept_any,
         count: args.count,
+        parallel: usize::from(args.parallel),
         max_size: args.max_size,
         overwrite: args.overwrite,
         approve: args.approve.clone(),
@@ -521,9 +516,9 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
         s5b.proxies(&early).await;
     });
     announce(global, &session.jid().to_string());
-    let progress = make_progress(global);
+    let progresses = super::progress::progresses(global);
     let mut report_error = None;
-    let result = recv::run(&session, &mut incoming, &options, progress, |report| {
+    let result = receive::run(&session, &mut incoming, &options, progresses, |report| {
         if let Err(e) = print_report(global, report, "Received") {
             report_error.get_or_insert(e);
         }
@@ -561,17 +556,6 @@ fn announce(global: &GlobalArgs, jid: &str) {
         eprintln!("{}", serde_json::json!({"event": "ready", "jid": jid}));
     } else if !global.quiet {
         eprintln!("Receiving as {jid} (Ctrl-C to stop); send with: xft send FILE {jid}");
-    }
-}
-
-fn make_progress(global: &GlobalArgs) -> Arc<dyn Progress> {
-    match global.progress {
-        ProgressMode::Json => Arc::new(JsonEvents::new()),
-        ProgressMode::None => Arc::new(Silent),
-        _ if global.quiet => Arc::new(Silent),
-        ProgressMode::Bar => Arc::new(Bar::new()),
-        ProgressMode::Auto if std::io::stderr().is_terminal() => Arc::new(Bar::new()),
-        ProgressMode::Auto => Arc::new(Silent),
     }
 }
 

@@ -3,16 +3,14 @@
 //! This is the only layer that knows both SI (the offer) and the bytestreams; it wires
 //! them to files, progress and the receiver's policy (who may send, how much).
 
-pub(crate) mod download;
-
 pub(crate) mod hash_cache;
 pub(crate) mod jingle;
 mod json_list;
 mod kernel_copy;
 pub(crate) mod progress;
 mod pump;
+pub(crate) mod receive;
 pub(crate) mod recipient;
-pub(crate) mod recv;
 pub(crate) mod resume;
 pub(crate) mod send;
 pub(crate) mod sink;

@@ -2,14 +2,13 @@
 //! a [`Metered`] reader or writer that calls [`Progress::advance`] (and hashes, on the
 //! receiving side); the S5B pump calls it from its copy loop.
 //!
-//! Three kinds: an indicatif bar on a terminal, NDJSON events on stderr for scripts
-//! (`--progress json`), and silence.
+//! The core only emits events; how they are shown (a bar on a terminal, NDJSON events
+//! for scripts, nothing) is the command line's business (`cli::progress`). Several files
+//! may move at once: each gets a [`Progress`] of its own from [`Progresses`].
 
-use std::io::Write;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
 use crate::hash::Hasher;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -23,6 +22,12 @@ pub(crate) trait Progress: Send + Sync {
     fn finish(&self, ok: bool);
 }
 
+/// Makes the [`Progress`] of each file that moves.
+pub(crate) trait Progresses: Send + Sync {
+    /// A fresh reporter for one file.
+    fn file(&self) -> Arc<dyn Progress>;
+}
+
 /// No output at all (`-q`, or stderr is not a terminal).
 pub(crate) struct Silent;
 
@@ -33,164 +38,9 @@ impl Progress for Silent {
     fn finish(&self, _: bool) {}
 }
 
-/// A progress bar on stderr.
-pub(crate) struct Bar {
-    bar: Mutex<Option<indicatif::ProgressBar>>,
-    name: Mutex<String>,
-}
-
-impl Bar {
-    pub(crate) fn new() -> Bar {
-        Bar {
-            bar: Mutex::new(None),
-            name: Mutex::new(String::new()),
-        }
-    }
-
-    fn label(name: &str, method: &str) -> String {
-        format!("{} [{method}]", crate::text::printable(name))
-    }
-}
-
-impl Default for Bar {
-    fn default() -> Self {
-        Bar::new()
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, name: &str, size: u64, method: &str) {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(size),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        let style = indicatif::ProgressStyle::with_template(
-            "{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-        bar.set_style(style);
-        bar.set_message(Bar::label(name, method));
-        if let Ok(mut n) = self.name.lock() {
-            *n = name.to_owned();
-        }
-        if let Ok(mut slot) = self.bar.lock() {
-            *slot = Some(bar);
-        }
-    }
-
-    fn switch_method(&self, method: &str) {
-        let name = self.name.lock().map(|n| n.clone()).unwrap_or_default();
-        if let Ok(slot) = self.bar.lock() {
-            if let Some(bar) = slot.as_ref() {
-                bar.set_position(0);
-                bar.set_message(Bar::label(&name, method));
-            }
-        }
-    }
-
-    fn advance(&self, bytes: u64) {
-        if let Ok(slot) = self.bar.lock() {
-            if let Some(bar) = slot.as_ref() {
-                bar.inc(bytes);
-            }
-        }
-    }
-
-    /// The bar gives way to the summary or error line that follows.
-    fn finish(&self, _ok: bool) {
-        if let Ok(mut slot) = self.bar.lock() {
-            if let Some(bar) = slot.take() {
-                bar.finish_and_clear();
-            }
-        }
-    }
-}
-
-/// NDJSON events on stderr: `start`, `method`, `progress` (at most 4 a second), `done`.
-pub(crate) struct JsonEvents {
-    state: Mutex<JsonState>,
-}
-
-struct JsonState {
-    name: String,
-    size: u64,
-    bytes: u64,
-    method: String,
-    last: Option<Instant>,
-}
-
-impl JsonEvents {
-    pub(crate) fn new() -> JsonEvents {
-        JsonEvents {
-            state: Mutex::new(JsonState {
-                name: String::new(),
-                size: 0,
-                bytes: 0,
-                method: String::new(),
-                last: None,
-            }),
-        }
-    }
-
-    fn emit(value: serde_json::Value) {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{value}");
-    }
-}
-
-impl Default for JsonEvents {
-    fn default() -> Self {
-        JsonEvents::new()
-    }
-}
-
-const JSON_INTERVAL: Duration = Duration::from_millis(250);
-
-impl Progress for JsonEvents {
-    fn start(&self, name: &str, size: u64, method: &str) {
-        if let Ok(mut s) = self.state.lock() {
-            *s = JsonState {
-                name: name.to_owned(),
-                size,
-                bytes: 0,
-                method: method.to_owned(),
-                last: None,
-            };
-        }
-        JsonEvents::emit(
-            serde_json::json!({"event": "start", "name": name, "size": size, "method": method}),
-        );
-    }
-
-    fn switch_method(&self, method: &str) {
-        let name = match self.state.lock() {
-            Ok(mut s) => {
-                s.method = method.to_owned();
-                s.bytes = 0;
-                s.name.clone()
-            }
-            Err(_) => return,
-        };
-        JsonEvents::emit(serde_json::json!({"event": "method", "name": name, "method": method}));
-    }
-
-    fn advance(&self, bytes: u64) {
-        let Ok(mut s) = self.state.lock() else { return };
-        s.bytes += bytes;
-        let due = s.last.is_none_or(|t| t.elapsed() >= JSON_INTERVAL) || s.bytes >= s.size;
-        if due {
-            s.last = Some(Instant::now());
-            JsonEvents::emit(serde_json::json!({
-                "event": "progress", "name": s.name, "bytes": s.bytes, "size": s.size, "method": s.method
-            }));
-        }
-    }
-
-    fn finish(&self, ok: bool) {
-        let Ok(s) = self.state.lock() else { return };
-        JsonEvents::emit(
-            serde_json::json!({"event": "done", "name": s.name, "ok": ok, "bytes": s.bytes}),
-        );
+impl Progresses for Silent {
+    fn file(&self) -> Arc<dyn Progress> {
+        Arc::new(Silent)
     }
 }
 

@@ -670,6 +670,11 @@ impl Receiver {
             .expect("xft recv announced a full JID")
     }
 
+    /// What the receiver wrote to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// The largest `bytes` of the progress events so far.
     pub fn progress_bytes(&self) -> u64 {
         let text = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();

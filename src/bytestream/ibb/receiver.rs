@@ -109,7 +109,11 @@ impl Link<'_> {
     }
 
     /// A request that is not the bytestream's: acknowledged, then handed aside.
-    async fn aside(&self, el: &Element, aside: &mut dyn FnMut(&Element) -> Aside) -> Aside {
+    async fn aside(
+        &self,
+        el: &Element,
+        aside: &mut (dyn FnMut(&Element) -> Aside + Send),
+    ) -> Aside {
         if IqType::of(el).is_some_and(IqType::is_request) {
             let _ = self.session.reply_result(el).await;
         }
@@ -122,7 +126,7 @@ pub async fn accept_open(
     link: &mut Link<'_>,
     inbound: &mut Inbound,
     wait: Duration,
-    aside: &mut dyn FnMut(&Element) -> Aside,
+    aside: &mut (dyn FnMut(&Element) -> Aside + Send),
 ) -> Result<usize, IbbError> {
     let deadline = Instant::now() + wait;
     loop {
@@ -157,7 +161,7 @@ pub async fn receive<W: AsyncWrite + Unpin>(
     inbound: &mut Inbound,
     sink: &mut W,
     (size, stall): (u64, Duration),
-    aside: &mut dyn FnMut(&Element) -> Aside,
+    aside: &mut (dyn FnMut(&Element) -> Aside + Send),
 ) -> Result<Ending, IbbError> {
     let mut watch = StallWatch::new(stall, FLOOR, size, inbound.received());
     loop {

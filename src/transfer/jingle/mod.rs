@@ -18,7 +18,10 @@ mod responder;
 mod session;
 
 pub(crate) use initiator::send_file;
-pub(crate) use responder::{receive_offer, refuse_unknown};
+pub(crate) use responder::{
+    acknowledge, begin, decline, decline_busy, receive, refuse_unknown, refuse_unreadable,
+    JingleOffer,
+};
 
 use crate::hash::Algorithm;
 use crate::ns::JINGLE_NS;

@@ -21,8 +21,9 @@ use crate::ns::JINGLE_NS;
 use crate::session::Session;
 use crate::stanza::{self, Condition, ErrorType, StanzaError};
 use crate::transfer::progress::Progress;
-use crate::transfer::recv::{Opened, RecvOptions, Resumable};
-use crate::transfer::sink::{discard, discard_if_empty, finish_target, open_target, Output};
+use crate::transfer::receive::destination::{self, Opened, Resumable};
+use crate::transfer::receive::RecvOptions;
+use crate::transfer::sink::{discard, discard_if_empty, finish_target, Output};
 use crate::transfer::{Report, TransferError};
 use crate::xml::Element;
 
@@ -58,39 +59,137 @@ fn read_offer(jingle: &Jingle) -> Option<Offer> {
     })
 }
 
-/// Judges and receives one Jingle offer (`request` is the session-initiate iq).
-/// `allowed` is the receiver's verdict on the sender; `Ok(None)` when declined.
-pub(crate) async fn receive_offer(
+/// A Jingle file offer that reads well: the session-initiate request, its sender, the
+/// session and the file.
+pub(crate) struct JingleOffer {
+    request: Element,
+    from: FullJid,
+    sid: String,
+    offer: Offer,
+}
+
+impl JingleOffer {
+    /// The offer in a session-initiate request; the request back when it is not one
+    /// xft can read (no full JID, no file, no transport it knows).
+    pub(crate) fn read(request: Element) -> Result<JingleOffer, Element> {
+        let from = request
+            .get_attr("from")
+            .and_then(|f| crate::jid::Jid::parse(f).ok())
+            .and_then(|j| j.to_full());
+        let jingle = request
+            .get_child("jingle", JINGLE_NS)
+            .and_then(Jingle::from_element);
+        let read = jingle.and_then(|j| Some((j.sid.clone(), read_offer(&j)?)));
+        match (from, read) {
+            (Some(from), Some((sid, offer))) => Ok(JingleOffer {
+                request,
+                from,
+                sid,
+                offer,
+            }),
+            _ => Err(request),
+        }
+    }
+
+    /// The sender's full JID.
+    pub(crate) fn from(&self) -> &FullJid {
+        &self.from
+    }
+
+    /// The session's id.
+    pub(crate) fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The offered file's size.
+    pub(crate) fn size(&self) -> u64 {
+        self.offer.file.size
+    }
+
+    /// The session-initiate request.
+    pub(crate) fn request(&self) -> &Element {
+        &self.request
+    }
+}
+
+/// Answers a session-initiate xft cannot read (XEP-0166 §6.3.2: bad-request).
+pub(crate) async fn refuse_unreadable(
     session: &Session,
     request: &Element,
-    from: &FullJid,
-    allowed: bool,
+) -> Result<(), TransferError> {
+    let error = StanzaError::new(ErrorType::Cancel, Condition::BadRequest)
+        .with_text("not a Jingle file offer xft can read");
+    Ok(session.reply_error(request, &error).await?)
+}
+
+/// XEP-0166 §6.2: the responder acknowledges the session-initiate at once, whether or
+/// not (or when) it accepts.
+pub(crate) async fn acknowledge(
+    session: &Session,
+    offer: &JingleOffer,
+) -> Result<(), TransferError> {
+    Ok(session.reply_result(&offer.request).await?)
+}
+
+/// §6.4: declines the (acknowledged) offer with `text`.
+pub(crate) async fn decline(
+    session: &Session,
+    offer: JingleOffer,
+    text: &str,
+    timeout: std::time::Duration,
+) {
+    let name = crate::text::printable(&offer.offer.file.name);
+    tracing::warn!(
+        "declined '{name}' ({} bytes) from {}: {text}",
+        offer.offer.file.size,
+        offer.from
+    );
+    let mut js = JingleSession::open(session, &offer.from, &offer.sid, timeout);
+    js.terminate(Reason::Decline, Some(text)).await;
+}
+
+/// Refuses an (acknowledged) offer that cannot wait any longer: too many wait already,
+/// or the receiver stopped (§7.4 `busy`).
+pub(crate) async fn decline_busy(
+    session: &Session,
+    offer: JingleOffer,
+    text: &str,
+    timeout: std::time::Duration,
+) {
+    let mut js = JingleSession::open(session, &offer.from, &offer.sid, timeout);
+    js.terminate(Reason::Busy, Some(text)).await;
+}
+
+/// An offer whose session has its route: the peer's requests are claimed from now on.
+pub(crate) struct Begun {
+    js: JingleSession,
+    from: FullJid,
+    offer: Offer,
+}
+
+/// Starts taking an (acknowledged) offer: claims its session's requests now, before
+/// anything is awaited, so that none slips past.
+pub(crate) fn begin(session: &Session, offer: JingleOffer, timeout: std::time::Duration) -> Begun {
+    Begun {
+        js: JingleSession::open(session, &offer.from, &offer.sid, timeout),
+        from: offer.from,
+        offer: offer.offer,
+    }
+}
+
+/// Receives the file of a begun offer (already judged by the policy).
+pub(crate) async fn receive(
+    begun: Begun,
     options: &RecvOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<Option<Report>, TransferError> {
-    let jingle = request
-        .get_child("jingle", JINGLE_NS)
-        .and_then(Jingle::from_element);
-    let Some((sid, offer)) = jingle.and_then(|j| Some((j.sid.clone(), read_offer(&j)?))) else {
-        let error = StanzaError::new(ErrorType::Cancel, Condition::BadRequest)
-            .with_text("not a Jingle file offer xft can read");
-        session.reply_error(request, &error).await?;
-        return Ok(None);
-    };
-    // Routed before the ack, so nothing the sender sends next is missed.
-    let mut js = JingleSession::open(session, from, &sid, options.timeout);
-    session.reply_result(request).await?;
-    if let Some(text) = decline_reason(&offer.file, allowed, options) {
-        let name = crate::text::printable(&offer.file.name);
-        tracing::warn!(
-            "declined '{name}' ({} bytes) from {from}: {text}",
-            offer.file.size
-        );
-        js.terminate(Reason::Decline, Some(&text)).await;
-        return Ok(None);
-    }
+    let Begun {
+        mut js,
+        from,
+        offer,
+    } = begun;
     let algorithm = receiving_hash(&offer.file);
-    let opened = match open_destination(from, &offer.file, algorithm, options).await {
+    let opened = match open_destination(&from, &offer.file, algorithm, options).await {
         Ok(opened) => opened,
         Err(e) => {
             js.terminate(Reason::FailedApplication, Some("cannot store the file"))
@@ -100,7 +199,7 @@ pub(crate) async fn receive_offer(
     };
     // Directed presence first: should we vanish, the sender hears it at once (a
     // stranger accepted with --accept-any sees no presence of ours otherwise).
-    session
+    js.session
         .send(stanza::directed_presence(&from.to_string()))
         .await?;
     let offset = opened.offset;
@@ -129,22 +228,8 @@ pub(crate) async fn receive_offer(
     };
     let path = finish_target(opened.target, &options.registry)?;
     end_with_success(&mut js, &offer.content).await;
-    let report = Report::received(&offer.file.name, offer.file.desc.clone(), from, path);
+    let report = Report::received(&offer.file.name, offer.file.desc.clone(), &from, path);
     Ok(Some(report.moved(received.moved(offset))))
-}
-
-/// Why the offer is declined, or `None`.
-fn decline_reason(file: &FileDesc, allowed: bool, options: &RecvOptions) -> Option<String> {
-    if !allowed {
-        return Some("Offer Declined: sender not allowed".to_owned());
-    }
-    match options.max_size {
-        Some(max) if file.size > max => Some(format!(
-            "Offer Declined: file too large ({} bytes, the limit is {max})",
-            file.size
-        )),
-        _ => None,
-    }
 }
 
 /// §8.1 `<received/>`, then the terminate: the server keeps their order (RFC 6120
@@ -172,7 +257,8 @@ fn receiving_hash(file: &FileDesc) -> Algorithm {
 
 /// The `.part` this sender left of this file, to resume (§7) when the offer says it can
 /// send a range and announces a hash that will check the whole file; else a fresh
-/// destination, registered when a later offer could resume it.
+/// destination, registered when a later offer could resume it. What identifies the
+/// file across sessions is its date (the checksum comes only after the data).
 async fn open_destination(
     from: &FullJid,
     file: &FileDesc,
@@ -181,26 +267,15 @@ async fn open_destination(
 ) -> Result<Opened, TransferError> {
     let announced = file.checkable_hash().is_some() || file.hash_used.is_some();
     let key = announced.then(|| Resumable {
-        name: &file.name,
-        size: file.size,
         identity: format!("jingle:{}", file.date.as_deref().unwrap_or_default()),
         algorithm,
     });
-    if let Some(key) = key.as_ref().filter(|_| file.ranged) {
-        if let Some(opened) = crate::transfer::recv::resume_partial(from, key, options).await {
-            return Ok(opened);
-        }
-    }
-    let (target, output) = open_target(&options.destination, &file.name, options.overwrite)?;
-    if let Some(key) = &key {
-        crate::transfer::recv::register(&target, from, key, options);
-    }
-    Ok(Opened {
-        target,
-        output,
-        offset: 0,
-        hasher: None,
-    })
+    let offered = destination::Offered {
+        name: &file.name,
+        size: file.size,
+        ranged: file.ranged,
+    };
+    destination::open(from, offered, key, options).await
 }
 
 /// What arrived: the bytes (after the offset), the verified hash, the start, the method.

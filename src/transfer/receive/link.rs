@@ -7,20 +7,20 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::progress::Progress;
-use super::recv::RecvOptions;
-use super::sink::{discard, finish_target, open_target};
-use super::upload::METHOD;
-use super::{Moved, Report, TransferError};
+use super::RecvOptions;
 use crate::http::{self, HttpError};
 use crate::jid::Jid;
 use crate::oob::Link;
+use crate::transfer::progress::Progress;
+use crate::transfer::sink::{discard, finish_target, open_target};
+use crate::transfer::upload::METHOD;
+use crate::transfer::{Moved, Report, TransferError};
 
 /// The name a download gets when its URL has none.
 const FALLBACK_NAME: &str = "download";
 
 /// Downloads `link` (sent by `from`) and reports where it went.
-pub(super) async fn receive_link(
+pub(crate) async fn receive_link(
     http: &http::Client,
     from: &Jid,
     link: &Link,
