@@ -999,7 +999,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__send)
-            opts="-v -q -h --to --method --protocol --name --desc --block-size --window --no-hash --presence-wait --s5b-address --s5b-port --proxy --no-proxy --no-direct --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --to --method --protocol --name --desc --block-size --window --no-hash --presence-wait --parallel --s5b-address --s5b-port --proxy --no-proxy --no-direct --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,6 +1034,10 @@ _xft() {
                     return 0
                     ;;
                 --presence-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

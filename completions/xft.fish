@@ -65,6 +65,7 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l desc -d 'A description 
 complete -c xft -n "__fish_xft_using_subcommand send" -l block-size -d 'In-band bytestream block size in bytes (1-65535; the recipient may ask for less)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l window -d 'In-band blocks sent before waiting for acknowledgements' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l presence-wait -d 'Seconds to wait for a bare JID\'s resources to show up (0 to 31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand send" -l parallel -d 'Recipients sent to side by side at most (with --to; default 4)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-address -d 'Offer exactly this address for direct SOCKS5 connections (repeatable, or comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public address with a forwarded port, or 127.0.0.1' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l s5b-port -d 'Port for direct SOCKS5 connections (default: any free port)' -r
 complete -c xft -n "__fish_xft_using_subcommand send" -l proxy -d 'Use this SOCKS5 proxy (XEP-0065) instead of discovering the server\'s' -r

@@ -15,8 +15,9 @@ use crate::ns::{
     VCARD_NS, VERSION_NS,
 };
 use crate::roster;
-use crate::session::{Incoming, LoginDetails, Session};
+use crate::session::{LoginDetails, Session};
 use crate::stanza::{self, IqType};
+use crate::transfer::policy::{self, Features, Protocol, Wanted};
 use crate::transfer::recipient;
 use crate::upload;
 use crate::xml::Element;
@@ -109,13 +110,13 @@ pub(crate) struct ProbeOptions {
 /// Probes the server, and `peer` when given.
 pub(crate) async fn run(
     session: &Session,
-    incoming: &mut Incoming,
+    presences: &recipient::Presences,
     peer: Option<&Jid>,
     options: &ProbeOptions,
 ) -> Probe {
     let server = server_facts(session).await;
     let peer_facts = match peer {
-        Some(jid) => Some(peer_facts(session, incoming, jid, options.presence_wait).await),
+        Some(jid) => Some(peer_facts(session, presences, jid, options.presence_wait).await),
         None => None,
     };
     let direct = direct_addresses(&options.addresses);
@@ -163,7 +164,7 @@ async fn proxy_fact(host: crate::bytestream::s5b::StreamHost) -> ProxyFact {
 
 async fn peer_facts(
     session: &Session,
-    incoming: &mut Incoming,
+    presences: &recipient::Presences,
     jid: &Jid,
     wait: Duration,
 ) -> PeerFacts {
@@ -177,10 +178,10 @@ async fn peer_facts(
         .is_some_and(|i| i.subscription.sees_their_presence());
     let online: Vec<(FullJid, i8)> = match jid.to_full() {
         Some(full) => vec![(full, 0)],
-        None if sees_presence || bare == session.jid().bare() => {
-            let mut presences = recipient::Presences::default();
-            recipient::online_resources(session, incoming, &mut presences, &bare, wait).await
-        }
+        None if sees_presence || bare == session.jid().bare() => presences
+            .resources_of(session, &bare, wait)
+            .await
+            .unwrap_or_default(),
         None => Vec::new(),
     };
     // Every resource at once: one that stopped answering costs one wait, not one each.
@@ -308,67 +309,49 @@ pub(crate) fn verdict(
             peer.jid
         ));
     }
-    // Jingle first, as `xft send --protocol auto` does: today's clients speak it.
-    if let Some(r) = peer
-        .resources
-        .iter()
-        .find(|r| r.jingle_file_transfer && (r.jingle_ibb || r.jingle_s5b))
-    {
+    // The resource and protocol `xft send` would take: the same decision (policy).
+    let features = |r: &ResourceFacts| Features {
+        si: r.si_file_transfer,
+        jingle: r.jingle_file_transfer,
+        libervia: false,
+    };
+    let chosen = policy::pick(
+        Wanted::Auto,
+        peer.resources.iter().map(|r| (r, features(r))),
+    );
+    if let Some((r, f)) = chosen {
+        let (protocol, _) = policy::protocol(Wanted::Auto, Some(f));
+        let can_connect = !direct.is_empty() || !reachable_proxies.is_empty();
+        let (s5b, ibb) = match protocol {
+            Protocol::Jingle => (r.jingle_s5b, r.jingle_ibb),
+            Protocol::Si => (r.s5b, r.ibb),
+        };
         let mut streams = Vec::new();
-        if r.jingle_s5b && (!direct.is_empty() || !reachable_proxies.is_empty()) {
+        if s5b && can_connect {
             streams.push("s5b");
         }
-        if r.jingle_ibb {
+        if ibb {
             streams.push("ibb");
         }
         if !streams.is_empty() {
-            why.push(format!(
-                "{} speaks Jingle file transfer{}",
-                r.jid,
-                r.client
-                    .as_deref()
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default()
-            ));
+            let speaks = match protocol {
+                Protocol::Jingle => "Jingle file transfer",
+                Protocol::Si => "SI file transfer",
+            };
+            let client = r
+                .client
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            why.push(format!("{} speaks {speaks}{client}", r.jid));
             if streams == ["ibb"] {
                 advice.push(
-                    "only in-band bytestreams would work: slow; HTTP upload (--method upload) is usually faster"
+                    "only in-band bytestreams would work: slow, and capped by the server's rate limits; HTTP upload (--method upload) is usually faster"
                         .to_owned(),
                 );
             }
             return Verdict {
-                method: Some("jingle"),
-                to: Some(r.jid.clone()),
-                streams,
-                direct_addresses: direct,
-                why,
-                advice,
-            };
-        }
-    }
-    let chosen = peer.resources.iter().find(|r| r.si_file_transfer);
-    if let Some(r) = chosen {
-        let mut streams = Vec::new();
-        if r.s5b && (!direct.is_empty() || !reachable_proxies.is_empty()) {
-            streams.push("s5b");
-        }
-        if r.ibb {
-            streams.push("ibb");
-        }
-        if !streams.is_empty() {
-            why.push(format!(
-                "{} speaks SI file transfer{}",
-                r.jid,
-                r.client
-                    .as_deref()
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default()
-            ));
-            if streams == ["ibb"] {
-                advice.push("only in-band bytestreams would work: slow, and capped by the server's rate limits".to_owned());
-            }
-            return Verdict {
-                method: Some("si"),
+                method: Some(protocol.name()),
                 to: Some(r.jid.clone()),
                 streams,
                 direct_addresses: direct,

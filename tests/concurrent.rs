@@ -267,3 +267,54 @@ fn chat(to: &str, body: &str) -> xft::xml::Element {
         .attr("type", "chat")
         .child(xft::xml::Element::new("body", xft::ns::CLIENT_NS).text(body))
 }
+
+/// Issue 20, item 3: `xft send --to A --to B --to C` sent to one recipient after the
+/// other, so one that never answers (here a client that ignores the offer) held the
+/// others for the whole `--timeout`. They are sent to side by side: the two that answer
+/// have their files long before the silent one's `--timeout`, and the exit code is the
+/// silent one's (10), with a line per recipient.
+#[test]
+fn one_silent_recipient_delays_no_other() {
+    let s = server();
+    let alice = s.account("tosend");
+    let receivers: Vec<(Receiver, std::path::PathBuf)> = (0..2)
+        .map(|n| {
+            let dir = scratch_dir(&format!("to-many-{n}"));
+            let mut recv = s.xft(&s.account(&format!("tob{n}")));
+            recv.args(["recv", "--accept-any", "--dir"]).arg(&dir);
+            (Receiver::spawn(recv), dir)
+        })
+        .collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (silent, _incoming) = rt.block_on(peer_login(s, &s.account("tosilent")));
+    let file = scratch_dir("to-many-src").join("m.bin");
+    std::fs::write(&file, pattern(1 << 20, 9)).unwrap();
+    let mut send = s.xft(&alice);
+    send.args(["send", "--timeout", "12", "--method", "s5b"])
+        .arg(&file)
+        .args([
+            "--to",
+            &receivers[0].0.jid,
+            "--to",
+            &silent.jid().to_string(),
+            "--to",
+            &receivers[1].0.jid,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let sender = send.spawn().unwrap();
+    for (receiver, dir) in receivers {
+        let done = receiver.finish(LONG);
+        let took = started.elapsed();
+        assert_eq!(done.code, Some(0), "{}", done.stderr);
+        assert!(took < Duration::from_secs(6), "a recipient waited {took:?}");
+        assert_eq!(list_dir(&dir), ["m.bin"]);
+    }
+    let out = sender.wait_with_output().unwrap();
+    rt.block_on(silent.close());
+    assert_eq!(out.status.code(), Some(10));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches(": sent").count(), 2, "{err}");
+    assert!(err.contains("1 of 3 recipients failed"), "{err}");
+}

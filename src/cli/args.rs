@@ -275,6 +275,10 @@ pub(crate) struct SendArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub(crate) presence_wait: u64,
+    /// Recipients sent to side by side at most (with --to; default 4)
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) parallel: u16,
     /// Offer exactly this address for direct SOCKS5 connections (repeatable, or
     /// comma-separated in XFT_S5B_ADDRESS), instead of every interface address: a public
     /// address with a forwarded port, or 127.0.0.1.

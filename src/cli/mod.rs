@@ -3,11 +3,15 @@
 
 pub mod args;
 mod contact_cmd;
+mod files;
 pub mod man;
 mod probe_cmd;
 mod progress;
+mod recv_cmd;
+mod report;
+mod send_cmd;
 mod settings;
-mod transfer_cmd;
+mod upload_cmd;
 mod vcard_cmd;
 
 /// Default IBB block size. XEP-0047 §2.1 allows up to 65535, but `scripts/bench` shows
@@ -74,9 +78,9 @@ async fn run_until_interrupted(cli: Cli) -> Result<(), Error> {
 async fn run(cli: Cli) -> Result<(), Error> {
     let global = cli.global;
     match cli.command {
-        Command::Send(args) => transfer_cmd::send(&global, args).await,
-        Command::Recv(args) => transfer_cmd::recv(&global, args).await,
-        Command::Upload(args) => transfer_cmd::upload(&global, args).await,
+        Command::Send(args) => send_cmd::send(&global, args).await,
+        Command::Recv(args) => recv_cmd::recv(&global, args).await,
+        Command::Upload(args) => upload_cmd::upload(&global, args).await,
         Command::Contact(cmd) => contact_cmd::run(&global, cmd).await,
         Command::Vcard(cmd) => vcard_cmd::run(&global, cmd).await,
         Command::Probe(args) => probe_cmd::run(&global, args).await,

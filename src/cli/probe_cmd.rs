@@ -11,13 +11,14 @@ use crate::probe::{self, Probe, ProbeOptions};
 use crate::text::printable;
 
 pub(super) async fn run(global: &GlobalArgs, args: ProbeArgs) -> Result<(), Error> {
-    let (session, mut incoming) = super::login(global, disco::client_features()).await?;
+    let (session, incoming) = super::login(global, disco::client_features()).await?;
+    let presences = crate::transfer::recipient::Presences::watch(&session, incoming);
     let options = ProbeOptions {
         addresses: args.s5b_address.clone(),
         presence_wait: Duration::from_secs(args.presence_wait),
     };
-    let report = probe::run(&session, &mut incoming, args.peer.as_ref(), &options).await;
-    drop(incoming);
+    let report = probe::run(&session, &presences, args.peer.as_ref(), &options).await;
+    drop(presences);
     session.close().await;
     let text = if global.json {
         format!("{}\n", serde_json::to_string(&report).unwrap_or_default())

@@ -7,6 +7,7 @@ pub(crate) mod hash_cache;
 pub(crate) mod jingle;
 mod json_list;
 mod kernel_copy;
+pub(crate) mod policy;
 pub(crate) mod progress;
 mod pump;
 pub(crate) mod receive;

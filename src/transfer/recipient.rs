@@ -1,83 +1,172 @@
 //! Turning `xft send FILE bare@jid` into a full JID (RFC 6121 §4, XEP-0030).
 //!
-//! An iq to a bare JID is answered by the server, not a client, so SI needs a resource.
-//! Resources are learnt from presence, which the server sends only for contacts whose
-//! presence we are subscribed to; each candidate is then asked whether it supports SI
-//! file transfer, highest presence priority first.
+//! An iq to a bare JID is answered by the server, not a client, so a file needs a
+//! resource. Resources are learnt from presence, which the server sends only for
+//! contacts whose presence we are subscribed to: one task ([`Presences::watch`]) reads
+//! everything that reaches the command and keeps what presence said, so recipients
+//! looked for side by side share it and none is lost. The candidates are then asked
+//! for their features all at once, and [`super::policy::pick`] chooses, highest
+//! presence priority first.
 
-use crate::ns::CLIENT_NS;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::{Notify, OnceCell};
 use tokio::time::Instant;
 
+use super::policy::{self, Features, Wanted};
 use super::TransferError;
 use crate::disco;
 use crate::jid::{FullJid, Jid};
+use crate::ns::CLIENT_NS;
 use crate::roster;
 use crate::session::{Incoming, Session};
-
+use crate::stanza::{Condition, ErrorType, IqType, StanzaError};
 use crate::xml::Element;
 
 /// After the first presence of the recipient, wait this long for its other resources.
 const SETTLE: Duration = Duration::from_millis(400);
+/// Most contacts whose presence is remembered: the roster is the server's, and so is
+/// the size of this table.
+const MAX_REMEMBERED: usize = 4096;
+/// Most resources remembered per contact.
+const MAX_RESOURCES: usize = 64;
 
-/// The presence learnt so far, kept across recipients of one `xft send`: a presence
-/// read while looking for one contact must not be lost to the next.
+/// What presence said so far, by bare JID: the available resources with their
+/// priorities, and when the list last changed.
 #[derive(Debug, Default)]
-pub(crate) struct Presences {
-    announced: bool,
-    /// Available resources by bare JID, with their priorities.
-    seen: std::collections::HashMap<Jid, Vec<(FullJid, i8)>>,
+struct Seen {
+    resources: HashMap<Jid, (Vec<(FullJid, i8)>, Instant)>,
 }
 
-/// Most contacts whose presence is remembered: the roster is the server's, and so
-/// is the size of this table.
-const MAX_REMEMBERED: usize = 4096;
-
-impl Presences {
-    fn record(&mut self, stanza: &Element, own: &FullJid) {
+impl Seen {
+    fn record(&mut self, stanza: &Element, own: &FullJid) -> bool {
         let Some((full, available, priority)) = any_presence(stanza) else {
-            return;
+            return false;
         };
         if full == *own {
-            return;
+            return false;
         }
         let bare = full.bare();
-        if !self.seen.contains_key(&bare) && self.seen.len() >= MAX_REMEMBERED {
-            return;
+        if !self.resources.contains_key(&bare) && self.resources.len() >= MAX_REMEMBERED {
+            return false;
         }
-        let resources = self.seen.entry(bare).or_default();
+        let (resources, changed) = self
+            .resources
+            .entry(bare)
+            .or_insert_with(|| (Vec::new(), Instant::now()));
         resources.retain(|(j, _)| *j != full);
-        if available && resources.len() < 64 {
+        if available && resources.len() < MAX_RESOURCES {
             resources.push((full, priority));
         }
+        *changed = Instant::now();
+        true
     }
 
-    /// Available resources of `bare`, highest priority first.
-    fn of(&self, bare: &Jid) -> Vec<(FullJid, i8)> {
-        let mut found = self.seen.get(bare).cloned().unwrap_or_default();
+    /// Available resources of `bare`, highest priority first, and when they changed.
+    fn of(&self, bare: &Jid) -> (Vec<(FullJid, i8)>, Option<Instant>) {
+        let Some((found, changed)) = self.resources.get(bare) else {
+            return (Vec::new(), None);
+        };
+        let mut found = found.clone();
         found.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
-        found
+        (found, Some(*changed))
     }
 }
 
-/// Finds the resource of `jid` to send to, with its disco#info when `takes_files` asks
-/// for one (`None` for SI on request: a full JID is then taken as given). A resource
-/// qualifies when its disco#info passes `takes_files` (SI, Jingle, or either).
+/// The presence the command hears, kept by a task that reads everything reaching it
+/// (and answers requests nobody else will: `service-unavailable`, RFC 6120 §8.4).
+pub(crate) struct Presences {
+    seen: Arc<Mutex<Seen>>,
+    changed: Arc<Notify>,
+    announced: OnceCell<()>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Presences {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl Presences {
+    /// Starts reading `incoming` for presence.
+    pub(crate) fn watch(session: &Session, mut incoming: Incoming) -> Presences {
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let changed: Arc<Notify> = Arc::default();
+        let (own, session) = (session.jid().clone(), session.clone());
+        let (into, told) = (seen.clone(), changed.clone());
+        let reader = tokio::spawn(async move {
+            while let Some(stanza) = incoming.next().await {
+                let recorded = into.lock().is_ok_and(|mut s| s.record(&stanza, &own));
+                if recorded {
+                    told.notify_waiters();
+                } else if IqType::of(&stanza).is_some_and(IqType::is_request) {
+                    let error = StanzaError::new(ErrorType::Cancel, Condition::ServiceUnavailable);
+                    let _ = session.reply_error(&stanza, &error).await;
+                }
+            }
+        });
+        Presences {
+            seen,
+            changed,
+            announced: OnceCell::new(),
+            reader,
+        }
+    }
+
+    /// Our initial presence (RFC 6121 §4.2), once: the server answers it with the
+    /// presence of every contact we see.
+    async fn announce(&self, session: &Session) -> Result<(), TransferError> {
+        self.announced
+            .get_or_try_init(|| async { session.send(roster::initial_presence()).await })
+            .await?;
+        Ok(())
+    }
+
+    /// Every available resource of `bare` that shows up within `wait` (or [`SETTLE`]
+    /// after the last one came), highest priority first.
+    pub(crate) async fn resources_of(
+        &self,
+        session: &Session,
+        bare: &Jid,
+        wait: Duration,
+    ) -> Result<Vec<(FullJid, i8)>, TransferError> {
+        self.announce(session).await?;
+        let hard = Instant::now() + wait;
+        loop {
+            // Registered before looking, so a presence in between wakes it.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let (found, last) = self.seen.lock().map(|s| s.of(bare)).unwrap_or_default();
+            let until = match last {
+                Some(last) if !found.is_empty() => (last + SETTLE).min(hard),
+                _ => hard,
+            };
+            if Instant::now() >= until {
+                return Ok(found);
+            }
+            let _ = tokio::time::timeout_at(until, changed).await;
+        }
+    }
+}
+
+/// Finds the resource of `jid` to send to, with its features when `wanted` needs them
+/// (`None` for a full JID and SI on request: it is taken as given).
 pub(crate) async fn resolve(
     session: &Session,
-    incoming: &mut Incoming,
-    presences: &mut Presences,
+    presences: &Presences,
     jid: &Jid,
-    wait: Duration,
-    takes_files: Option<impl Fn(&disco::Info) -> bool>,
-) -> Result<(FullJid, Option<disco::Info>), TransferError> {
+    (wanted, wait): (Wanted, Duration),
+) -> Result<(FullJid, Option<Features>), TransferError> {
     if let Some(full) = jid.to_full() {
-        let info = match takes_files {
-            Some(_) => features_of(session, &full).await?,
-            None => None,
+        let features = match wanted {
+            Wanted::Si => None,
+            _ => features_of(session, &full).await?,
         };
-        return Ok((full, info));
+        return Ok((full, features));
     }
     tracing::debug!("looking for the resources of {jid}");
     let bare = jid.bare();
@@ -91,11 +180,7 @@ pub(crate) async fn resolve(
     if !subscribed && bare != session.jid().bare() {
         return Err(TransferError::NotAContact { jid: shown });
     }
-    if !presences.announced {
-        session.send(roster::initial_presence()).await?;
-        presences.announced = true;
-    }
-    let resources = collect_resources(incoming, presences, &bare, session.jid(), wait).await;
+    let resources = presences.resources_of(session, &bare, wait).await?;
     if resources.is_empty() {
         return Err(TransferError::Offline { jid: shown });
     }
@@ -105,30 +190,32 @@ pub(crate) async fn resolve(
         .iter()
         .map(|(r, _)| disco::info(session, r.as_jid()));
     let answers = futures_util::future::join_all(asked).await;
-    for ((candidate, _), answer) in resources.into_iter().zip(answers) {
-        match answer {
-            Ok(info) if takes_files.as_ref().is_none_or(|takes| takes(&info)) => {
-                return Ok((candidate, Some(info)))
-            }
-            Ok(_) => tracing::debug!("{candidate} does not advertise the file transfer wanted"),
-            Err(e) => tracing::debug!("disco#info of {candidate} failed: {e}"),
-        }
+    let known =
+        resources
+            .into_iter()
+            .zip(answers)
+            .filter_map(|((resource, _), answer)| match answer {
+                Ok(info) => Some((resource, Features::of(&info))),
+                Err(e) => {
+                    tracing::debug!("disco#info of {resource} failed: {e}");
+                    None
+                }
+            });
+    match policy::pick(wanted, known) {
+        Some((resource, features)) => Ok((resource, Some(features))),
+        None => Err(TransferError::NoFileTransfer { jid: shown }),
     }
-    Err(TransferError::NoFileTransfer { jid: shown })
 }
 
-/// The disco#info of a full JID given on the command line, within `--timeout`: no
-/// answer means nobody will answer the offer either (so it is the offer's timeout, not
-/// a second wait, issue 19, item 5); an error from the server means the resource is
-/// not there. A client that answers with another error simply does not do disco.
-async fn features_of(
-    session: &Session,
-    full: &FullJid,
-) -> Result<Option<disco::Info>, TransferError> {
+/// The features of a full JID given on the command line, asked once within
+/// `--timeout`: no answer means nobody will answer the offer either (so it is the
+/// offer's timeout, not a second wait, issue 19, item 5); an error from the server
+/// means the resource is not there. A client that answers with another error simply
+/// does not do disco: its features are unknown.
+async fn features_of(session: &Session, full: &FullJid) -> Result<Option<Features>, TransferError> {
     use crate::session::IqError;
-    use crate::stanza::Condition;
     match disco::info(session, full.as_jid()).await {
-        Ok(info) => Ok(Some(info)),
+        Ok(info) => Ok(Some(Features::of(&info))),
         Err(IqError::Timeout(after)) => Err(TransferError::OfferTimeout(after)),
         Err(IqError::Stanza(error))
             if error.is(Condition::ServiceUnavailable)
@@ -147,47 +234,6 @@ async fn features_of(
         }
         Err(IqError::Disconnected) => Err(TransferError::OfferIq(IqError::Disconnected)),
     }
-}
-
-/// Every available resource of `bare` that shows up within `wait` (for `xft probe`).
-pub(crate) async fn online_resources(
-    session: &Session,
-    incoming: &mut Incoming,
-    presences: &mut Presences,
-    bare: &Jid,
-    wait: Duration,
-) -> Vec<(FullJid, i8)> {
-    if !presences.announced {
-        if session.send(roster::initial_presence()).await.is_err() {
-            return Vec::new();
-        }
-        presences.announced = true;
-    }
-    collect_resources(incoming, presences, bare, session.jid(), wait).await
-}
-
-/// Available resources of `bare` (not ourselves), highest priority first: what is
-/// known already, plus what arrives within `wait` (or `SETTLE` after the first).
-async fn collect_resources(
-    incoming: &mut Incoming,
-    presences: &mut Presences,
-    bare: &Jid,
-    own: &FullJid,
-    wait: Duration,
-) -> Vec<(FullJid, i8)> {
-    let hard_deadline = Instant::now() + wait;
-    let mut deadline = if presences.of(bare).is_empty() {
-        hard_deadline
-    } else {
-        (Instant::now() + SETTLE).min(hard_deadline)
-    };
-    while let Ok(Some(stanza)) = tokio::time::timeout_at(deadline, incoming.next()).await {
-        presences.record(&stanza, own);
-        if presence_of(&stanza, bare).is_some_and(|(_, available, _)| available) {
-            deadline = (Instant::now() + SETTLE).min(hard_deadline);
-        }
-    }
-    presences.of(bare)
 }
 
 /// `(full JID, available?, priority)` of a presence from anyone.
@@ -241,5 +287,33 @@ mod tests {
         assert!(presence_of(&other, &bare).is_none());
         let subscribe = p.attr("type", "subscribe");
         assert!(presence_of(&subscribe, &bare).is_none());
+    }
+
+    /// Resources come highest priority first; an unavailable presence takes one away.
+    #[test]
+    fn keeps_what_presence_said() {
+        let own = Jid::parse("me@example.com/x").unwrap().to_full().unwrap();
+        let mut seen = Seen::default();
+        let presence = |from: &str, priority: &str| {
+            Element::new("presence", CLIENT_NS)
+                .attr("from", from)
+                .child(Element::new("priority", CLIENT_NS).text(priority))
+        };
+        assert!(seen.record(&presence("j@example.com/a", "1"), &own));
+        assert!(seen.record(&presence("j@example.com/b", "5"), &own));
+        assert!(!seen.record(&presence("me@example.com/x", "9"), &own));
+        let bare = Jid::parse("j@example.com").unwrap();
+        let names: Vec<String> = seen
+            .of(&bare)
+            .0
+            .iter()
+            .map(|(j, _)| j.resource().to_owned())
+            .collect();
+        assert_eq!(names, ["b", "a"]);
+        let gone = Element::new("presence", CLIENT_NS)
+            .attr("from", "j@example.com/b")
+            .attr("type", "unavailable");
+        seen.record(&gone, &own);
+        assert_eq!(seen.of(&bare).0.len(), 1);
     }
 }

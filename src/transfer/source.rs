@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use super::hash_cache::{HashCache, Identity};
 
 /// A file ready to offer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Source {
     /// What to read the bytes from.
     pub path: PathBuf,
@@ -22,8 +22,8 @@ pub(crate) struct Source {
     /// sender checks the bytes against it rather than hashing them with MD5 again.
     pub crc32: Option<u32>,
     pub modified: Option<SystemTime>,
-    /// Keeps a stdin spool alive (deleted on drop).
-    _spool: Option<tempfile::NamedTempFile>,
+    /// Keeps a stdin spool alive (deleted when the last copy goes).
+    _spool: Option<std::sync::Arc<tempfile::NamedTempFile>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +140,7 @@ impl Spooled {
             md5: self.md5,
             crc32: self.crc32,
             modified: Some(SystemTime::now()),
-            _spool: Some(self.spool),
+            _spool: Some(std::sync::Arc::new(self.spool)),
         }
     }
 }

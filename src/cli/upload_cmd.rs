@@ -1,0 +1,123 @@
+//! `xft upload FILE...` (the URLs on stdout), and the upload route of `xft send`:
+//! `--method upload`, or the fallback when the peer-to-peer route fails in a way an
+//! upload gets around (XEP-0363, the link sent in a message, XEP-0066).
+
+use std::time::Duration;
+
+use super::args::{GlobalArgs, UploadArgs};
+use super::files::Files;
+use super::report::print_report;
+use super::vcard_cmd::write_stdout;
+use crate::disco;
+use crate::error::Error;
+use crate::jid::Jid;
+use crate::session::Session;
+use crate::text::printable;
+use crate::transfer::source::Source;
+use crate::transfer::upload as transfer_upload;
+use crate::transfer::{Report, TransferError};
+use crate::upload;
+
+pub(super) async fn upload(global: &GlobalArgs, args: UploadArgs) -> Result<(), Error> {
+    super::send_cmd::check_sources(&args.files, args.name.as_ref())?;
+    let files = Files::prepare(&args.files, args.name.as_deref(), None).await?;
+    let (session, incoming) = super::login(global, disco::client_features()).await?;
+    let result = async {
+        let service = upload::discover(&session)
+            .await
+            .map_err(|e| Error::Transfer(e.into()))?;
+        upload_each(global, &session, &service, files.plain(), None).await
+    }
+    .await;
+    drop(incoming);
+    session.close().await;
+    result
+}
+
+/// `--method auto` after the peer-to-peer route failed with `why`: upload when the
+/// server can, saying so; otherwise the original failure stands.
+pub(super) async fn fall_back(
+    global: &GlobalArgs,
+    session: &Session,
+    sources: &[Source],
+    to: &Jid,
+    why: TransferError,
+) -> Result<(), Error> {
+    let service = match upload::discover(session).await {
+        Ok(service) => service,
+        Err(e) => {
+            tracing::info!("no upload fallback: {e}");
+            return Err(why.into());
+        }
+    };
+    let why = why.to_string();
+    let why = printable(&why);
+    super::notice(
+        global,
+        &format!("xft: {why}; uploading instead (HTTP upload, XEP-0363)"),
+    );
+    upload_each(global, session, &service, sources, Some(to)).await
+}
+
+/// `--method upload`.
+pub(super) async fn upload_and_announce(
+    global: &GlobalArgs,
+    session: &Session,
+    sources: &[Source],
+    to: &Jid,
+) -> Result<(), Error> {
+    let service = upload::discover(session)
+        .await
+        .map_err(|e| Error::Transfer(e.into()))?;
+    upload_each(global, session, &service, sources, Some(to)).await
+}
+
+/// Uploads each source; with `to`, sends each link there and prints a send report,
+/// without, prints the URL (`xft upload`).
+async fn upload_each(
+    global: &GlobalArgs,
+    session: &Session,
+    service: &upload::Service,
+    sources: &[Source],
+    to: Option<&Jid>,
+) -> Result<(), Error> {
+    let limit = service.max_file_size;
+    tracing::debug!("upload service {} (limit {limit:?} bytes)", service.jid);
+    let http = super::http_client(global)?;
+    let timeout = Duration::from_secs(global.timeout.max(1));
+    let progresses = super::progress::progresses(global);
+    for source in sources {
+        let progress = progresses.file();
+        let uploaded =
+            transfer_upload::upload_file(session, &http, service, source, timeout, progress);
+        let mut report = uploaded.await?;
+        let url = report.url.clone().unwrap_or_default();
+        match to {
+            Some(to) => {
+                transfer_upload::announce(session, to, &url).await?;
+                report.to = Some(to.bare().to_string());
+                print_report(global, &report, "Sent")?;
+            }
+            None => print_url(global, &report)?,
+        }
+    }
+    Ok(())
+}
+
+/// `xft upload`: the URL on stdout, one per line, or one JSON object per file.
+fn print_url(global: &GlobalArgs, report: &Report) -> Result<(), Error> {
+    let url = report.url.as_deref().unwrap_or_default();
+    let line = if global.json {
+        serde_json::json!({
+            "name": report.name,
+            "size": report.size,
+            "url": url,
+            "seconds": report.seconds,
+            "bytes_per_sec": report.bytes_per_sec,
+        })
+        .to_string()
+    } else {
+        url.to_owned()
+    };
+    write_stdout(&mut std::io::stdout().lock(), &format!("{line}\n"))
+}
