@@ -133,6 +133,55 @@ impl std::fmt::Debug for Hasher {
     }
 }
 
+/// The hash of the next `len` bytes of `reader` (a resumed file's prefix); the reader is
+/// left just past them.
+pub(crate) fn hash_prefix(
+    reader: &mut impl std::io::Read,
+    len: u64,
+    algorithm: Algorithm,
+) -> std::io::Result<Hasher> {
+    let mut hasher = Hasher::new(algorithm);
+    feed_prefix(reader, len, |data| hasher.update(data))?;
+    Ok(hasher)
+}
+
+/// CRC-32 of the next `len` bytes of `reader`; the reader is left just past them.
+pub(crate) fn crc_prefix(
+    reader: &mut impl std::io::Read,
+    len: u64,
+) -> std::io::Result<crc32fast::Hasher> {
+    let mut crc = crc32fast::Hasher::new();
+    feed_prefix(reader, len, |data| crc.update(data))?;
+    Ok(crc)
+}
+
+fn feed_prefix(
+    reader: &mut impl std::io::Read,
+    len: u64,
+    feed: impl FnMut(&[u8]),
+) -> std::io::Result<()> {
+    let copied = std::io::copy(&mut std::io::Read::take(reader, len), &mut FeedWriter(feed))?;
+    if copied < len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file is shorter than the part to skip",
+        ));
+    }
+    Ok(())
+}
+
+struct FeedWriter<F>(F);
+
+impl<F: FnMut(&[u8])> std::io::Write for FeedWriter<F> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (self.0)(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

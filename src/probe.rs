@@ -255,140 +255,147 @@ pub(crate) fn verdict(
     peer: Option<&PeerFacts>,
     direct: Vec<String>,
 ) -> Verdict {
-    let mut why = Vec::new();
-    let mut advice = Vec::new();
-    let reachable_proxies: Vec<&ProxyFact> =
-        server.proxies.iter().filter(|p| p.reachable).collect();
-    if server.proxies.is_empty() {
-        why.push("the server offers no SOCKS5 proxy (XEP-0065)".to_owned());
-    } else if reachable_proxies.is_empty() {
-        why.push("the server's SOCKS5 proxy cannot be reached from here".to_owned());
-    }
-    if direct.is_empty() {
-        why.push("this machine has no address to offer for direct connections".to_owned());
-    }
-    if direct.is_empty() && reachable_proxies.is_empty() {
-        advice.push(
-            "forward a port and pass --s5b-address PUBLIC-IP --s5b-port PORT, or ask for a proxy65 on your server"
-                .to_owned(),
-        );
-    }
-    match &server.upload {
-        Some(u) => why.push(format!(
-            "the server has HTTP upload ({}{})",
-            u.jid,
-            u.max_file_size
-                .map(|m| format!(", files up to {m} bytes"))
-                .unwrap_or_default()
-        )),
-        None => why.push("the server has no HTTP upload service (XEP-0363)".to_owned()),
-    }
-    let upload = server.upload.is_some();
-    let Some(peer) = peer else {
-        // No peer: what this side could use with a peer that speaks SI.
-        let mut streams = Vec::new();
-        if !direct.is_empty() || !reachable_proxies.is_empty() {
-            streams.push("s5b");
-        }
-        streams.push("ibb");
-        return Verdict {
-            method: None,
-            to: None,
-            streams,
-            direct_addresses: direct,
-            why,
-            advice,
-        };
-    };
-    if peer.subscription.is_none() {
-        why.push(format!("{} is not in your contacts", peer.jid));
-    }
-    if !peer.sees_presence && !peer.jid.contains('/') {
-        advice.push(format!(
-            "run `xft contact add {}` and have them approve it, so their resources can be seen",
-            peer.jid
-        ));
-    }
-    // The resource and protocol `xft send` would take: the same decision (policy).
-    let features = |r: &ResourceFacts| Features {
-        si: r.si_file_transfer,
-        jingle: r.jingle_file_transfer,
-        libervia: false,
-    };
-    let chosen = policy::pick(
-        Wanted::Auto,
-        peer.resources.iter().map(|r| (r, features(r))),
-    );
-    if let Some((r, f)) = chosen {
-        let (protocol, _) = policy::protocol(Wanted::Auto, Some(f));
-        let can_connect = !direct.is_empty() || !reachable_proxies.is_empty();
-        let (s5b, ibb) = match protocol {
-            Protocol::Jingle => (r.jingle_s5b, r.jingle_ibb),
-            Protocol::Si => (r.s5b, r.ibb),
-        };
-        let mut streams = Vec::new();
-        if s5b && can_connect {
-            streams.push("s5b");
-        }
-        if ibb {
-            streams.push("ibb");
-        }
-        if !streams.is_empty() {
-            let speaks = match protocol {
-                Protocol::Jingle => "Jingle file transfer",
-                Protocol::Si => "SI file transfer",
-            };
-            let client = r
-                .client
-                .as_deref()
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default();
-            why.push(format!("{} speaks {speaks}{client}", r.jid));
-            if streams == ["ibb"] {
-                advice.push(
-                    "only in-band bytestreams would work: slow, and capped by the server's rate limits; HTTP upload (--method upload) is usually faster"
-                        .to_owned(),
-                );
-            }
-            return Verdict {
-                method: Some(protocol.name()),
-                to: Some(r.jid.clone()),
-                streams,
-                direct_addresses: direct,
-                why,
-                advice,
-            };
-        }
-    }
-    if peer.resources.is_empty() {
-        why.push(format!("no online resource of {} is visible", peer.jid));
-    } else if peer.resources.iter().any(|r| r.jingle_file_transfer) {
-        why.push(
-            "the peer speaks Jingle file transfer only over SOCKS5, and this side has no address or proxy to offer"
-                .to_owned(),
-        );
-    } else {
-        why.push("no resource of the peer takes SI or Jingle file transfer".to_owned());
-    }
-    if upload {
-        why.push("xft send would upload the file and send the link in a message".to_owned());
-        return Verdict {
-            method: Some("upload"),
-            to: None,
-            streams: Vec::new(),
-            direct_addresses: direct,
-            why,
-            advice,
-        };
-    }
-    advice.push("ask your server's admin for HTTP upload (Prosody: mod_http_file_share), or have the peer run `xft recv`".to_owned());
-    Verdict {
+    let mut verdict = Verdict {
         method: None,
         to: None,
         streams: Vec::new(),
         direct_addresses: direct,
-        why,
-        advice,
+        why: Vec::new(),
+        advice: Vec::new(),
+    };
+    let can_connect = verdict.judge_connectivity(server);
+    verdict.judge_upload(server);
+    let Some(peer) = peer else {
+        // No peer: what this side could use with a peer that speaks SI.
+        if can_connect {
+            verdict.streams.push("s5b");
+        }
+        verdict.streams.push("ibb");
+        return verdict;
+    };
+    verdict.judge_contact(peer);
+    if verdict.judge_peer_to_peer(peer, can_connect) {
+        return verdict;
+    }
+    verdict.judge_fallback(peer, server.upload.is_some());
+    verdict
+}
+
+impl Verdict {
+    /// Whether a SOCKS5 connection could be made at all (our addresses, a reachable
+    /// proxy), and why not.
+    fn judge_connectivity(&mut self, server: &ServerFacts) -> bool {
+        let reachable = server.proxies.iter().any(|p| p.reachable);
+        if server.proxies.is_empty() {
+            self.why
+                .push("the server offers no SOCKS5 proxy (XEP-0065)".to_owned());
+        } else if !reachable {
+            self.why
+                .push("the server's SOCKS5 proxy cannot be reached from here".to_owned());
+        }
+        if self.direct_addresses.is_empty() {
+            self.why
+                .push("this machine has no address to offer for direct connections".to_owned());
+            if !reachable {
+                self.advice.push(
+                    "forward a port and pass --s5b-address PUBLIC-IP --s5b-port PORT, or ask for a proxy65 on your server"
+                        .to_owned(),
+                );
+            }
+        }
+        reachable || !self.direct_addresses.is_empty()
+    }
+
+    fn judge_upload(&mut self, server: &ServerFacts) {
+        match &server.upload {
+            Some(u) => {
+                let limit = u.max_file_size.map(|m| format!(", files up to {m} bytes"));
+                let limit = limit.unwrap_or_default();
+                self.why
+                    .push(format!("the server has HTTP upload ({}{limit})", u.jid));
+            }
+            None => self
+                .why
+                .push("the server has no HTTP upload service (XEP-0363)".to_owned()),
+        }
+    }
+
+    fn judge_contact(&mut self, peer: &PeerFacts) {
+        if peer.subscription.is_none() {
+            self.why
+                .push(format!("{} is not in your contacts", peer.jid));
+        }
+        if !peer.sees_presence && !peer.jid.contains('/') {
+            self.advice.push(format!(
+                "run `xft contact add {}` and have them approve it, so their resources can be seen",
+                peer.jid
+            ));
+        }
+    }
+
+    /// The resource and protocol `xft send` would take (the same decision: `policy`),
+    /// and its streams; false when no stream would work with it.
+    fn judge_peer_to_peer(&mut self, peer: &PeerFacts, can_connect: bool) -> bool {
+        let features = |r: &ResourceFacts| Features {
+            si: r.si_file_transfer,
+            jingle: r.jingle_file_transfer,
+            libervia: false,
+        };
+        let resources = peer.resources.iter().map(|r| (r, features(r)));
+        let Some((r, f)) = policy::pick(Wanted::Auto, resources) else {
+            return false;
+        };
+        let (protocol, _) = policy::protocol(Wanted::Auto, Some(f));
+        let (s5b, ibb, speaks) = match protocol {
+            Protocol::Jingle => (r.jingle_s5b, r.jingle_ibb, "Jingle file transfer"),
+            Protocol::Si => (r.s5b, r.ibb, "SI file transfer"),
+        };
+        let streams: Vec<&'static str> = [(s5b && can_connect, "s5b"), (ibb, "ibb")]
+            .into_iter()
+            .filter_map(|(works, name)| works.then_some(name))
+            .collect();
+        if streams.is_empty() {
+            return false;
+        }
+        let client = r.client.as_deref().map(|c| format!(" ({c})"));
+        self.why.push(format!(
+            "{} speaks {speaks}{}",
+            r.jid,
+            client.unwrap_or_default()
+        ));
+        if streams == ["ibb"] {
+            self.advice.push(
+                "only in-band bytestreams would work: slow, and capped by the server's rate limits; HTTP upload (--method upload) is usually faster"
+                    .to_owned(),
+            );
+        }
+        self.method = Some(protocol.name());
+        self.to = Some(r.jid.clone());
+        self.streams = streams;
+        true
+    }
+
+    /// Why nothing peer to peer would work, and whether an upload would.
+    fn judge_fallback(&mut self, peer: &PeerFacts, upload: bool) {
+        if peer.resources.is_empty() {
+            self.why
+                .push(format!("no online resource of {} is visible", peer.jid));
+        } else if peer.resources.iter().any(|r| r.jingle_file_transfer) {
+            self.why.push(
+                "the peer speaks Jingle file transfer only over SOCKS5, and this side has no address or proxy to offer"
+                    .to_owned(),
+            );
+        } else {
+            self.why
+                .push("no resource of the peer takes SI or Jingle file transfer".to_owned());
+        }
+        if upload {
+            self.why
+                .push("xft send would upload the file and send the link in a message".to_owned());
+            self.method = Some("upload");
+            return;
+        }
+        self.advice.push("ask your server's admin for HTTP upload (Prosody: mod_http_file_share), or have the peer run `xft recv`".to_owned());
     }
 }
 

@@ -246,7 +246,7 @@ fn sender_gives_up_on_a_receiver_that_never_reads() {
 }
 
 /// Issue 19, item 2, as measured in the issue: a receiver that reads a little now and
-/// then (1 KiB every quarter second, through a small receive buffer, so the kernel
+/// then (512 bytes every quarter second, through a small receive buffer, so the kernel
 /// lets the sender's writes through a few KiB at a time) reset the sender's write
 /// deadline with every read. It is a stall: one `--timeout` once the buffers are full.
 #[test]
@@ -269,7 +269,7 @@ fn sender_gives_up_on_a_receiver_that_reads_a_trickle() {
                 use_streamhost(&peer, &offer, &from, &hosts_iq, &host, Some(4096)).await;
             let connected = Instant::now();
             let reading = tokio::spawn(async move {
-                let mut buf = [0u8; 1024];
+                let mut buf = [0u8; 512];
                 for _ in 0..240 {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                     match socket.read(&mut buf).await {

@@ -28,6 +28,17 @@ pub(super) struct Files {
 }
 
 impl Files {
+    /// `--name` and stdin each apply to one FILE only.
+    pub(super) fn check(files: &[String], name: Option<&String>) -> Result<(), Error> {
+        if name.is_some() && files.len() > 1 {
+            return Err(Error::Usage("--name applies to a single FILE".into()));
+        }
+        if files.iter().filter(|f| *f == "-").count() > 1 {
+            return Err(Error::Usage("stdin ('-') can be sent only once".into()));
+        }
+        Ok(())
+    }
+
     /// Reads every FILE (or stdin for `-`) before logging in: a typo should not cost a
     /// login. With `hash`, the MD5s start in the background at once.
     pub(super) async fn prepare(

@@ -43,7 +43,15 @@ fn yes(b: bool) -> &'static str {
 /// The report as aligned `key  value` lines, grouped by server, peer and verdict.
 fn render(p: &Probe) -> String {
     let mut out = String::new();
-    let s = &p.server;
+    render_server(&mut out, &p.server);
+    if let Some(peer) = &p.peer {
+        render_peer(&mut out, peer);
+    }
+    render_verdict(&mut out, &p.verdict, p.peer.is_some());
+    out
+}
+
+fn render_server(out: &mut String, s: &crate::probe::ServerFacts) {
     let l = &s.login;
     let _ = writeln!(out, "Server {}", printable(&s.domain));
     let tls = if l.direct_tls {
@@ -51,18 +59,15 @@ fn render(p: &Probe) -> String {
     } else {
         "STARTTLS"
     };
-    line(
-        &mut out,
-        "connected to",
-        &format!(
-            "{} ({tls}, {} {})",
-            l.endpoint, l.tls_version, l.cipher_suite
-        ),
+    let connected = format!(
+        "{} ({tls}, {} {})",
+        l.endpoint, l.tls_version, l.cipher_suite
     );
-    line(&mut out, "SASL offered", &l.sasl_offered.join(" "));
-    line(&mut out, "SASL used", &l.sasl_used);
+    line(out, "connected to", &connected);
+    line(out, "SASL offered", &l.sasl_offered.join(" "));
+    line(out, "SASL used", &l.sasl_used);
     if s.proxies.is_empty() {
-        line(&mut out, "SOCKS5 proxy", "none");
+        line(out, "SOCKS5 proxy", "none");
     }
     for proxy in &s.proxies {
         let reach = if proxy.reachable {
@@ -70,107 +75,81 @@ fn render(p: &Probe) -> String {
         } else {
             "NOT reachable from here"
         };
-        line(
-            &mut out,
-            "SOCKS5 proxy",
-            &format!("{} at {}:{} ({reach})", proxy.jid, proxy.host, proxy.port),
-        );
+        let at = format!("{} at {}:{} ({reach})", proxy.jid, proxy.host, proxy.port);
+        line(out, "SOCKS5 proxy", &at);
     }
     let upload = match &s.upload {
-        Some(u) => format!(
-            "{}{}",
-            u.jid,
-            u.max_file_size
-                .map(|m| format!(", max {m} bytes"))
-                .unwrap_or_default()
-        ),
+        Some(u) => {
+            let limit = u.max_file_size.map(|m| format!(", max {m} bytes"));
+            format!("{}{}", u.jid, limit.unwrap_or_default())
+        }
         None => "none".into(),
     };
-    line(&mut out, "HTTP upload", &upload);
-    line(&mut out, "vCard", yes(s.vcard));
+    line(out, "HTTP upload", &upload);
+    line(out, "vCard", yes(s.vcard));
+    let limits = l.stream_limits.as_deref();
+    line(out, "limits", limits.unwrap_or("not advertised (XEP-0478)"));
+}
+
+fn render_peer(out: &mut String, peer: &crate::probe::PeerFacts) {
+    let _ = writeln!(out, "\nPeer {}", printable(&peer.jid));
     line(
-        &mut out,
-        "limits",
-        l.stream_limits
-            .as_deref()
-            .unwrap_or("not advertised (XEP-0478)"),
+        out,
+        "subscription",
+        peer.subscription.unwrap_or("not a contact"),
     );
-    if let Some(peer) = &p.peer {
-        let _ = writeln!(out, "\nPeer {}", printable(&peer.jid));
-        line(
-            &mut out,
-            "subscription",
-            peer.subscription.unwrap_or("not a contact"),
-        );
-        line(&mut out, "sees presence", yes(peer.sees_presence));
-        if peer.resources.is_empty() {
-            line(&mut out, "online", "none visible");
-        }
-        for r in &peer.resources {
-            let _ = writeln!(out, "  {} (priority {})", printable(&r.jid), r.priority);
-            line(
-                &mut out,
-                "  client",
-                r.client
-                    .as_deref()
-                    .unwrap_or("unknown (no XEP-0092 answer)"),
-            );
-            line(
-                &mut out,
-                "  SI file transfer",
-                &format!(
-                    "{} (S5B {}, IBB {})",
-                    yes(r.si_file_transfer),
-                    yes(r.s5b),
-                    yes(r.ibb)
-                ),
-            );
-            line(
-                &mut out,
-                "  Jingle FT",
-                &format!(
-                    "{} (S5B {}, IBB {})",
-                    yes(r.jingle_file_transfer),
-                    yes(r.jingle_s5b),
-                    yes(r.jingle_ibb)
-                ),
-            );
-        }
+    line(out, "sees presence", yes(peer.sees_presence));
+    if peer.resources.is_empty() {
+        line(out, "online", "none visible");
     }
-    let v = &p.verdict;
+    for r in &peer.resources {
+        let _ = writeln!(out, "  {} (priority {})", printable(&r.jid), r.priority);
+        let client = r.client.as_deref();
+        line(
+            out,
+            "  client",
+            client.unwrap_or("unknown (no XEP-0092 answer)"),
+        );
+        let si = format!(
+            "{} (S5B {}, IBB {})",
+            yes(r.si_file_transfer),
+            yes(r.s5b),
+            yes(r.ibb)
+        );
+        line(out, "  SI file transfer", &si);
+        let jingle = format!(
+            "{} (S5B {}, IBB {})",
+            yes(r.jingle_file_transfer),
+            yes(r.jingle_s5b),
+            yes(r.jingle_ibb)
+        );
+        line(out, "  Jingle FT", &jingle);
+    }
+}
+
+fn render_verdict(out: &mut String, v: &crate::probe::Verdict, with_peer: bool) {
     let _ = writeln!(out, "\nVerdict");
-    let method = match (v.method, &p.peer) {
-        (Some("si"), _) => format!(
-            "SI file transfer to {} over {}",
-            v.to.as_deref().unwrap_or("?"),
-            v.streams.join(", then ")
-        ),
-        (Some("jingle"), _) => format!(
-            "Jingle file transfer to {} over {}",
-            v.to.as_deref().unwrap_or("?"),
-            v.streams.join(", then ")
-        ),
+    let to = v.to.as_deref().unwrap_or("?");
+    let streams = v.streams.join(", then ");
+    let method = match (v.method, with_peer) {
+        (Some("si"), _) => format!("SI file transfer to {to} over {streams}"),
+        (Some("jingle"), _) => format!("Jingle file transfer to {to} over {streams}"),
         (Some("upload"), _) => "HTTP upload, the link sent in a message".into(),
-        (None, None) => format!("with a peer that speaks SI: {}", v.streams.join(", then ")),
+        (None, false) => format!("with a peer that speaks SI: {streams}"),
         _ => "nothing would work".into(),
     };
-    line(&mut out, "xft send would use", &method);
-    line(
-        &mut out,
-        "direct addresses",
-        &if v.direct_addresses.is_empty() {
-            "none".to_owned()
-        } else {
-            v.direct_addresses.join(" ")
-        },
-    );
+    line(out, "xft send would use", &method);
+    let direct = match v.direct_addresses.is_empty() {
+        true => "none".to_owned(),
+        false => v.direct_addresses.join(" "),
+    };
+    line(out, "direct addresses", &direct);
     for why in &v.why {
-        line(&mut out, "because", why);
+        line(out, "because", why);
     }
     for advice in &v.advice {
-        line(&mut out, "to fix", advice);
+        line(out, "to fix", advice);
     }
-    out
 }
 
 fn line(out: &mut String, key: &str, value: &str) {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use super::args::{GlobalArgs, ProgressMode, RecvArgs};
 use super::report::print_report;
 use crate::bytestream::s5b::candidates::Pinned;
+use crate::bytestream::s5b::offer::{ProxyChoice, S5bOptions};
 use crate::disco;
 use crate::error::Error;
 use crate::transfer::receive::{self, RecvOptions};
-use crate::transfer::send::{ProxyChoice, S5bOptions};
 use crate::transfer::sink::{is_special_file, Destination};
 
 /// How long a SOCKS5 target may take to try the streamhosts and answer.

@@ -12,6 +12,7 @@ use super::args::{GlobalArgs, MethodChoice, ProtocolChoice, SendArgs};
 use super::files::Files;
 use super::report::print_report;
 use crate::bytestream::s5b::candidates::Pinned;
+use crate::bytestream::s5b::offer::{ProxyChoice, S5bOptions};
 use crate::disco;
 use crate::error::Error;
 use crate::jid::Jid;
@@ -21,7 +22,7 @@ use crate::text::printable;
 use crate::transfer::policy::{self, Protocol, Wanted};
 use crate::transfer::progress::Progresses;
 use crate::transfer::recipient::{self, Presences};
-use crate::transfer::send::{self, ProxyChoice, S5bOptions, SendOptions};
+use crate::transfer::send::{self, SendOptions};
 
 /// How long a SOCKS5 target may take to try the streamhosts and answer: a Pidgin target
 /// tries three hosts 15 s each.
@@ -40,7 +41,7 @@ struct Shared<'a> {
 
 pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     let (files, recipients) = split_recipients(&args)?;
-    check_sources(&files, args.name.as_ref())?;
+    Files::check(&files, args.name.as_ref())?;
     // SI puts the MD5 in the offer; Jingle and uploads need none before the data.
     let hash = !args.no_hash
         && args.method != MethodChoice::Upload
@@ -109,17 +110,6 @@ fn split_recipients(args: &SendArgs) -> Result<(Vec<String>, Vec<Jid>), Error> {
     Ok((files.to_vec(), vec![to]))
 }
 
-/// `--name` and stdin each apply to one FILE only.
-pub(super) fn check_sources(files: &[String], name: Option<&String>) -> Result<(), Error> {
-    if name.is_some() && files.len() > 1 {
-        return Err(Error::Usage("--name applies to a single FILE".into()));
-    }
-    if files.iter().filter(|f| *f == "-").count() > 1 {
-        return Err(Error::Usage("stdin ('-') can be sent only once".into()));
-    }
-    Ok(())
-}
-
 /// Every file to one recipient, the way [`policy`] decides; by upload when that is the
 /// method, or when the peer-to-peer route fails in a way an upload gets around.
 async fn send_to(shared: &Shared<'_>, to_jid: &Jid) -> Result<(), Error> {
@@ -163,9 +153,9 @@ async fn send_to(shared: &Shared<'_>, to_jid: &Jid) -> Result<(), Error> {
         let progress = shared.progresses.file();
         let sent = match protocol {
             Protocol::Jingle => {
-                crate::transfer::jingle::send_file(session, &to, source, &options, progress).await
+                send::jingle::send_file(session, &to, source, &options, progress).await
             }
-            Protocol::Si => send::send_file(session, &to, source, &options, progress).await,
+            Protocol::Si => send::si::send_file(session, &to, source, &options, progress).await,
         };
         match sent {
             Ok(report) => print_report(shared.global, &report, "Sent")?,

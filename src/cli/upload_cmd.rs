@@ -13,13 +13,13 @@ use crate::error::Error;
 use crate::jid::Jid;
 use crate::session::Session;
 use crate::text::printable;
+use crate::transfer::send::upload as transfer_upload;
 use crate::transfer::source::Source;
-use crate::transfer::upload as transfer_upload;
 use crate::transfer::{Report, TransferError};
 use crate::upload;
 
 pub(super) async fn upload(global: &GlobalArgs, args: UploadArgs) -> Result<(), Error> {
-    super::send_cmd::check_sources(&args.files, args.name.as_ref())?;
+    Files::check(&args.files, args.name.as_ref())?;
     let files = Files::prepare(&args.files, args.name.as_deref(), None).await?;
     let (session, incoming) = super::login(global, disco::client_features()).await?;
     let result = async {

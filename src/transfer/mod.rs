@@ -6,7 +6,7 @@
 pub(crate) mod hash_cache;
 pub(crate) mod jingle;
 mod json_list;
-mod kernel_copy;
+
 pub(crate) mod policy;
 pub(crate) mod progress;
 mod pump;
@@ -16,7 +16,6 @@ pub(crate) mod resume;
 pub(crate) mod send;
 pub(crate) mod sink;
 pub(crate) mod source;
-pub(crate) mod upload;
 
 use std::time::Duration;
 
@@ -27,6 +26,9 @@ use crate::bytestream::s5b::S5bError;
 use crate::session::{IqError, SessionError};
 use crate::si::SiError;
 use crate::stanza::StanzaError;
+
+/// The `method` and `protocol` of HTTP upload in reports (XEP-0363).
+pub(crate) const UPLOAD: &str = "upload";
 
 /// What a finished transfer reports (`--json` prints it as one object per file).
 #[derive(Debug, Clone, Serialize)]
@@ -158,6 +160,42 @@ impl Report {
             }
         }
         self
+    }
+}
+
+/// The two ends of a bytestream copy, to say whose fault a failure is.
+enum Ends<'a> {
+    /// The file (at this path) into the socket: a read failure is the file's, a write
+    /// failure the network's.
+    Sending(&'a std::path::Path),
+    /// The socket into this output: the other way round.
+    Receiving(&'a sink::Output),
+}
+
+/// A failed copy of a bytestream's `size` bytes (`sent` of them moved) as the transfer
+/// error it means; the one place that maps [`PumpError`].
+fn transfer_error(
+    (sent, e): (u64, pump::PumpError),
+    size: u64,
+    stall: Duration,
+    ends: Ends<'_>,
+) -> TransferError {
+    use TransferError as T;
+    match (e, ends) {
+        (e, _) if e.is_stall() => T::Stalled {
+            sent,
+            size,
+            after: stall,
+        },
+        (pump::PumpError::PeerGone | pump::PumpError::Stalled, _) => T::PeerGone { sent, size },
+        (pump::PumpError::Read(e), Ends::Sending(path)) => T::Source(source::SourceError::Io {
+            path: path.to_owned(),
+            source: e,
+        }),
+        (pump::PumpError::Write(e), Ends::Receiving(output)) => output.sink_error(e),
+        (pump::PumpError::Write(source) | pump::PumpError::Read(source), _) => {
+            T::StreamBroken { sent, size, source }
+        }
     }
 }
 

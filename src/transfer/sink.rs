@@ -410,7 +410,7 @@ pub(crate) fn reopen_part(
         .custom_flags(libc::O_NOFOLLOW)
         .open(&partial.part)?;
     let len = reader.metadata()?.len();
-    let hasher = super::pump::hash_prefix(&mut reader, len, algorithm)?;
+    let hasher = crate::hash::hash_prefix(&mut reader, len, algorithm)?;
     let file = std::fs::OpenOptions::new()
         .append(true)
         .custom_flags(libc::O_NOFOLLOW)

@@ -3,8 +3,6 @@
 //! Names are stored as local names plus the resolved namespace, so code compares
 //! `(name, ns)` pairs and never cares which prefix the peer chose (RFC 6120 §4.8).
 
-use std::fmt;
-
 /// One child of an element: a nested element or a run of character data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
@@ -182,19 +180,6 @@ impl Element {
     /// Text of the first child `name` in `ns`, if there is such a child.
     pub fn child_text(&self, name: &str, ns: &str) -> Option<String> {
         self.get_child(name, ns).map(Element::text_content)
-    }
-
-    /// Serializes the element as a standalone fragment (namespace declared on the root).
-    pub fn to_xml(&self) -> String {
-        let mut out = String::new();
-        super::writer::write_element(&mut out, self, None);
-        out
-    }
-}
-
-impl fmt::Display for Element {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_xml())
     }
 }
 

@@ -87,6 +87,21 @@ pub(super) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
+impl Element {
+    /// Serializes the element as a standalone fragment (namespace declared on the root).
+    pub fn to_xml(&self) -> String {
+        let mut out = String::new();
+        write_element(&mut out, self, None);
+        out
+    }
+}
+
+impl std::fmt::Display for Element {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_xml())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@
 
 pub mod candidates;
 pub(crate) mod connector;
+pub mod offer;
 pub mod proxy;
 pub mod requester;
 pub mod target;

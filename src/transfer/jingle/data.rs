@@ -12,18 +12,19 @@ use crate::bytestream::ibb::inbound::Inbound;
 use crate::bytestream::ibb::IbbSender;
 use crate::hash::{Algorithm, Hasher};
 use crate::transfer::progress::{Metered, Progress};
-use crate::transfer::pump::{self, Check, Ends};
+use crate::transfer::pump::{self, Check};
 use crate::transfer::sink::Output;
 use crate::transfer::source::{Source, SourceError};
+use crate::transfer::Ends;
 use crate::transfer::TransferError;
 
 /// What a sender sends: the source from `offset`, hashed (the bytes before the offset
 /// too, so the checksum covers the whole file) when `verify`.
 #[derive(Clone, Copy)]
-pub(super) struct Outgoing<'a> {
-    pub(super) source: &'a Source,
-    pub(super) offset: u64,
-    pub(super) verify: bool,
+pub(crate) struct Outgoing<'a> {
+    pub(crate) source: &'a Source,
+    pub(crate) offset: u64,
+    pub(crate) verify: bool,
 }
 
 /// `source` opened at `offset`, with (when `verify`) a hasher that has seen the bytes
@@ -37,7 +38,7 @@ async fn open_at(out: Outgoing<'_>) -> Result<(std::fs::File, Option<Hasher>), T
             file.seek(SeekFrom::Start(offset))?;
             return Ok((file, None));
         }
-        let hasher = pump::hash_prefix(&mut file, offset, super::SENDER_HASH)?;
+        let hasher = crate::hash::hash_prefix(&mut file, offset, super::SENDER_HASH)?;
         Ok((file, Some(hasher)))
     })
     .await
@@ -54,7 +55,7 @@ fn source_error(source: &Source, e: std::io::Error) -> TransferError {
 
 /// The S5B data phase as sender: the file into the socket by the blocking pump, hashed
 /// beside it. Returns the digest (when verifying).
-pub(super) async fn send_socket(
+pub(crate) async fn send_socket(
     js: &mut JingleSession,
     socket: tokio::net::TcpStream,
     out: Outgoing<'_>,
@@ -82,7 +83,7 @@ pub(super) async fn send_socket(
             gone,
         )
         .await
-        .map_err(|e| pump::transfer_error(e, size, stall, ends))
+        .map_err(|e| crate::transfer::transfer_error(e, size, stall, ends))
     };
     let pumped = js.during(copy).await.inspect_err(|_| {
         let _ = handle.shutdown(std::net::Shutdown::Both);
@@ -101,7 +102,7 @@ pub(super) async fn send_socket(
 
 /// XEP-0261 §2.2-§2.3 as sender: opens IBB under the transport's sid with this block
 /// size and sends the file, hashing it; returns the digest.
-pub(super) async fn send_ibb(
+pub(crate) async fn send_ibb(
     js: &mut JingleSession,
     out: Outgoing<'_>,
     (ibb_sid, block_size, window): (&str, usize, usize),
@@ -132,7 +133,7 @@ pub(super) async fn send_ibb(
 
 /// The S5B data into `output` by the blocking pump, hashed when `hasher` is given.
 /// Returns the bytes and the digest.
-pub(super) async fn receive_socket(
+pub(crate) async fn receive_socket(
     js: &mut JingleSession,
     socket: tokio::net::TcpStream,
     output: &Output,
@@ -160,7 +161,7 @@ pub(super) async fn receive_socket(
             gone,
         )
         .await
-        .map_err(|e| pump::transfer_error(e, size, stall, ends))
+        .map_err(|e| crate::transfer::transfer_error(e, size, stall, ends))
     };
     let pumped = js.during(copy).await.inspect_err(|_| {
         let _ = handle.shutdown(std::net::Shutdown::Both);
@@ -170,7 +171,7 @@ pub(super) async fn receive_socket(
 
 /// The in-band data (XEP-0261) into `output`, hashed with `hasher`: the open, the blocks
 /// and the close on the session's route, in order. Returns the bytes and the digest.
-pub(super) async fn receive_ibb(
+pub(crate) async fn receive_ibb(
     js: &mut JingleSession,
     output: &Output,
     (size, hasher): (u64, Hasher),
@@ -205,7 +206,7 @@ pub(super) async fn receive_ibb(
 
 /// The hash of the file `output` holds (read back from its start), for a checksum that
 /// came although the copy computed none. An error reading our own file is the sink's.
-pub(super) async fn hash_written(
+pub(crate) async fn hash_written(
     output: &Output,
     algorithm: Algorithm,
 ) -> Result<Vec<u8>, TransferError> {

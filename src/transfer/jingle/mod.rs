@@ -5,23 +5,17 @@
 //! * [`negotiation`]: the XEP-0260 SOCKS5 candidate negotiation, once for both roles;
 //! * [`data`]: the data phase over the nominated socket or in-band (XEP-0261), hashed
 //!   as it goes;
-//! * [`initiator`] sends a file: offer, transport, data, checksum (XEP-0234 §8.2);
-//! * [`responder`] receives one: judge, accept, data, verify, rename.
+//!
+//! The two roles are front-ends of their sides: `send::jingle` (the initiator: offer,
+//! transport, data, checksum, XEP-0234 §8.2) and `receive::jingle` (the responder:
+//! accept, data, verify, rename).
 //!
 //! Every wait takes its bound from `--timeout`, and a peer that stops costs one of
 //! them: requests that need no answer before the next step are not waited for.
 
-mod data;
-mod initiator;
-mod negotiation;
-mod responder;
-mod session;
-
-pub(crate) use initiator::send_file;
-pub(crate) use responder::{
-    acknowledge, begin, decline, decline_busy, receive, refuse_unknown, refuse_unreadable,
-    JingleOffer,
-};
+pub(crate) mod data;
+pub(crate) mod negotiation;
+pub(crate) mod session;
 
 use crate::hash::Algorithm;
 use crate::ns::JINGLE_NS;
@@ -33,9 +27,9 @@ pub(crate) const METHOD_IBB: &str = "jingle-ibb";
 /// The `method` of reports: Jingle with the SOCKS5 transport.
 pub(crate) const METHOD_S5B: &str = "jingle-s5b";
 /// What the sender hashes with (XEP-0234 §8.2 `<hash-used/>`).
-const SENDER_HASH: Algorithm = Algorithm::Sha256;
+pub(crate) const SENDER_HASH: Algorithm = Algorithm::Sha256;
 /// The content name of xft's offers.
-const CONTENT_NAME: &str = "a-file-offer";
+pub(crate) const CONTENT_NAME: &str = "a-file-offer";
 
 /// True for a Jingle session-initiate request.
 pub(crate) fn is_offer(stanza: &Element) -> bool {

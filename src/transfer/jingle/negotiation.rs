@@ -11,12 +11,12 @@ use tokio::time::Instant;
 
 use super::session::{JingleSession, Wait};
 use crate::bytestream::s5b::connector::{self, Acceptor};
+use crate::bytestream::s5b::offer::S5bOptions;
 use crate::bytestream::s5b::{candidates, StreamHost};
 use crate::jid::Jid;
 use crate::jingle::transport::{self, Candidate, S5bInfo};
 use crate::jingle::{Action, Content, Jingle};
 use crate::stanza;
-use crate::transfer::send::S5bOptions;
 use crate::transfer::TransferError;
 use crate::xml::Element;
 
@@ -26,7 +26,7 @@ const DIRECT_GRACE: Duration = Duration::from_secs(5);
 
 /// Which side of the session we are: it decides ties (§2.4) and what silence means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
+pub(crate) enum Role {
     Initiator,
     Responder,
 }
@@ -44,9 +44,9 @@ impl Role {
 /// Our side of a SOCKS5 transport (§2.2): our listeners and proxies as candidates, with
 /// priorities 2^16 x type preference + local preference (direct 126, proxy 10), and the
 /// listeners already accepting connections that present our DST.ADDR.
-pub(super) struct OurCandidates {
+pub(crate) struct OurCandidates {
     /// The transport's sid (the same on both sides).
-    pub(super) sid: String,
+    pub(crate) sid: String,
     /// SHA-1(sid + our JID + the peer's): what connections to our candidates present.
     hash: String,
     candidates: Vec<(Candidate, StreamHost)>,
@@ -56,7 +56,7 @@ pub(super) struct OurCandidates {
 impl OurCandidates {
     /// Binds our listeners and finds our proxies (possibly none at all: the peer's may
     /// still work, §2.2) for the transport `sid` of `js`.
-    pub(super) async fn prepare(js: &JingleSession, s5b: &S5bOptions, sid: &str) -> OurCandidates {
+    pub(crate) async fn prepare(js: &JingleSession, s5b: &S5bOptions, sid: &str) -> OurCandidates {
         let hash = crate::bytestream::s5b::dst_addr(sid, js.session.jid(), &js.peer);
         let listeners = if s5b.direct {
             candidates::bind(js.session.jid(), &s5b.addresses, s5b.port).unwrap_or_else(|e| {
@@ -89,7 +89,7 @@ impl OurCandidates {
     }
 
     /// The `<transport/>` that offers them.
-    pub(super) fn element(&self) -> Element {
+    pub(crate) fn element(&self) -> Element {
         let offered: Vec<Candidate> = self.candidates.iter().map(|(c, _)| c.clone()).collect();
         transport::s5b_transport(&self.sid, &self.hash, &offered)
     }
@@ -111,7 +111,7 @@ fn candidate(host: &StreamHost, priority: u32, proxy: bool) -> Candidate {
 }
 
 /// How the negotiation ended.
-pub(super) enum Nominated {
+pub(crate) enum Nominated {
     /// The nominated socket, ready for the data.
     Socket(TcpStream),
     /// No pair worked on either side (then the initiator replaces the transport).
@@ -122,7 +122,7 @@ pub(super) enum Nominated {
 
 /// The candidate-used or candidate-error of a transport-info (§2.3): `Some(Some(cid))`,
 /// `Some(None)`, or `None` when it is not such a report.
-pub(super) fn verdict(jingle: &Jingle) -> Option<Option<String>> {
+pub(crate) fn verdict(jingle: &Jingle) -> Option<Option<String>> {
     if jingle.action != Action::TransportInfo {
         return None;
     }
@@ -147,7 +147,7 @@ struct Findings {
 /// §2.3-§2.5 for `role`: tries `offered` (the peer's candidates) while the peer tries
 /// `ours`, exchanges the reports, and returns the nominated socket (activating the proxy
 /// when it is ours, waiting for the peer's activation when it is theirs).
-pub(super) async fn nominate(
+pub(crate) async fn nominate(
     js: &mut JingleSession,
     role: Role,
     content: &Content,

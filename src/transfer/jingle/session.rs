@@ -22,7 +22,7 @@ use crate::xml::Element;
 
 /// Why a wait on the session ended without a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Wait {
+pub(crate) enum Wait {
     /// The deadline passed.
     Timeout,
     /// The peer went offline (or our connection did).
@@ -30,12 +30,12 @@ pub(super) enum Wait {
 }
 
 /// One session, either role.
-pub(super) struct JingleSession {
-    pub(super) session: Session,
-    pub(super) peer: FullJid,
-    pub(super) sid: String,
+pub(crate) struct JingleSession {
+    pub(crate) session: Session,
+    pub(crate) peer: FullJid,
+    pub(crate) sid: String,
     /// `--timeout`: every wait of the session takes its bound from it.
-    pub(super) timeout: Duration,
+    pub(crate) timeout: Duration,
     route: Route,
     state: State,
     kept: Kept,
@@ -46,7 +46,7 @@ pub(super) struct JingleSession {
 impl JingleSession {
     /// Claims the peer's requests for session `sid` (and its unavailable presence)
     /// from now on: call it before the request that can bring an answer.
-    pub(super) fn open(
+    pub(crate) fn open(
         session: &Session,
         peer: &FullJid,
         sid: &str,
@@ -77,13 +77,13 @@ impl JingleSession {
     }
 
     /// The session moved on because of something we sent (session-accept).
-    pub(super) fn moved_to(&mut self, state: State) {
+    pub(crate) fn moved_to(&mut self, state: State) {
         self.state = state;
     }
 
     /// Sends `jingle` and waits for its acknowledgement (XEP-0166 §6.2) up to the
     /// session's timeout.
-    pub(super) async fn request(&self, jingle: &Jingle) -> Result<Element, IqError> {
+    pub(crate) async fn request(&self, jingle: &Jingle) -> Result<Element, IqError> {
         let iq = stanza::iq(
             IqType::Set,
             Some(&self.peer.to_string()),
@@ -95,7 +95,7 @@ impl JingleSession {
     /// Sends `jingle` without waiting for its acknowledgement: both sides send these
     /// (transport-info) while each may be busy, and waiting for the acks there would
     /// deadlock until the timeout.
-    pub(super) async fn notify(&self, jingle: &Jingle) -> Option<PendingResult> {
+    pub(crate) async fn notify(&self, jingle: &Jingle) -> Option<PendingResult> {
         let iq = stanza::iq(
             IqType::Set,
             Some(&self.peer.to_string()),
@@ -107,7 +107,7 @@ impl JingleSession {
     /// Ends the session with `reason` (XEP-0166 §6.7) at once, without waiting for the
     /// acknowledgement: a peer that stopped must not cost a second wait (issue 19, item
     /// 5). The pending answer is returned for a caller with a reason to wait for it.
-    pub(super) async fn terminate(
+    pub(crate) async fn terminate(
         &mut self,
         reason: Reason,
         text: Option<&str>,
@@ -120,7 +120,7 @@ impl JingleSession {
     /// The next request of the session before `until`, acknowledged; a malformed one is
     /// answered `bad-request`, one the session's state does not allow `out-of-order`
     /// (§8), and skipped.
-    pub(super) async fn next(&mut self, until: Instant) -> Result<Jingle, Wait> {
+    pub(crate) async fn next(&mut self, until: Instant) -> Result<Jingle, Wait> {
         loop {
             let el = match tokio::time::timeout_at(until, self.route.next()).await {
                 Err(_) => return Err(Wait::Timeout),
@@ -160,7 +160,7 @@ impl JingleSession {
 
     /// The next request within the session's timeout; when the wait ends first, the
     /// session is ended at once (`failed-transport`) and `what` is the error.
-    pub(super) async fn next_or_end(
+    pub(crate) async fn next_or_end(
         &mut self,
         what: &'static str,
     ) -> Result<Jingle, TransferError> {
@@ -176,23 +176,23 @@ impl JingleSession {
     }
 
     /// Keeps a request that came while waiting for something else.
-    pub(super) fn keep(&mut self, jingle: Jingle) {
+    pub(crate) fn keep(&mut self, jingle: Jingle) {
         self.kept.keep(jingle);
     }
 
     /// Takes the first kept request `wanted` picks.
-    pub(super) fn take(&mut self, wanted: impl Fn(&Jingle) -> bool) -> Option<Jingle> {
+    pub(crate) fn take(&mut self, wanted: impl Fn(&Jingle) -> bool) -> Option<Jingle> {
         let i = self.kept.0.iter().position(wanted)?;
         Some(self.kept.0.remove(i))
     }
 
     /// The requests kept so far.
-    pub(super) fn kept(&self) -> &[Jingle] {
+    pub(crate) fn kept(&self) -> &[Jingle] {
         &self.kept.0
     }
 
     /// The peer's session-terminate, if one was kept.
-    pub(super) fn kept_end(&self) -> Option<&Jingle> {
+    pub(crate) fn kept_end(&self) -> Option<&Jingle> {
         self.kept
             .0
             .iter()
@@ -200,7 +200,7 @@ impl JingleSession {
     }
 
     /// The error a session-terminate from the peer means.
-    pub(super) fn ended_by(&self, jingle: &Jingle) -> TransferError {
+    pub(crate) fn ended_by(&self, jingle: &Jingle) -> TransferError {
         terminated(&self.peer, jingle)
     }
 
@@ -209,7 +209,7 @@ impl JingleSession {
     /// session-terminate that is not `success` ends the phase at once with its reason
     /// (issue 19, item 3: it went unanswered until the stall deadline). A `success`
     /// may come before the last bytes: it is kept, and the data goes on.
-    pub(super) async fn during<T>(
+    pub(crate) async fn during<T>(
         &mut self,
         work: impl std::future::Future<Output = Result<T, TransferError>>,
     ) -> Result<T, TransferError> {
@@ -244,13 +244,13 @@ impl JingleSession {
 
     /// XEP-0261: the in-band bytestream `ibb_sid` is carried on this session's route
     /// from now on (call it before telling the peer to open).
-    pub(super) fn carry_ibb(&self, ibb_sid: &str) {
+    pub(crate) fn carry_ibb(&self, ibb_sid: &str) {
         let _ = self.carried.set(ibb_sid.to_owned());
     }
 
     /// XEP-0261 as receiver: waits for the open of the carried bytestream, answering
     /// the session's requests meanwhile; a terminate ends the wait.
-    pub(super) async fn ibb_open(&mut self, inbound: &mut Inbound) -> Result<usize, TransferError> {
+    pub(crate) async fn ibb_open(&mut self, inbound: &mut Inbound) -> Result<usize, TransferError> {
         let sid = self.carried.get().cloned().unwrap_or_default();
         let wait = self.timeout;
         let (mut link, kept) = self.link(&sid);
@@ -266,7 +266,7 @@ impl JingleSession {
     /// XEP-0261 as receiver: the carried bytestream's blocks into `sink` until its
     /// close, or until the session ends: all blocks were sent before the terminate, so
     /// a `success` then means the sender is done (Conversations sends no close).
-    pub(super) async fn ibb_receive<W: tokio::io::AsyncWrite + Unpin>(
+    pub(crate) async fn ibb_receive<W: tokio::io::AsyncWrite + Unpin>(
         &mut self,
         inbound: &mut Inbound,
         sink: &mut W,
@@ -324,7 +324,7 @@ fn keep_aside(kept: &mut Kept, el: &Element) -> Aside {
 }
 
 /// A session-terminate from the peer as the error it means.
-pub(super) fn terminated(jid: &FullJid, jingle: &Jingle) -> TransferError {
+pub(crate) fn terminated(jid: &FullJid, jingle: &Jingle) -> TransferError {
     let (reason, text) = jingle.reason.clone().unwrap_or((None, None));
     match reason {
         Some(Reason::Decline | Reason::Busy) => TransferError::Declined {
@@ -344,7 +344,7 @@ pub(super) fn terminated(jid: &FullJid, jingle: &Jingle) -> TransferError {
 /// candidate-used before its session-accept. At most [`Kept::MAX`]: a peer that floods
 /// requests (each is acknowledged) cannot make it grow; a terminate is always kept.
 #[derive(Debug, Default)]
-pub(super) struct Kept(Vec<Jingle>);
+pub(crate) struct Kept(Vec<Jingle>);
 
 impl Kept {
     const MAX: usize = 16;

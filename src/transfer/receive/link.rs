@@ -13,8 +13,7 @@ use crate::jid::Jid;
 use crate::oob::Link;
 use crate::transfer::progress::Progress;
 use crate::transfer::sink::{discard, finish_target, open_target};
-use crate::transfer::upload::METHOD;
-use crate::transfer::{Moved, Report, TransferError};
+use crate::transfer::{Moved, Report, TransferError, UPLOAD as METHOD};
 
 /// The name a download gets when its URL has none.
 const FALLBACK_NAME: &str = "download";

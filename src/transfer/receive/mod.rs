@@ -1,7 +1,7 @@
 //! The receiving side: one dispatcher takes every kind of offer (SI, XEP-0095/0096;
 //! Jingle, XEP-0234; XEP-0353 proposals; links in messages, XEP-0066), applies the
 //! receiver's policy once ([`policy`]), and runs each accepted offer as a transfer of
-//! its own front-end ([`si`], [`crate::transfer::jingle`], [`link`]), several side by
+//! its own front-end ([`si`], [`jingle`], [`link`]), several side by
 //! side (`--parallel`), so that a slow or silent sender never delays the others.
 //! Offers beyond that wait in a bounded [`queue`], and are withdrawn at once when their
 //! sender ends them. Everything else that reaches `xft recv` is answered (roster pushes,
@@ -9,6 +9,7 @@
 
 pub(crate) mod chat;
 pub(crate) mod destination;
+pub(crate) mod jingle;
 pub(crate) mod link;
 pub(crate) mod policy;
 pub(crate) mod queue;
@@ -21,14 +22,14 @@ use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use self::jingle::JingleOffer;
 use self::policy::Policy;
 use self::queue::{Queue, Queued};
-use super::jingle::{self, JingleOffer};
 use super::progress::Progresses;
 use super::resume::Registry;
-use super::send::S5bOptions;
 use super::sink::Destination;
 use super::{Report, TransferError};
+use crate::bytestream::s5b::offer::S5bOptions;
 use crate::jid::Jid;
 use crate::jingle::{Action, Jingle};
 use crate::ns::{IBB_NS, JINGLE_NS, SI_NS};
@@ -263,10 +264,10 @@ impl<'a> Desk<'a> {
         if stanza::is_iq_request(&stanza, IqType::Set, "si", SI_NS) {
             return self.si_offer(stanza).await;
         }
-        if jingle::is_offer(&stanza) {
+        if crate::transfer::jingle::is_offer(&stanza) {
             return self.jingle_offer(stanza).await;
         }
-        if jingle::is_jingle_request(&stanza) {
+        if crate::transfer::jingle::is_jingle_request(&stanza) {
             return self.jingle_request(&stanza).await;
         }
         if let Some(proposal) = crate::jingle::message::file_proposal(&stanza) {

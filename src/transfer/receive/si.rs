@@ -20,8 +20,9 @@ use crate::session::Session;
 use crate::si::{self, FileOffer, SiError, StreamMethod};
 use crate::stanza::{self, Condition, ErrorType, StanzaError};
 use crate::transfer::progress::{Metered, Progress};
-use crate::transfer::pump::{self, Check, Ends};
+use crate::transfer::pump::{self, Check};
 use crate::transfer::sink::{discard_if_empty, finish_target, Output};
+use crate::transfer::Ends;
 use crate::transfer::{Moved, Report, TransferError};
 use crate::xml::Element;
 
@@ -329,9 +330,9 @@ async fn from_socket(
         (&handle, stall),
         gone,
     );
-    let pumped = copy
-        .await
-        .map_err(|e| pump::transfer_error(e, expect.len, stall, Ends::Receiving(output)))?;
+    let pumped = copy.await.map_err(|e| {
+        crate::transfer::transfer_error(e, expect.len, stall, Ends::Receiving(output))
+    })?;
     Ok(Received {
         bytes: pumped.bytes,
         close: None,

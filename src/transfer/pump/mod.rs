@@ -13,6 +13,8 @@ use crate::hash::{Algorithm, Hasher};
 
 use super::progress::Progress;
 
+pub(super) mod kernel_copy;
+
 const BUFFER: usize = 1 << 20;
 
 /// Copy buffers kept for the next copy of this process: buffers of 1 MiB freed on one
@@ -76,42 +78,6 @@ impl PumpError {
             e.kind(),
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
         )
-    }
-}
-
-/// The two ends of a bytestream copy, to say whose fault a failure is.
-pub(super) enum Ends<'a> {
-    /// The file (at this path) into the socket: a read failure is the file's, a write
-    /// failure the network's.
-    Sending(&'a std::path::Path),
-    /// The socket into this output: the other way round.
-    Receiving(&'a super::sink::Output),
-}
-
-/// A failed copy of a bytestream's `size` bytes (`sent` of them moved) as the transfer
-/// error it means; the one place that maps [`PumpError`].
-pub(super) fn transfer_error(
-    (sent, e): (u64, PumpError),
-    size: u64,
-    stall: Duration,
-    ends: Ends<'_>,
-) -> super::TransferError {
-    use super::TransferError as T;
-    match (e, ends) {
-        (e, _) if e.is_stall() => T::Stalled {
-            sent,
-            size,
-            after: stall,
-        },
-        (PumpError::PeerGone | PumpError::Stalled, _) => T::PeerGone { sent, size },
-        (PumpError::Read(e), Ends::Sending(path)) => T::Source(super::source::SourceError::Io {
-            path: path.to_owned(),
-            source: e,
-        }),
-        (PumpError::Write(e), Ends::Receiving(output)) => output.sink_error(e),
-        (PumpError::Write(source) | PumpError::Read(source), _) => {
-            T::StreamBroken { sent, size, source }
-        }
     }
 }
 
@@ -329,48 +295,6 @@ impl<W: Write> Write for CrcWriter<W> {
     }
 }
 
-/// The hash of the next `len` bytes of `reader` (a resumed file's prefix); the reader is
-/// left just past them.
-pub(super) fn hash_prefix(
-    reader: &mut impl Read,
-    len: u64,
-    algorithm: Algorithm,
-) -> std::io::Result<Hasher> {
-    let mut hasher = Hasher::new(algorithm);
-    feed_prefix(reader, len, |data| hasher.update(data))?;
-    Ok(hasher)
-}
-
-/// CRC-32 of the next `len` bytes of `reader`; the reader is left just past them.
-pub(super) fn crc_prefix(reader: &mut impl Read, len: u64) -> std::io::Result<crc32fast::Hasher> {
-    let mut crc = crc32fast::Hasher::new();
-    feed_prefix(reader, len, |data| crc.update(data))?;
-    Ok(crc)
-}
-
-fn feed_prefix(reader: &mut impl Read, len: u64, feed: impl FnMut(&[u8])) -> std::io::Result<()> {
-    let copied = std::io::copy(&mut reader.take(len), &mut FeedWriter(feed))?;
-    if copied < len {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "the file is shorter than the part to skip",
-        ));
-    }
-    Ok(())
-}
-
-struct FeedWriter<F>(F);
-
-impl<F: FnMut(&[u8])> Write for FeedWriter<F> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        (self.0)(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// An unchecked copy: by the kernel when the descriptors allow it, else by
 /// [`copy_blocking`].
 fn copy_in_kernel<R, W>(
@@ -386,13 +310,13 @@ where
     // Whatever the writer buffered goes first.
     writer.flush().map_err(|e| (0, PumpError::Write(e)))?;
     let fds = (reader.as_fd(), writer.as_fd());
-    match super::kernel_copy::copy(fds, len, progress, patience)? {
-        super::kernel_copy::Outcome::Moved(bytes) => Ok(Pumped {
+    match kernel_copy::copy(fds, len, progress, patience)? {
+        kernel_copy::Outcome::Moved(bytes) => Ok(Pumped {
             bytes,
             hash: None,
             crc32: None,
         }),
-        super::kernel_copy::Outcome::Unsupported => {
+        kernel_copy::Outcome::Unsupported => {
             copy_blocking((reader, writer), len, progress, Check::None, patience)
         }
     }
@@ -630,7 +554,7 @@ mod tests {
         let p = copy_blocking(
             (&mut &data[..], &mut out),
             data.len() as u64 - 1,
-            &super::super::progress::Silent,
+            &crate::transfer::progress::Silent,
             Check::Hash(Box::new(Hasher::new(Algorithm::Md5))),
             &mut Patience::new(Duration::ZERO),
         )
@@ -648,7 +572,7 @@ mod tests {
         let crc = copy_blocking(
             (&mut &data[..], &mut Vec::new()),
             data.len() as u64 - 1,
-            &super::super::progress::Silent,
+            &crate::transfer::progress::Silent,
             Check::Crc32(crc32fast::Hasher::new()),
             &mut Patience::new(Duration::ZERO),
         )
@@ -657,7 +581,7 @@ mod tests {
         let short = copy_blocking(
             (&mut &data[..10], &mut Vec::new()),
             100,
-            &super::super::progress::Silent,
+            &crate::transfer::progress::Silent,
             Check::None,
             &mut Patience::new(Duration::ZERO),
         )

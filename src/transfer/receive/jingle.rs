@@ -8,10 +8,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::data;
-use super::negotiation::{self, Nominated, OurCandidates, Role};
-use super::session::JingleSession;
-use super::{METHOD_IBB, METHOD_S5B, SENDER_HASH};
+use super::destination::{self, Opened, Resumable};
+use super::RecvOptions;
 use crate::hash::{Algorithm, Hasher};
 use crate::jid::FullJid;
 use crate::jingle::file::{self, FileDesc};
@@ -20,9 +18,11 @@ use crate::jingle::{Action, Content, Jingle, Reason, State};
 use crate::ns::JINGLE_NS;
 use crate::session::Session;
 use crate::stanza::{self, Condition, ErrorType, StanzaError};
+use crate::transfer::jingle::data;
+use crate::transfer::jingle::negotiation::{self, Nominated, OurCandidates, Role};
+use crate::transfer::jingle::session::JingleSession;
+use crate::transfer::jingle::{METHOD_IBB, METHOD_S5B, SENDER_HASH};
 use crate::transfer::progress::Progress;
-use crate::transfer::receive::destination::{self, Opened, Resumable};
-use crate::transfer::receive::RecvOptions;
 use crate::transfer::sink::{discard, discard_if_empty, finish_target, Output};
 use crate::transfer::{Report, TransferError};
 use crate::xml::Element;

@@ -4,17 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::progress::Progress;
-use super::source::Source;
-use super::{Moved, Report, TransferError};
 use crate::http::{self, HttpError};
 use crate::jid::Jid;
 use crate::oob;
 use crate::session::Session;
+use crate::transfer::progress::Progress;
+use crate::transfer::source::Source;
+use crate::transfer::{Moved, Report, TransferError, UPLOAD as METHOD};
 use crate::upload::{self, Service, UploadError};
-
-/// The progress label and the `method` of reports.
-pub(crate) const METHOD: &str = "upload";
 
 /// Uploads `source` (asking for a second slot once when the PUT fails for a reason a new
 /// slot may cure, XEP-0363 §5) and returns the report, whose `url` is the GET URL.
@@ -104,7 +101,7 @@ async fn put(
     progress: Arc<dyn Progress>,
 ) -> Result<(), TransferError> {
     let file = std::fs::File::open(&source.path).map_err(|e| {
-        TransferError::Source(super::source::SourceError::Io {
+        TransferError::Source(crate::transfer::source::SourceError::Io {
             path: source.path.clone(),
             source: e,
         })
@@ -120,7 +117,7 @@ async fn put(
     )
     .await
     .map_err(|e| match e {
-        HttpError::Read(e) => TransferError::Source(super::source::SourceError::Io {
+        HttpError::Read(e) => TransferError::Source(crate::transfer::source::SourceError::Io {
             path: source.path.clone(),
             source: e,
         }),

@@ -1,4 +1,6 @@
-//! The sending side: offer (XEP-0095 §3.2, XEP-0096 §3), then the chosen bytestream.
+//! Sending one file with SI: the offer (XEP-0095 §3.2, XEP-0096 §3), then the chosen
+//! bytestream: SOCKS5 as requester (XEP-0065), with in-band bytestreams (XEP-0047) as
+//! the fallback under the same sid.
 
 use crate::ns::{SI_FILE_TRANSFER_NS, SI_NS};
 use crate::stanza::Condition;
@@ -8,79 +10,18 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::progress::{Metered, Progress};
-use super::pump;
-use super::source::Source;
-use super::{Moved, Report, TransferError};
+use super::SendOptions;
 use crate::bytestream::ibb::IbbSender;
-use crate::bytestream::s5b::{candidates, proxy, requester, S5bError, StreamHost};
+use crate::bytestream::s5b::{candidates, requester, S5bError};
 use crate::disco;
 use crate::jid::FullJid;
 use crate::session::{IqError, Session};
 use crate::si::{self, FileOffer, StreamMethod};
 use crate::stanza::{self, StanzaError};
-
-/// How to send.
-#[derive(Debug, Clone)]
-pub(crate) struct SendOptions {
-    /// Stream methods to offer, in order of preference.
-    pub methods: Vec<StreamMethod>,
-    pub desc: Option<String>,
-    /// IBB block size to ask for (XEP-0047 §2.1).
-    pub block_size: usize,
-    /// IBB blocks in flight before waiting for an acknowledgement.
-    pub window: usize,
-    /// How long the recipient may take to accept the offer.
-    pub offer_timeout: Duration,
-    /// How long any single protocol step may take.
-    pub timeout: Duration,
-    pub s5b: S5bOptions,
-    /// Let the receiver verify the file: a Jingle sender announces SHA-256 and sends
-    /// the checksum after the data (`--no-hash` turns it off; SI's MD5 is computed by
-    /// the caller, into the source).
-    pub verify: bool,
-    /// Send the Jingle checksum as libervia reads it: base64 of the lowercase hex
-    /// digest, not of the digest (INTEROP.md; libervia cannot parse the standard form,
-    /// does not answer the session-info, and ends the session unverified 5 s later).
-    pub hex_checksum: bool,
-}
-
-/// Which SOCKS5 streamhosts to offer (XEP-0065 §5, §6).
-#[derive(Debug, Clone)]
-pub(crate) struct S5bOptions {
-    /// Offer our own listeners (`--no-direct` turns this off).
-    pub direct: bool,
-    /// `--s5b-address`: exactly these addresses; empty = scan the interfaces.
-    pub addresses: Vec<candidates::Pinned>,
-    /// `--s5b-port`; 0 = any free port.
-    pub port: u16,
-    pub proxy: ProxyChoice,
-    /// How long the target may take to try the streamhosts and answer.
-    pub wait: Duration,
-    /// The proxies found once per command: every file and every Jingle offer a
-    /// receiver answers would ask the server again otherwise (two round trips each).
-    pub found: Arc<tokio::sync::OnceCell<Vec<StreamHost>>>,
-}
-
-impl S5bOptions {
-    /// The proxies to offer, discovered on first use.
-    pub(crate) async fn proxies(&self, session: &Session) -> Vec<StreamHost> {
-        self.found
-            .get_or_init(|| proxies(session, &self.proxy))
-            .await
-            .clone()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ProxyChoice {
-    /// Find the server's proxy65 by service discovery.
-    Discover,
-    /// `--proxy JID`.
-    Named(crate::jid::Jid),
-    /// `--no-proxy`.
-    None,
-}
+use crate::transfer::progress::{Metered, Progress};
+use crate::transfer::pump;
+use crate::transfer::source::Source;
+use crate::transfer::{Moved, Report, TransferError};
 
 /// Offers `source` to `to` and sends it over the method the recipient picks.
 pub(crate) async fn send_file(
@@ -318,7 +259,14 @@ async fn send_over_socket(
         gone,
     )
     .await
-    .map_err(|e| pump::transfer_error(e, span.len, stall, pump::Ends::Sending(&source.path)))?;
+    .map_err(|e| {
+        crate::transfer::transfer_error(
+            e,
+            span.len,
+            stall,
+            crate::transfer::Ends::Sending(&source.path),
+        )
+    })?;
     let sent = pumped.bytes;
     if sent < span.len {
         let e = std::io::Error::new(
@@ -348,23 +296,10 @@ async fn send_over_socket(
 }
 
 fn source_error(source: &Source, e: std::io::Error) -> TransferError {
-    TransferError::Source(super::source::SourceError::Io {
+    TransferError::Source(crate::transfer::source::SourceError::Io {
         path: source.path.clone(),
         source: e,
     })
-}
-
-pub(super) async fn proxies(session: &Session, choice: &ProxyChoice) -> Vec<StreamHost> {
-    match choice {
-        ProxyChoice::None => Vec::new(),
-        ProxyChoice::Discover => proxy::discover(session).await,
-        ProxyChoice::Named(jid) => proxy::streamhost_of(session, jid)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!("proxy {jid} gave no address: {e}");
-                Vec::new()
-            }),
-    }
 }
 
 /// XEP-0047 over the whole file.
@@ -411,7 +346,7 @@ async fn open_at(
         use std::io::{Seek, SeekFrom};
         let mut file = std::fs::File::open(&path)?;
         if check {
-            let crc = pump::crc_prefix(&mut file, offset)?;
+            let crc = crate::hash::crc_prefix(&mut file, offset)?;
             return Ok((file, Some(crc)));
         }
         file.seek(SeekFrom::Start(offset))?;

@@ -17,8 +17,8 @@ use rustix::fs::{FileType, OFlags};
 use rustix::io::Errno;
 use rustix::pipe::SpliceFlags;
 
-use super::progress::Progress;
-use super::pump::{Patience, PumpError};
+use super::{Patience, PumpError};
+use crate::transfer::progress::Progress;
 
 /// Bytes asked of the kernel per call, and the size asked for our pipe: progress is
 /// reported at least this often.
@@ -259,13 +259,13 @@ mod tests {
         let sender = std::thread::spawn(move || {
             let file = std::fs::File::open(&source).unwrap();
             let socket = std::net::TcpStream::connect(addr).unwrap();
-            let silent = super::super::progress::Silent;
+            let silent = crate::transfer::progress::Silent;
             copy((file.as_fd(), socket.as_fd()), len, &silent, &mut patient()).unwrap()
         });
         let (socket, _) = listener.accept().unwrap();
         let target = dir.path().join("target");
         let out = std::fs::File::create(&target).unwrap();
-        let silent = super::super::progress::Silent;
+        let silent = crate::transfer::progress::Silent;
         let received = copy((socket.as_fd(), out.as_fd()), len, &silent, &mut patient()).unwrap();
         assert!(matches!(sender.join().unwrap(), Outcome::Moved(n) if n == len));
         assert!(matches!(received, Outcome::Moved(n) if n == len));
@@ -280,7 +280,7 @@ mod tests {
         drop(a);
         let dir = tempfile::tempdir().unwrap();
         let out = std::fs::File::create(dir.path().join("t")).unwrap();
-        let silent = super::super::progress::Silent;
+        let silent = crate::transfer::progress::Silent;
         let moved = copy((b.as_fd(), out.as_fd()), 100, &silent, &mut patient()).unwrap();
         assert!(matches!(moved, Outcome::Moved(9)));
         let mut back = String::new();
@@ -300,7 +300,7 @@ mod tests {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let silent = super::super::progress::Silent;
+        let silent = crate::transfer::progress::Silent;
         let outcome = copy((b.as_fd(), full.as_fd()), 100, &silent, &mut patient()).unwrap();
         assert!(matches!(outcome, Outcome::Unsupported));
     }
@@ -318,7 +318,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = std::fs::File::create(dir.path().join("t")).unwrap();
         (&client).write_all(b"abc").unwrap();
-        let silent = super::super::progress::Silent;
+        let silent = crate::transfer::progress::Silent;
         let err = copy(
             (socket.as_fd(), out.as_fd()),
             100,

@@ -6,10 +6,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::data::{self, Outgoing};
-use super::negotiation::{self, Nominated, OurCandidates, Role};
-use super::session::{JingleSession, Wait};
-use super::{CONTENT_NAME, METHOD_IBB, METHOD_S5B, SENDER_HASH};
 use crate::bytestream::StreamMethod;
 use crate::jid::FullJid;
 use crate::jingle::file::{self, FileDesc};
@@ -17,6 +13,10 @@ use crate::jingle::transport::Ibb;
 use crate::jingle::{Action, Content, Jingle, Reason};
 use crate::session::{IqError, Session};
 use crate::stanza;
+use crate::transfer::jingle::data::{self, Outgoing};
+use crate::transfer::jingle::negotiation::{self, Nominated, OurCandidates, Role};
+use crate::transfer::jingle::session::{JingleSession, Wait};
+use crate::transfer::jingle::{CONTENT_NAME, METHOD_IBB, METHOD_S5B, SENDER_HASH};
 use crate::transfer::progress::Progress;
 use crate::transfer::send::SendOptions;
 use crate::transfer::source::Source;
@@ -162,7 +162,7 @@ async fn offer(js: &mut JingleSession, content: &Content) -> Result<Jingle, Tran
 
 /// §7: where the responder's session-accept asks the data to start (0 without a
 /// `<range/>`). xft's checksum covers the whole file, so a range must run to its end.
-pub(super) fn accepted_offset(accept: &Jingle, size: u64) -> Result<u64, &'static str> {
+pub(crate) fn accepted_offset(accept: &Jingle, size: u64) -> Result<u64, &'static str> {
     let description = accept.contents.first().and_then(|c| c.description.as_ref());
     let Some(description) = description else {
         return Ok(0);
