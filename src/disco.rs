@@ -13,7 +13,7 @@ use crate::stanza::IqType;
 use crate::xml::Element;
 
 /// What `xft` advertises: peers such as Smack and Pidgin check these before offering
-/// (PROTOCOL-NOTES §2.1), so a receiver must list SI, its profile and both streams.
+/// (docs/interop.md §1), so a receiver must list SI, its profile and both streams.
 pub fn client_features() -> Vec<String> {
     [
         DISCO_INFO_NS,

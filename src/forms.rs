@@ -2,7 +2,7 @@
 //! (XEP-0020, XEP-0095 §3.2) and the forms a disco#info answer carries (XEP-0128; HTTP
 //! upload states its `max-file-size` in one, XEP-0363 §4).
 //!
-//! Reading is lenient where peers differ (PROTOCOL-NOTES §2.1): a field's type is kept
+//! Reading is lenient where peers differ (docs/interop.md §1): a field's type is kept
 //! as given, empty `<value/>`s are dropped, options may come without labels. Sizes are
 //! bounded by the stanza they arrive in (the framer caps bytes and depth).
 

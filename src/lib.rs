@@ -2,57 +2,56 @@
 //!
 //! # How the code is laid out
 //!
-//! One module per protocol, each layer knowing only the ones below it. Follow one byte
-//! of a received file from the socket to the disk:
+//! One module per protocol, each layer knowing only the ones below it (no module
+//! imports one that imports it back). Follow one byte of a received file from the
+//! socket to the disk:
 //!
-//! 1. [`transport`] finds the server (SRV, RFC 2782 / XEP-0368), connects over TCP
-//!    (with `TCP_QUICKACK` while reading) and wraps the stream in TLS (STARTTLS or
-//!    direct TLS, system roots plus `--ca`, read from the cheapest set up).
+//! 1. [`transport`] finds the server (SRV, RFC 2782 / XEP-0368), connects over TCP and
+//!    wraps the stream in TLS (STARTTLS or direct TLS, system roots plus `--ca`).
 //! 2. [`xml`] turns the bytes of the stream into whole first-level elements: the
-//!    incremental, sans-IO framer refuses what RFC 6120 §11 forbids, oversize stanzas
-//!    and nesting past [`xml::MAX_DEPTH`]; [`xml::Element`] is the owned tree.
-//! 3. [`session`] negotiates the stream (RFC 6120 §4-§7, with [`sasl`]: SCRAM and
-//!    PLAIN as pure state machines) under one login deadline, then runs a reader task
-//!    that hands each stanza to exactly one place: an iq waiter, a [`session::Route`]
-//!    a protocol registered, a built-in answer (ping, disco#info), or the command's
-//!    incoming queue. Every queue is bounded in bytes. Its `delivery` part knows when
-//!    the server has answered all that matters, so the stream can end without waiting.
-//! 4. [`stanza`], [`jid`], [`disco`] (XEP-0030), [`roster`] (RFC 6121) and [`vcard`]
-//!    (XEP-0054) are the typed pieces commands use.
-//! 5. [`si`] is the negotiation front-end of today (XEP-0095 stream initiation with the
-//!    XEP-0096 file profile and XEP-0020 feature negotiation): the offer, the answer,
-//!    the range of a resumed transfer.
-//!    [`jingle`] is the front-end of today's clients (XEP-0166 sessions as a state
-//!    machine, XEP-0234 file offers and checksums, XEP-0261 and XEP-0260 transports,
-//!    XEP-0353 proposals).
-//!    [`upload`] is the front-end that needs no online peer (XEP-0363: find the
-//!    service, ask for a slot), [`oob`] the link in a message (XEP-0066), and [`http`]
-//!    the streaming PUT and GET under a stall deadline.
-//! 6. [`bytestream`] moves the bytes and knows nothing of SI: [`bytestream::ibb`]
-//!    (XEP-0047, base64 blocks in iqs) and [`bytestream::s5b`] (XEP-0065: requester,
-//!    target, candidates, proxy discovery) over [`bytestream::socks5`] (RFC 1928).
-//! 7. [`transfer`] is one file's life: `send` and `recv` wire an SI offer to a
-//!    bytestream; `pump` is the S5B byte loop (hashing on a thread beside it, or
-//!    `kernel_copy`'s sendfile/splice when nothing is hashed), `sink` the `.part` file
-//!    renamed into place only when verified, `source` what is sent (its MD5 perhaps
-//!    remembered by `hash_cache`), `resume` the registry of resumable `.part` files
-//!    (both kept by `json_list`), `progress` the bars and events;
-//!    `jingle` is one file's life over Jingle (both roles); `upload` and `download`
-//!    over HTTP upload.
-//! 8. [`cli`] parses the command line and config, prints results and maps every error
-//!    to an exit code through [`error`]. [`text`] escapes network text for terminals.
+//!    incremental, sans-IO framer refuses what RFC 6120 §11 forbids and oversize
+//!    stanzas, and skips (without building) one nested past [`xml::MAX_DEPTH`].
+//! 3. [`session`] negotiates the stream (RFC 6120 §4-§7, with `sasl`: SCRAM and PLAIN
+//!    as pure state machines), then a reader task hands each stanza to exactly one
+//!    place: an iq waiter, a [`session::Route`] a protocol registered, a built-in answer
+//!    (ping, disco#info), or the command's incoming queue. Every queue is bounded in
+//!    bytes.
+//! 4. [`stanza`], [`jid`], [`disco`] (XEP-0030), `roster` (RFC 6121) and `vcard`
+//!    (XEP-0054) are the typed pieces commands use; [`hash`] the XEP-0300 algorithms
+//!    (and MD5 for SI); `stall` the one rule that says when a data phase has stalled.
+//! 5. The negotiation elements: [`si`] (XEP-0095/0096 offers and answers), [`jingle`]
+//!    (XEP-0166 elements and the session state machine, XEP-0234 files and checksums,
+//!    XEP-0260/0261 transports, XEP-0353 proposals), [`upload`] (XEP-0363 slots),
+//!    [`oob`] (XEP-0066 links), and `http` (the streaming PUT and GET).
+//! 6. [`bytestream`] moves bytes and knows nothing of SI or Jingle:
+//!    [`bytestream::ibb`] (XEP-0047: the receiving side as a pure state machine, a
+//!    driver reading a route, a windowed sender) and [`bytestream::s5b`] (XEP-0065:
+//!    requester, target, candidates and what a party offers, proxy discovery) over
+//!    [`bytestream::socks5`] (RFC 1928).
+//! 7. `transfer` is one file's life. `transfer::receive` is the receiving side: one
+//!    dispatcher judges every offer (policy once), runs accepted ones side by side
+//!    through their front-ends (`receive::si`, `receive::jingle`, `receive::link`) and
+//!    writes through `receive::destination` into the `sink` (`.part`, renamed only when
+//!    verified; `resume` keeps resumable `.part` files). `transfer::send` is the sending
+//!    side (`send::si`, `send::jingle`, `send::upload`), the way chosen by
+//!    `transfer::policy` (also what `probe` reports) for a resource `recipient` found.
+//!    `transfer::jingle` is the Jingle machinery both roles share: a session as a value,
+//!    the XEP-0260 negotiation, the data phases. The SOCKS5 data runs through the `pump`
+//!    (a blocking copy hashed on a thread beside it, or the kernel's sendfile/splice),
+//!    IBB data through the bytestream driver; both report progress as events.
+//! 8. [`cli`] parses the command line and config, shows progress, prints results and
+//!    maps every error to an exit code through [`error`]. `text` escapes network text
+//!    for terminals.
 //!
-//! [`probe`] gathers what the server and a peer advertise and says what `xft send`
-//! would do (`xft probe`).
+//! What each peer and server actually does, beyond the XEPs, is in `docs/interop.md`.
 //!
 //! [`fuzzing`] holds the fuzz bodies that `fuzz/` and `tests/fuzz_corpus.rs` run.
 //!
 //! What is public: the protocol layers (transport to XML, session, stanzas, disco,
-//! SI, Jingle, bytestreams, upload, links) and the CLI entry points, which the tests
-//! use to play peers, servers and services. `transfer`, `probe`, `http`, `roster`,
-//! `vcard`, `forms`, `sasl` and `text` serve the binary only and are crate-private
-//! (`unreachable_pub` keeps them so); every public item is documented (`missing_docs`,
-//! both lints in `Cargo.toml`).
+//! SI, Jingle, bytestreams, upload, links, hashes) and the CLI entry points, which the
+//! tests use to play peers, servers and services. The rest serves the binary only and
+//! is crate-private (`unreachable_pub` keeps it so); every public item is documented
+//! (`missing_docs`, both lints in `Cargo.toml`).
 
 pub mod bytestream;
 pub mod cli;

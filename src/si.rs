@@ -5,8 +5,8 @@
 //! then carries the file is the `transfer` module's business, and the bytestreams
 //! themselves know nothing of SI, so Jingle can drive them later.
 //!
-//! Parsing is lenient where peers in the field differ from the XEPs (PROTOCOL-NOTES
-//! §2.1): a `list-multi` or `text-single` field instead of `list-single`, an empty
+//! Parsing is lenient where peers in the field differ from the XEPs (docs/interop.md
+//! §1): a `list-multi` or `text-single` field instead of `list-single`, an empty
 //! trailing `<value/>` (gloox), and two `<value/>`s in an answer (Smack up to 4.3).
 
 use crate::ns::{DATA_FORMS_NS, FEATURE_NEG_NS, SI_FILE_TRANSFER_NS, SI_NS};

@@ -147,7 +147,7 @@ fn xft_to_slixmpp(tag: &str, size: usize, send_args: &[&str], expect_method: &st
 
 #[test]
 fn xft_sends_to_slixmpp_over_ibb() {
-    // slixmpp picks IBB whenever it is offered (PROTOCOL-NOTES §2.2).
+    // slixmpp picks IBB whenever it is offered (docs/interop.md §1).
     xft_to_slixmpp("to-slix-ibb", 300_000, &[], "ibb");
 }
 

@@ -258,7 +258,7 @@ fn gone_recipient_exits_6() {
     let receiver = Receiver::spawn(recv);
     let jid = receiver.jid.clone();
     receiver.kill();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until_gone(s, &alice, &jid);
     let file = scratch_dir("gone-src").join("x.bin");
     std::fs::write(&file, b"hello").unwrap();
     let mut send = s.xft(&alice);
@@ -397,12 +397,9 @@ fn contact_add_and_approve_make_bare_jid_sends_work() {
     let mut approve = s.xft(&bob);
     approve.args(["contact", "approve", &alice.jid]);
     assert_exit(&run(approve), 0);
-    std::thread::sleep(Duration::from_millis(300));
-    let mut list = s.xft(&alice);
-    list.args(["contact", "list", "--json"]);
-    let out = run(list);
-    assert_exit(&out, 0);
-    let items: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    // xft contact approve ends once the server has taken the approval; the roster
+    // change on alice's side follows from it.
+    let items = wait_for_contact_list(s, &alice, &bob.jid);
     let item = items
         .as_array()
         .unwrap()
@@ -550,4 +547,48 @@ fn no_resume_and_a_changed_file_start_afresh() {
         std::fs::metadata(dir.join("n.bin.part")).unwrap().len(),
         kept
     );
+}
+
+/// Waits until the server no longer has `jid` online: a disco#info to it is answered
+/// with an error by the server (checked every 20 ms, for at most 10 s).
+fn wait_until_gone(s: &support::Prosody, account: &support::Account, jid: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, _incoming) = support::peer_login(s, account).await;
+        let target = xft::jid::Jid::parse(jid).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while xft::disco::info(&peer, &target).await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{jid} never went offline"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        peer.close().await;
+    });
+}
+
+/// `xft contact list --json` of `account` once it lists `contact` (checked again until
+/// then, for at most 10 s).
+fn wait_for_contact_list(
+    s: &support::Prosody,
+    account: &support::Account,
+    contact: &str,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut list = s.xft(account);
+        list.args(["contact", "list", "--json"]);
+        let out = run(list);
+        assert_exit(&out, 0);
+        let items: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+        let listed = items.as_array().is_some_and(|a| {
+            a.iter()
+                .any(|i| i["jid"] == contact && i["subscription"] != "none")
+        });
+        if listed || std::time::Instant::now() >= deadline {
+            return items;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -156,7 +156,7 @@ fn method_s5b_does_not_fall_back() {
 }
 
 /// A scripted target answers xft send's streamhosts with item-not-found; xft must open
-/// IBB on the same sid (PROTOCOL-NOTES §2.2 mechanism B).
+/// IBB on the same sid (as Pidgin does: docs/interop.md §1).
 #[test]
 fn sender_falls_back_when_the_target_reaches_no_streamhost() {
     let s = server();

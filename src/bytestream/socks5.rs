@@ -4,7 +4,7 @@
 //! Messages are built and checked by pure functions; the two `async fn` drivers only
 //! move bytes with a deadline. Each message is written whole and each reply awaited
 //! before the next write: Prosody's proxy65 and gloox accept a message only when it
-//! arrives in one read (PROTOCOL-NOTES §2.3).
+//! arrives in one read (docs/interop.md §2).
 
 use std::time::Duration;
 

@@ -51,7 +51,7 @@ impl FileDesc {
         if let Some(date) = &self.date {
             file.push_child(text("date", date));
         }
-        // libervia refuses an offer without <desc/> (INTEROP.md): always send one.
+        // libervia refuses an offer without <desc/> (docs/interop.md §4): always send one.
         file.push_child(text("desc", self.desc.as_deref().unwrap_or("")));
         file.push_child(text(
             "media-type",
@@ -99,7 +99,7 @@ impl FileDesc {
         let mut desc = FileDesc {
             name: text("name").unwrap_or_default(),
             size: text("size")?.parse().ok()?,
-            // Conversations writes <mediaType> (INTEROP.md).
+            // Conversations writes <mediaType> (docs/interop.md §4).
             media_type: text("media-type").or_else(|| text("mediaType")),
             date: text("date"),
             desc: text("desc"),
@@ -209,7 +209,7 @@ pub fn best_hash(hashes: &[(String, Vec<u8>)]) -> Option<(Algorithm, Vec<u8>)> {
 }
 
 /// True when `received` is the digest `computed`: either the raw digest (XEP-0300), or
-/// libervia's base64 of the lowercase hex digest (INTEROP.md).
+/// libervia's base64 of the lowercase hex digest (docs/interop.md §4).
 pub fn digest_matches(computed: &[u8], received: &[u8]) -> bool {
     if computed == received {
         return true;

@@ -1,6 +1,6 @@
 //! Where received bytes go: a `.part` file renamed into place only once verified, or
 //! stdout. The file name from the wire is untrusted (XEP-0096 has no security section;
-//! XEP-0234 §Security and PROTOCOL-NOTES §2.1 list what peers send).
+//! XEP-0234 §Security and docs/interop.md §1 list what peers send).
 
 use std::path::{Path, PathBuf};
 

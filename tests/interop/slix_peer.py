@@ -9,7 +9,7 @@ Usage:
   slix_peer.py recv-link JID PASSWORD HOST PORT CAFILE OUTFILE
 
 Prints "READY <full jid>" once online, and on success one JSON line with the method
-used and the byte count. Works around two slixmpp 1.17 SI bugs (see INTEROP.md): the
+used and the byte count. Works around two slixmpp 1.17 SI bugs (docs/interop.md §1): the
 incoming SI handler is registered as a plain Callback around a coroutine (never runs),
 and xep_0095.offer() builds its data form wrongly, so the offer is built by hand.
 """
@@ -144,7 +144,9 @@ class Sender(Peer):
         else:
             sock = await self["xep_0065"].handshake(self.to, sid=sid, timeout=30)
             await sock.write(self.data)
-            await asyncio.sleep(0.5)
+            # write() only queues: close once the kernel has taken every byte.
+            while sock.transport.get_write_buffer_size() > 0:
+                await asyncio.sleep(0.01)
             sock.transport.close()
         self.done.set_result({"method": self.method, "size": len(self.data)})
 
@@ -171,7 +173,9 @@ class Uploader(Peer):
         ET.SubElement(x, "{%s}url" % OOB_NS).text = url
         msg.append(x)
         msg.send()
-        await asyncio.sleep(0.5)
+        # The server handles a stream in order (RFC 6120 §10.1): once it has answered
+        # this, it has taken the message.
+        await self["xep_0030"].get_info(jid=self.boundjid.domain, timeout=30)
         self.done.set_result({"url": url, "size": size})
 
 
@@ -221,8 +225,7 @@ async def main():
     except Exception as e:
         print(json.dumps({"error": repr(e)}), flush=True)
         code = 1
-    peer.disconnect()
-    await asyncio.sleep(0.3)
+    await peer.disconnect()
     sys.exit(code)
 
 

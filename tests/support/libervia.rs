@@ -163,7 +163,9 @@ impl Libervia {
     }
 
     /// `libervia-cli file receive` for `account`'s profile into `dir`, accepting one
-    /// file from anyone, started in the background (output piped), given 2 s to listen.
+    /// file from anyone, started in the background (output piped). No wait is needed
+    /// before offering: it also takes the offers the backend holds already (pending
+    /// actions), so one that arrives first is not lost.
     pub fn receive_file(&self, account: &Account, dir: &Path) -> std::process::Child {
         let dir = dir.display().to_string();
         let child = self
@@ -172,7 +174,6 @@ impl Libervia {
             .stderr(Stdio::piped())
             .spawn()
             .expect("libervia-cli file receive");
-        std::thread::sleep(std::time::Duration::from_secs(2));
         child
     }
 

@@ -574,6 +574,8 @@ pub struct Receiver {
     child: Child,
     pub jid: String,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Ends when the receiver's stderr does (it exited).
+    stderr_reader: std::thread::JoinHandle<()>,
     stdout: std::thread::JoinHandle<Vec<u8>>,
 }
 
@@ -603,7 +605,7 @@ impl Receiver {
         let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let sink = collected.clone();
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
                     if v["event"] == "ready" {
@@ -628,6 +630,7 @@ impl Receiver {
             child,
             jid,
             stderr: collected,
+            stderr_reader,
             stdout,
         }
     }
@@ -649,7 +652,8 @@ impl Receiver {
             }
         };
         let stdout = self.stdout.join().unwrap_or_default();
-        std::thread::sleep(Duration::from_millis(50));
+        // Everything it wrote is in once its stderr has ended.
+        let _ = self.stderr_reader.join();
         let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
         Finished {
             code,

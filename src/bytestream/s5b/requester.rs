@@ -22,7 +22,7 @@ use crate::stanza;
 const DIRECT_GRACE: Duration = Duration::from_secs(5);
 
 /// Negotiates the bytestream and returns the connected, ready-to-write socket.
-/// `wait` bounds the target's answer (PROTOCOL-NOTES §2.3: Pidgin may take 45 s).
+/// `wait` bounds the target's answer (a Pidgin target may take 45 s: docs/interop.md §2).
 pub async fn connect(
     session: &Session,
     target: &FullJid,

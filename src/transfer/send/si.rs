@@ -163,7 +163,7 @@ async fn refusal(
 }
 
 /// Sends over the chosen method; when S5B fails before the first byte and IBB was
-/// offered, falls back to IBB under the same sid (PROTOCOL-NOTES §2.2, mechanism B).
+/// offered, falls back to IBB under the same sid (as Pidgin does: docs/interop.md §1).
 /// Returns the method that carried the file.
 async fn send_over(
     session: &Session,
