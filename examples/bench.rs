@@ -7,6 +7,8 @@
 //!   using the venv the interop tests make in target/interop-venv) are not in it.
 //! * `XFT_BENCH_BASELINE_BIN`: another build of xft (say, the last release) that the
 //!   "verified" and "latency" sections also measure, alternating with this build.
+//! * "parallel" (not in the default list): eight senders of 64 MiB at once to one
+//!   `xft recv` against one sender of 512 MiB, whole time and the receiver's peak RSS.
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
 //! * `XFT_BENCH_S5B_MIB` (default 1024): file size for the S5B table.
 //! * `XFT_BENCH_UPLOAD_MIB` (default 256): file size for the HTTP upload table, whose
@@ -227,6 +229,7 @@ fn main() {
             "jingle" => jingle_table(&work),
             "slixmpp" => slixmpp_ibb(&work),
             "memory" => memory_table(&work),
+            "parallel" => parallel_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -1319,4 +1322,83 @@ fn memory_table(work: &Path) {
     let _ = std::fs::remove_file(big);
     let _ = std::fs::remove_file(small);
     let _ = std::fs::remove_dir_all(inbox);
+}
+
+/// Issue 20: transfers side by side must not cost throughput: eight 64 MiB senders at
+/// once to one `xft recv --count 8` (with `--parallel` 1, 2 and the default 4) against
+/// one 512 MiB sender to `--count 1`, through the tuned server (Jingle, direct SOCKS5,
+/// verified), three alternating runs.
+fn parallel_table(work: &Path) {
+    let one = work.join("par-512.bin");
+    let part = work.join("par-64.bin");
+    make_file(&one, 512);
+    make_file(&part, 64);
+    let server = support::tuned_server();
+    println!("\n## Transfers side by side (tuned server, Jingle over direct SOCKS5, verified)");
+    println!("Whole time from the first send to the receiver's exit; receiver peak RSS.");
+    println!("| run | 1 x 512 MiB | 8 x 64 MiB, --parallel 1 | 2 | 4 (default) | peak RSS (1 / 8 at 4) |");
+    println!("|---|---|---|---|---|---|");
+    for run in 1..=3 {
+        let (single, rss_one) = receive_from_senders(server, work, &one, (1, 1));
+        let mut cells = Vec::new();
+        let mut rss_four = 0;
+        for parallel in [1, 2, 4] {
+            let (took, rss) = receive_from_senders(server, work, &part, (8, parallel));
+            cells.push(format!("{took:.2} s ({:.2})", took / single));
+            rss_four = rss;
+        }
+        println!(
+            "| {run} | {single:.2} s | {} | {:.1} / {:.1} MiB |",
+            cells.join(" | "),
+            rss_one as f64 / 1024.0,
+            rss_four as f64 / 1024.0
+        );
+    }
+    let _ = std::fs::remove_file(one);
+    let _ = std::fs::remove_file(part);
+}
+
+/// `senders` copies of `file` sent at once (one account each) to one `xft recv`;
+/// returns the seconds from the first send to the receiver's exit, and its peak RSS.
+fn receive_from_senders(
+    server: &Prosody,
+    work: &Path,
+    file: &Path,
+    (senders, parallel): (usize, usize),
+) -> (f64, i64) {
+    use std::process::Stdio;
+    let inbox = work.join(format!("par-inbox-{senders}"));
+    let _ = std::fs::remove_dir_all(&inbox);
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    let bob = server.account("parbob");
+    let mut recv = server.xft(&bob);
+    recv.args(["recv", "--accept-any", "--count", &senders.to_string()])
+        .args(["--parallel", &parallel.to_string()])
+        .args(["--progress", "json", "--dir"])
+        .arg(&inbox)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut receiver = recv.spawn().expect("spawn recv");
+    let jid = ready_jid(receiver.stderr.take().expect("stderr"));
+    let started = Instant::now();
+    let children: Vec<std::process::Child> = (0..senders)
+        .map(|n| {
+            let mut send = server.xft(&server.account(&format!("parsend{n}")));
+            send.args(["send", "--protocol", "jingle", "--no-proxy"])
+                .arg(file)
+                .arg(&jid)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            send.spawn().expect("spawn send")
+        })
+        .collect();
+    let (code, rss) = wait_with_rusage(receiver);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "the receiver failed");
+    for child in children {
+        let (code, _) = wait_with_rusage(child);
+        assert_eq!(code, 0, "a sender failed");
+    }
+    let _ = std::fs::remove_dir_all(&inbox);
+    (took, rss)
 }
