@@ -60,11 +60,13 @@ pub mod error;
 pub(crate) mod forms;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gcm;
 pub mod hash;
 pub(crate) mod http;
 pub mod jid;
 pub mod jingle;
 pub mod ns;
+pub mod omemo;
 pub mod oob;
 pub(crate) mod probe;
 pub(crate) mod roster;
