@@ -28,6 +28,9 @@ _xft() {
             xft,man)
                 cmd="xft__subcmd__man"
                 ;;
+            xft,omemo)
+                cmd="xft__subcmd__omemo"
+                ;;
             xft,probe)
                 cmd="xft__subcmd__probe"
                 ;;
@@ -85,6 +88,9 @@ _xft() {
             xft__subcmd__help,man)
                 cmd="xft__subcmd__help__subcmd__man"
                 ;;
+            xft__subcmd__help,omemo)
+                cmd="xft__subcmd__help__subcmd__omemo"
+                ;;
             xft__subcmd__help,probe)
                 cmd="xft__subcmd__help__subcmd__probe"
                 ;;
@@ -112,11 +118,53 @@ _xft() {
             xft__subcmd__help__subcmd__contact,remove)
                 cmd="xft__subcmd__help__subcmd__contact__subcmd__remove"
                 ;;
+            xft__subcmd__help__subcmd__omemo,devices)
+                cmd="xft__subcmd__help__subcmd__omemo__subcmd__devices"
+                ;;
+            xft__subcmd__help__subcmd__omemo,distrust)
+                cmd="xft__subcmd__help__subcmd__omemo__subcmd__distrust"
+                ;;
+            xft__subcmd__help__subcmd__omemo,fingerprint)
+                cmd="xft__subcmd__help__subcmd__omemo__subcmd__fingerprint"
+                ;;
+            xft__subcmd__help__subcmd__omemo,trust)
+                cmd="xft__subcmd__help__subcmd__omemo__subcmd__trust"
+                ;;
             xft__subcmd__help__subcmd__vcard,get)
                 cmd="xft__subcmd__help__subcmd__vcard__subcmd__get"
                 ;;
             xft__subcmd__help__subcmd__vcard,set)
                 cmd="xft__subcmd__help__subcmd__vcard__subcmd__set"
+                ;;
+            xft__subcmd__omemo,devices)
+                cmd="xft__subcmd__omemo__subcmd__devices"
+                ;;
+            xft__subcmd__omemo,distrust)
+                cmd="xft__subcmd__omemo__subcmd__distrust"
+                ;;
+            xft__subcmd__omemo,fingerprint)
+                cmd="xft__subcmd__omemo__subcmd__fingerprint"
+                ;;
+            xft__subcmd__omemo,help)
+                cmd="xft__subcmd__omemo__subcmd__help"
+                ;;
+            xft__subcmd__omemo,trust)
+                cmd="xft__subcmd__omemo__subcmd__trust"
+                ;;
+            xft__subcmd__omemo__subcmd__help,devices)
+                cmd="xft__subcmd__omemo__subcmd__help__subcmd__devices"
+                ;;
+            xft__subcmd__omemo__subcmd__help,distrust)
+                cmd="xft__subcmd__omemo__subcmd__help__subcmd__distrust"
+                ;;
+            xft__subcmd__omemo__subcmd__help,fingerprint)
+                cmd="xft__subcmd__omemo__subcmd__help__subcmd__fingerprint"
+                ;;
+            xft__subcmd__omemo__subcmd__help,help)
+                cmd="xft__subcmd__omemo__subcmd__help__subcmd__help"
+                ;;
+            xft__subcmd__omemo__subcmd__help,trust)
+                cmd="xft__subcmd__omemo__subcmd__help__subcmd__trust"
                 ;;
             xft__subcmd__vcard,get)
                 cmd="xft__subcmd__vcard__subcmd__get"
@@ -143,7 +191,7 @@ _xft() {
 
     case "${cmd}" in
         xft)
-            opts="-v -q -h -V --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help --version send recv upload contact vcard probe man completions help"
+            opts="-v -q -h -V --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help --version send recv upload contact vcard probe omemo man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,6 +233,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -193,7 +245,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__completions)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help bash zsh fish elvish powershell"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help bash zsh fish elvish powershell"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,6 +285,10 @@ _xft() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -243,7 +299,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__contact)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help add approve remove list help"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help add approve remove list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +341,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -293,7 +353,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__contact__subcmd__add)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,6 +393,10 @@ _xft() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -343,7 +407,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__contact__subcmd__approve)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -383,6 +447,10 @@ _xft() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -477,7 +545,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__contact__subcmd__list)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,6 +585,10 @@ _xft() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -527,7 +599,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__contact__subcmd__remove)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +641,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -577,7 +653,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__help)
-            opts="send recv upload contact vcard probe man completions help"
+            opts="send recv upload contact vcard probe omemo man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -702,6 +778,76 @@ _xft() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        xft__subcmd__help__subcmd__omemo)
+            opts="fingerprint devices trust distrust"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__help__subcmd__omemo__subcmd__devices)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__help__subcmd__omemo__subcmd__distrust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__help__subcmd__omemo__subcmd__fingerprint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__help__subcmd__omemo__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         xft__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -801,7 +947,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__man)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -843,6 +989,364 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo)
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help fingerprint devices trust distrust help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --jid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__devices)
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --jid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__distrust)
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --jid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__fingerprint)
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --jid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__help)
+            opts="fingerprint devices trust distrust help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__help__subcmd__devices)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__help__subcmd__distrust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__help__subcmd__fingerprint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__help__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xft__subcmd__omemo__subcmd__trust)
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --jid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -851,7 +1355,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__probe)
-            opts="-v -q -h --s5b-address --presence-wait --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --s5b-address --presence-wait --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -901,6 +1405,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -909,7 +1417,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__recv)
-            opts="-o -v -q -h --dir --output --from --accept-any --count --parallel --max-size --overwrite --no-resume --approve --s5b-address --s5b-port --no-direct --no-proxy --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-o -v -q -h --dir --output --from --accept-any --count --parallel --max-size --overwrite --no-resume --approve --s5b-address --s5b-port --no-direct --no-proxy --no-omemo --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -991,6 +1499,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -999,7 +1511,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__send)
-            opts="-v -q -h --to --method --protocol --name --desc --block-size --window --no-hash --presence-wait --parallel --s5b-address --s5b-port --proxy --no-proxy --no-direct --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --to --method --protocol --name --desc --block-size --window --no-hash --presence-wait --parallel --s5b-address --s5b-port --proxy --no-proxy --no-direct --encrypt --no-encrypt --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1089,6 +1601,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1097,7 +1613,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__upload)
-            opts="-v -q -h --name --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --name --encrypt --no-encrypt --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1143,6 +1659,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1151,7 +1671,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__vcard)
-            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help get set help"
+            opts="-v -q -h --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help get set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1193,6 +1713,10 @@ _xft() {
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
                     return 0
                     ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1201,7 +1725,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__vcard__subcmd__get)
-            opts="-v -q -h --xml --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --xml --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1241,6 +1765,10 @@ _xft() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1307,7 +1835,7 @@ _xft() {
             return 0
             ;;
         xft__subcmd__vcard__subcmd__set)
-            opts="-v -q -h --fn --nickname --email --url --note --photo --xml --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --help"
+            opts="-v -q -h --fn --nickname --email --url --note --photo --xml --jid --server --direct-tls --ca --insecure --resource --password-file --password-command --config --timeout --json --verbose --quiet --progress --omemo-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1375,6 +1903,10 @@ _xft() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar json none" -- "${cur}"))
+                    return 0
+                    ;;
+                --omemo-trust)
+                    COMPREPLY=($(compgen -W "blind manual" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_xft_global_optspecs
-    string join \n jid= server= direct-tls ca= insecure resource= password-file= password-command= config= timeout= json v/verbose q/quiet progress= h/help V/version
+    string join \n jid= server= direct-tls ca= insecure resource= password-file= password-command= config= timeout= json v/verbose q/quiet progress= omemo-trust= h/help V/version
 end
 
 function __fish_xft_needs_command
@@ -36,6 +36,8 @@ complete -c xft -n "__fish_xft_needs_command" -l progress -d 'A bar on a termina
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_needs_command" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_needs_command" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_needs_command" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_needs_command" -l json -d 'JSON results on stdout'
@@ -49,6 +51,7 @@ complete -c xft -n "__fish_xft_needs_command" -f -a "upload" -d 'Upload files to
 complete -c xft -n "__fish_xft_needs_command" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "probe" -d 'What will work with your server and JID, and why'
+complete -c xft -n "__fish_xft_needs_command" -f -a "omemo" -d 'End-to-end encryption (OMEMO): fingerprints, devices, trust'
 complete -c xft -n "__fish_xft_needs_command" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
 complete -c xft -n "__fish_xft_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c xft -n "__fish_xft_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -81,9 +84,13 @@ complete -c xft -n "__fish_xft_using_subcommand send" -l progress -d 'A bar on a
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand send" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-hash -d 'Send no hash: no MD5 in an SI offer (saves reading the file once before sending), no SHA-256 checksum after Jingle data. The receiver then checks only the size (libervia refuses such Jingle offers)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-proxy -d 'Offer no proxy'
 complete -c xft -n "__fish_xft_using_subcommand send" -l no-direct -d 'Offer no direct connection (only proxies)'
+complete -c xft -n "__fish_xft_using_subcommand send" -l encrypt -d 'Encrypt end to end: the file encrypted and uploaded (XEP-0454), the link sent in an OMEMO message to the recipient\'s trusted devices. Never falls back to plaintext: without a trusted device, nothing is sent (exit 16)'
+complete -c xft -n "__fish_xft_using_subcommand send" -l no-encrypt -d 'Do not encrypt, even when the config says `encrypt = true`'
 complete -c xft -n "__fish_xft_using_subcommand send" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand send" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand send" -l json -d 'JSON results on stdout'
@@ -111,11 +118,14 @@ complete -c xft -n "__fish_xft_using_subcommand recv" -l progress -d 'A bar on a
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand recv" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand recv" -l accept-any -d 'Accept files from anybody'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l overwrite -d 'Replace existing files instead of picking "name (1).ext"'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l no-resume -d 'Do not resume: when the same sender offers a file again whose earlier transfer broke, receive it whole under a new name instead of appending to its .part'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l no-direct -d 'Offer no direct Jingle SOCKS5 candidate of our own (only the server\'s proxy)'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l no-proxy -d 'Offer no proxy candidate of our own'
+complete -c xft -n "__fish_xft_using_subcommand recv" -l no-omemo -d 'Publish no OMEMO device and decrypt nothing (also `omemo = false` in the config)'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand recv" -l json -d 'JSON results on stdout'
@@ -135,6 +145,10 @@ complete -c xft -n "__fish_xft_using_subcommand upload" -l progress -d 'A bar on
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand upload" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
+complete -c xft -n "__fish_xft_using_subcommand upload" -l encrypt -d 'Encrypt the file (XEP-0454) under a random name and print its aesgcm:// link, which holds the key: share it only end-to-end encrypted'
+complete -c xft -n "__fish_xft_using_subcommand upload" -l no-encrypt -d 'Do not encrypt, even when the config says `encrypt = true`'
 complete -c xft -n "__fish_xft_using_subcommand upload" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand upload" -l json -d 'JSON results on stdout'
@@ -153,6 +167,8 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_sub
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and not __fish_seen_subcommand_from add approve remove list help" -l json -d 'JSON results on stdout'
@@ -176,6 +192,8 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from add" -l json -d 'JSON results on stdout'
@@ -194,6 +212,8 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from approve" -l json -d 'JSON results on stdout'
@@ -212,6 +232,8 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from remove" -l json -d 'JSON results on stdout'
@@ -230,6 +252,8 @@ complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcomm
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand contact; and __fish_seen_subcommand_from list" -l json -d 'JSON results on stdout'
@@ -253,6 +277,8 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subco
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and not __fish_seen_subcommand_from get set help" -l json -d 'JSON results on stdout'
@@ -274,6 +300,8 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l xml -d 'Print the vCard element as received instead of a listing'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from get" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
@@ -300,6 +328,8 @@ complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcomman
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand vcard; and __fish_seen_subcommand_from set" -l json -d 'JSON results on stdout'
@@ -323,12 +353,124 @@ complete -c xft -n "__fish_xft_using_subcommand probe" -l progress -d 'A bar on 
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand probe" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand probe" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand probe" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand probe" -l json -d 'JSON results on stdout'
 complete -c xft -n "__fish_xft_using_subcommand probe" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand probe" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -s q -l quiet -d 'Errors only on stderr'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -f -a "fingerprint" -d 'Print this device\'s OMEMO fingerprint (publishing the device on first use)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -f -a "devices" -d 'List the OMEMO devices of JID (default: your own), their fingerprints and trust'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -f -a "trust" -d 'Mark JID\'s key FINGERPRINT as verified (compare it with JID first, in person or over a channel you trust). After this, JID\'s new keys need your decision'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -f -a "distrust" -d 'Never encrypt for, nor accept files from, JID\'s key FINGERPRINT'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and not __fish_seen_subcommand_from fingerprint devices trust distrust help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -s q -l quiet -d 'Errors only on stderr'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from fingerprint" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -s q -l quiet -d 'Errors only on stderr'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from devices" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -s q -l quiet -d 'Errors only on stderr'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from trust" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l server -d 'Connect here instead of looking up DNS SRV records' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l resource -d 'Resource to bind (default: random)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l password-file -d 'Password from FILE\'s first line (not readable by others)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l password-command -d 'Password from the first line CMD prints (`sh -c`)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l config -d 'Config file (default: $XDG_CONFIG_HOME/xft/config.toml)' -r -F
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l timeout -d 'Deadline in seconds for every wait: an answer, the login, the next bytes (1-31536000)' -r
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l progress -d 'A bar on a terminal (auto), NDJSON events on stderr (json), or none' -r -f -a "auto\t''
+bar\t''
+json\t''
+none\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -l json -d 'JSON results on stdout'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -s q -l quiet -d 'Errors only on stderr'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from distrust" -s h -l help -d 'Print help'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from help" -f -a "fingerprint" -d 'Print this device\'s OMEMO fingerprint (publishing the device on first use)'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from help" -f -a "devices" -d 'List the OMEMO devices of JID (default: your own), their fingerprints and trust'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from help" -f -a "trust" -d 'Mark JID\'s key FINGERPRINT as verified (compare it with JID first, in person or over a channel you trust). After this, JID\'s new keys need your decision'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from help" -f -a "distrust" -d 'Never encrypt for, nor accept files from, JID\'s key FINGERPRINT'
+complete -c xft -n "__fish_xft_using_subcommand omemo; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xft -n "__fish_xft_using_subcommand man" -l jid -d 'Your account: alice@example.org (a full JID picks the resource)' -r
 complete -c xft -n "__fish_xft_using_subcommand man" -l server -d 'Connect here instead of looking up DNS SRV records' -r
 complete -c xft -n "__fish_xft_using_subcommand man" -l ca -d 'Also trust this PEM certificate (a self-signed server\'s, or its CA)' -r -F
@@ -341,6 +483,8 @@ complete -c xft -n "__fish_xft_using_subcommand man" -l progress -d 'A bar on a 
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand man" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand man" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand man" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand man" -l json -d 'JSON results on stdout'
@@ -359,24 +503,31 @@ complete -c xft -n "__fish_xft_using_subcommand completions" -l progress -d 'A b
 bar\t''
 json\t''
 none\t''"
+complete -c xft -n "__fish_xft_using_subcommand completions" -l omemo-trust -d 'Trust new OMEMO keys: blind (until you verify one) or manual' -r -f -a "blind\t''
+manual\t''"
 complete -c xft -n "__fish_xft_using_subcommand completions" -l direct-tls -d 'TLS from the first byte (XEP-0368; port 5223) instead of STARTTLS'
 complete -c xft -n "__fish_xft_using_subcommand completions" -l insecure -d 'Do not verify the server\'s certificate (NOT authenticated)'
 complete -c xft -n "__fish_xft_using_subcommand completions" -l json -d 'JSON results on stdout'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s v -l verbose -d 'Log steps (-v) and the XML exchanged (-vv, credentials redacted)'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s q -l quiet -d 'Errors only on stderr'
 complete -c xft -n "__fish_xft_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "send" -d 'Send files to JID: peer to peer (SI or Jingle), or by HTTP upload'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "probe" -d 'What will work with your server and JID, and why'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "send" -d 'Send files to JID: peer to peer (SI or Jingle), or by HTTP upload'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "recv" -d 'Stay online and receive files (one, unless --count says otherwise)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "upload" -d 'Upload files to your server (XEP-0363) and print their URLs'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "contact" -d 'Manage contacts (sending to a bare JID needs a subscription)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "vcard" -d 'Read or publish vCards (XEP-0054)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "probe" -d 'What will work with your server and JID, and why'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "omemo" -d 'End-to-end encryption (OMEMO): fingerprints, devices, trust'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "man" -d 'Print the manual page (roff; `xft man | man -l -`)'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c xft -n "__fish_xft_using_subcommand help; and not __fish_seen_subcommand_from send recv upload contact vcard probe omemo man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "add" -d 'Ask to see JID\'s presence, and pre-approve theirs'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "approve" -d 'Approve JID\'s subscription request (and ask for theirs in return)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "remove" -d 'Remove JID from your contacts (cancels both subscriptions)'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from contact" -f -a "list" -d 'List your contacts and subscription states'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from vcard" -f -a "get" -d 'Print a vCard: your own, or that of JID'
 complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from vcard" -f -a "set" -d 'Change fields of your vCard, or replace it with --xml FILE'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from omemo" -f -a "fingerprint" -d 'Print this device\'s OMEMO fingerprint (publishing the device on first use)'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from omemo" -f -a "devices" -d 'List the OMEMO devices of JID (default: your own), their fingerprints and trust'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from omemo" -f -a "trust" -d 'Mark JID\'s key FINGERPRINT as verified (compare it with JID first, in person or over a channel you trust). After this, JID\'s new keys need your decision'
+complete -c xft -n "__fish_xft_using_subcommand help; and __fish_seen_subcommand_from omemo" -f -a "distrust" -d 'Never encrypt for, nor accept files from, JID\'s key FINGERPRINT'

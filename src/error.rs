@@ -7,6 +7,7 @@
 use crate::bytestream::ibb::IbbError;
 use crate::bytestream::s5b::S5bError;
 use crate::http::HttpError;
+use crate::omemo::OmemoError;
 use crate::session::{IqError, SessionError};
 use crate::transfer::TransferError;
 use crate::transport::TransportError;
@@ -48,13 +49,15 @@ pub enum ExitStatus {
     Remote = 14,
     /// The server or peer broke the protocol (see the message; report it to them).
     Protocol = 15,
+    /// No trusted OMEMO device to encrypt for: verify a fingerprint.
+    Untrusted = 16,
     /// Ctrl-C.
     Interrupted = 130,
 }
 
 impl ExitStatus {
     /// Every status, in the README's order.
-    pub const ALL: [ExitStatus; 17] = [
+    pub const ALL: [ExitStatus; 18] = [
         ExitStatus::Success,
         ExitStatus::Internal,
         ExitStatus::Usage,
@@ -71,6 +74,7 @@ impl ExitStatus {
         ExitStatus::NotFound,
         ExitStatus::Remote,
         ExitStatus::Protocol,
+        ExitStatus::Untrusted,
         ExitStatus::Interrupted,
     ];
 
@@ -106,6 +110,9 @@ impl ExitStatus {
             ExitStatus::NotFound => "not found (no vCard, no such user, a link that is gone)",
             ExitStatus::Remote => "other error reported by the server or peer",
             ExitStatus::Protocol => "protocol violation by the server or peer",
+            ExitStatus::Untrusted => {
+                "no trusted OMEMO device of the recipient (--encrypt): verify a fingerprint"
+            }
             ExitStatus::Interrupted => "interrupted (Ctrl-C)",
         }
     }
@@ -129,6 +136,9 @@ pub enum Error {
     /// `xft vcard`.
     #[error(transparent)]
     Vcard(#[from] VcardError),
+    /// End-to-end encryption (`--encrypt`, `xft omemo`).
+    #[error(transparent)]
+    Omemo(#[from] OmemoError),
     /// A local file or stream outside a transfer (stdout, the config file).
     #[error("{context}: {source}")]
     LocalIo {
@@ -183,12 +193,38 @@ impl Error {
                 VcardError::Malformed => ExitStatus::Protocol,
                 VcardError::BadInput(_) => ExitStatus::Usage,
             },
+            Error::Omemo(e) => omemo_status(e),
             Error::LocalIo { .. } => ExitStatus::LocalIo,
             Error::Interrupted => ExitStatus::Interrupted,
             Error::Internal(_) => ExitStatus::Internal,
             Error::Several { first, .. } => first.exit_status(),
             Error::NothingWouldWork => ExitStatus::Unsupported,
         }
+    }
+}
+
+/// The exit code of an OMEMO failure.
+pub fn omemo_status(e: &OmemoError) -> ExitStatus {
+    use crate::omemo::pep::PepError;
+    use crate::omemo::store::StoreError;
+    match e {
+        OmemoError::Store(StoreError::Busy(_)) => ExitStatus::Timeout,
+        OmemoError::Store(StoreError::NoHome) => ExitStatus::Config,
+        OmemoError::Store(_) => ExitStatus::LocalIo,
+        OmemoError::Pep(PepError::Iq { source, .. }) => iq_status(source),
+        OmemoError::Pep(PepError::Malformed { .. }) => ExitStatus::Protocol,
+        OmemoError::NoDevices { .. } => ExitStatus::Unsupported,
+        OmemoError::NoneTrusted { .. } => ExitStatus::Untrusted,
+        OmemoError::NoIdentity => ExitStatus::Internal,
+        OmemoError::NotForUs
+        | OmemoError::NoSession { .. }
+        | OmemoError::UnknownPreKey(_)
+        | OmemoError::Element(_)
+        | OmemoError::Wire(_)
+        | OmemoError::Ratchet(_)
+        | OmemoError::X3dh(_)
+        | OmemoError::Payload(_)
+        | OmemoError::NotText => ExitStatus::Integrity,
     }
 }
 
@@ -286,6 +322,7 @@ fn upload_status(e: &UploadError) -> ExitStatus {
         UploadError::TryLater { .. } => ExitStatus::Remote,
         UploadError::Iq(e) => iq_status(e),
         UploadError::BadSlot(_) => ExitStatus::Protocol,
+        UploadError::NotHttps(_) => ExitStatus::Unsupported,
     }
 }
 
@@ -299,7 +336,9 @@ fn http_status(e: &HttpError) -> ExitStatus {
         } => ExitStatus::NotFound,
         HttpError::Status { .. } => ExitStatus::Remote,
         HttpError::Stalled { .. } => ExitStatus::Timeout,
-        HttpError::Incomplete { .. } | HttpError::WrongLength { .. } => ExitStatus::Integrity,
+        HttpError::Incomplete { .. } | HttpError::WrongLength { .. } | HttpError::BadTag { .. } => {
+            ExitStatus::Integrity
+        }
         HttpError::Read(_) | HttpError::Write(_) => ExitStatus::LocalIo,
     }
 }

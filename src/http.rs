@@ -14,6 +14,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use crate::aesgcm::FileKey;
+use crate::gcm::{Gcm, TAG_LEN};
 use crate::stall::{StallWatch, FLOOR};
 use crate::transport::{tls, TrustSettings};
 
@@ -52,6 +54,10 @@ pub enum HttpError {
         length: u64,
         expected: u64,
     },
+    /// An encrypted download (XEP-0454) whose tag does not match, or that is shorter
+    /// than a tag.
+    #[error("{url}: the decrypted file does not match its authentication tag (altered, truncated, or the wrong key)")]
+    BadTag { url: String },
     #[error("reading the file: {0}")]
     Read(#[source] std::io::Error),
     #[error("writing the file: {0}")]
@@ -117,22 +123,31 @@ impl Client {
 
     /// PUTs `size` bytes of `file` to `url` with `headers` (XEP-0363 §5: exactly the
     /// slot's allowed headers, plus Content-Length and Content-Type). Success is any 2xx
-    /// (the XEP says 201; some services answer 200).
+    /// (the XEP says 201; some services answer 200). With `key`, the body is the file
+    /// encrypted on the fly and its tag (XEP-0454 §3): `size` + 16 bytes.
     pub(crate) async fn put_file(
         &self,
         url: &str,
         headers: &[(String, String)],
-        content_type: &str,
+        (content_type, key): (&str, Option<&FileKey>),
         file: std::fs::File,
         size: u64,
         on_bytes: OnBytes,
     ) -> Result<(), HttpError> {
         let moved = Arc::new(AtomicU64::new(0));
-        let body = file_body(file, size, moved.clone(), on_bytes);
+        let (body, length) = match key {
+            None => (file_body(file, size, moved.clone(), on_bytes), size),
+            Some(key) => {
+                let gcm =
+                    Gcm::seal(&key.key, &key.iv).map_err(|e| HttpError::Setup(e.to_string()))?;
+                let body = encrypted_body(file, size, gcm, moved.clone(), on_bytes);
+                (body, size + TAG_LEN as u64)
+            }
+        };
         let mut request = self
             .inner
             .put(url)
-            .header(reqwest::header::CONTENT_LENGTH, size)
+            .header(reqwest::header::CONTENT_LENGTH, length)
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
         for (name, value) in headers {
@@ -140,7 +155,7 @@ impl Client {
         }
         let stall = self.stall;
         let response = self
-            .unless_stalled(url, (&moved, size), async {
+            .unless_stalled(url, (&moved, length), async {
                 request.send().await.map_err(|e| {
                     if e.is_timeout() {
                         HttpError::Stalled {
@@ -162,7 +177,7 @@ impl Client {
             });
         }
         let sent = moved.load(Ordering::Relaxed);
-        if sent != size {
+        if sent != length {
             return Err(HttpError::Read(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 format!("sent {sent} of {size} bytes: the file changed while being sent"),
@@ -279,45 +294,49 @@ pub(crate) struct Download {
 
 impl Download {
     /// Copies the body into `writer`, at most `max` bytes (more fails at once), each
-    /// chunk within the stall deadline; the byte count must match Content-Length.
+    /// chunk within the stall deadline; the byte count must match Content-Length. With
+    /// `key` the body is an encrypted file (XEP-0454 §3): it is decrypted on the way,
+    /// and the last 16 bytes must be its tag (checked before `Ok`; the caller must not
+    /// use what was written otherwise). Returns the bytes written.
     pub(crate) async fn copy_to(
         mut self,
         writer: &mut (dyn AsyncWrite + Unpin + Send),
-        max: Option<u64>,
+        (max, key): (Option<u64>, Option<&FileKey>),
         on_bytes: OnBytes,
     ) -> Result<u64, HttpError> {
-        let limit = match (self.length, max) {
-            (Some(length), Some(max)) if length > max => {
+        let overhead = if key.is_some() { TAG_LEN as u64 } else { 0 };
+        let limit = max.map(|m| m.saturating_add(overhead));
+        if let (Some(length), Some(max)) = (self.length, limit) {
+            if length > max {
                 return Err(HttpError::TooLarge {
                     url: self.url,
-                    length,
-                    max,
-                })
-            }
-            (_, max) => max.unwrap_or(u64::MAX),
-        };
-        let mut got = 0u64;
-        let total = self.length.unwrap_or(u64::MAX);
-        let mut watch = StallWatch::new(self.stall, FLOOR, total, 0);
-        loop {
-            let chunk = tokio::time::timeout_at(watch.deadline(), self.response.chunk())
-                .await
-                .map_err(|_| HttpError::Stalled {
-                    url: self.url.clone(),
-                    moved: got,
-                    after: self.stall,
-                })?
-                .map_err(|e| self.body_error(&e, got))?;
-            let Some(chunk) = chunk else { break };
-            got += chunk.len() as u64;
-            if got > limit {
-                return Err(HttpError::TooLarge {
-                    url: self.url,
-                    length: got,
-                    max: limit,
+                    length: length - overhead,
+                    max: max - overhead,
                 });
             }
-            writer.write_all(&chunk).await.map_err(HttpError::Write)?;
+        }
+        let mut decrypting = match key {
+            Some(key) => Some(Decrypting::new(key).map_err(|e| HttpError::Setup(e.to_string()))?),
+            None => None,
+        };
+        let (mut got, mut written) = (0u64, 0u64);
+        let mut watch = StallWatch::new(self.stall, FLOOR, self.length.unwrap_or(u64::MAX), 0);
+        while let Some(chunk) = self.next_chunk(&watch, got).await? {
+            got += chunk.len() as u64;
+            if limit.is_some_and(|limit| got > limit) {
+                let max = limit.unwrap_or_default() - overhead;
+                return Err(HttpError::TooLarge {
+                    url: self.url,
+                    length: got - overhead,
+                    max,
+                });
+            }
+            let plain = match &mut decrypting {
+                Some(d) => std::borrow::Cow::Owned(d.push(&chunk)),
+                None => std::borrow::Cow::Borrowed(&chunk[..]),
+            };
+            writer.write_all(&plain).await.map_err(HttpError::Write)?;
+            written += plain.len() as u64;
             on_bytes(chunk.len() as u64);
             if watch.stalled(got, tokio::time::Instant::now()) {
                 return Err(HttpError::Stalled {
@@ -328,14 +347,66 @@ impl Download {
             }
         }
         writer.flush().await.map_err(HttpError::Write)?;
-        match self.length {
-            Some(expected) if expected != got => Err(HttpError::Incomplete {
+        if let Some(expected) = self.length.filter(|expected| *expected != got) {
+            return Err(HttpError::Incomplete {
                 url: self.url,
                 got,
                 expected,
-            }),
-            _ => Ok(got),
+            });
         }
+        match decrypting.map(Decrypting::finish) {
+            Some(Err(())) => Err(HttpError::BadTag { url: self.url }),
+            _ => Ok(written),
+        }
+    }
+
+    /// The next chunk of the body within the stall deadline; `None` at its end.
+    async fn next_chunk(
+        &mut self,
+        watch: &StallWatch,
+        got: u64,
+    ) -> Result<Option<bytes::Bytes>, HttpError> {
+        tokio::time::timeout_at(watch.deadline(), self.response.chunk())
+            .await
+            .map_err(|_| HttpError::Stalled {
+                url: self.url.clone(),
+                moved: got,
+                after: self.stall,
+            })?
+            .map_err(|e| self.body_error(&e, got))
+    }
+}
+
+/// Decryption of a body whose last 16 bytes are the tag: everything but the newest 16
+/// bytes is decrypted as it comes; those are the tag at the end.
+struct Decrypting {
+    gcm: Gcm,
+    held: Vec<u8>,
+}
+
+impl Decrypting {
+    fn new(key: &FileKey) -> Result<Decrypting, crate::gcm::GcmError> {
+        Ok(Decrypting {
+            gcm: Gcm::open(&key.key, &key.iv)?,
+            held: Vec::with_capacity(TAG_LEN),
+        })
+    }
+
+    /// The plaintext of what `chunk` completes.
+    fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
+        self.held.extend_from_slice(chunk);
+        let ready = self.held.len().saturating_sub(TAG_LEN);
+        let mut plain: Vec<u8> = self.held.drain(..ready).collect();
+        self.gcm.update(&mut plain);
+        plain
+    }
+
+    /// Whether the held bytes are the tag of all that came before.
+    fn finish(self) -> Result<(), ()> {
+        if self.held.len() != TAG_LEN {
+            return Err(());
+        }
+        self.gcm.finish_open(&self.held).map_err(|_| ())
     }
 }
 
@@ -365,6 +436,40 @@ fn file_body(
     use tokio::io::AsyncReadExt;
     let reader = tokio::fs::File::from_std(file).take(size);
     let stream = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK).map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            moved.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            on_bytes(bytes.len() as u64);
+        }
+        chunk
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// The file encrypted as it is read, then the tag: `size` + 16 bytes.
+fn encrypted_body(
+    file: std::fs::File,
+    size: u64,
+    gcm: Gcm,
+    moved: Arc<AtomicU64>,
+    on_bytes: OnBytes,
+) -> reqwest::Body {
+    use tokio::io::AsyncReadExt;
+    let reader = tokio::fs::File::from_std(file).take(size);
+    let state = Some((reader, gcm));
+    let stream = futures_util::stream::unfold(state, |state| async move {
+        let (mut reader, mut gcm) = state?;
+        let mut buf = bytes::BytesMut::zeroed(CHUNK);
+        match reader.read(&mut buf).await {
+            Ok(0) => Some((Ok(bytes::Bytes::copy_from_slice(&gcm.finish_seal())), None)),
+            Ok(n) => {
+                buf.truncate(n);
+                gcm.update(&mut buf);
+                Some((Ok(buf.freeze()), Some((reader, gcm))))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+    .map(move |chunk: std::io::Result<bytes::Bytes>| {
         if let Ok(bytes) = &chunk {
             moved.fetch_add(bytes.len() as u64, Ordering::Relaxed);
             on_bytes(bytes.len() as u64);

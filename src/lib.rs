@@ -53,6 +53,7 @@
 //! is crate-private (`unreachable_pub` keeps it so); every public item is documented
 //! (`missing_docs`, both lints in `Cargo.toml`).
 
+pub mod aesgcm;
 pub mod bytestream;
 pub mod cli;
 pub mod disco;

@@ -23,6 +23,9 @@ pub struct Link {
     pub url: String,
     /// XEP-0066 `<desc/>`, when given.
     pub desc: Option<String>,
+    /// For an `aesgcm://` link (XEP-0454): the key the file is encrypted with; `url` is
+    /// then the `https://` URL to fetch.
+    pub key: Option<crate::aesgcm::FileKey>,
 }
 
 /// What a message's link is, if it has one.
@@ -30,7 +33,7 @@ pub struct Link {
 pub enum Found {
     /// An `http`/`https` URL to download.
     Download(Link),
-    /// A link xft cannot fetch: `aesgcm://` (OMEMO media sharing) or another scheme.
+    /// A link xft cannot fetch: another scheme.
     Unsupported(String),
 }
 
@@ -68,10 +71,50 @@ pub fn link_of(message: &Element) -> Option<Found> {
     }
     match scheme_of(&url).as_deref() {
         Some("http" | "https") if !url.contains(char::is_whitespace) => {
-            Some(Found::Download(Link { url, desc }))
+            Some(Found::Download(Link {
+                url,
+                desc,
+                key: None,
+            }))
         }
+        Some("aesgcm") => match crate::aesgcm::parse(&url) {
+            Some((url, key)) => Some(Found::Download(Link {
+                url,
+                desc,
+                key: Some(key),
+            })),
+            None => Some(Found::Unsupported(url)),
+        },
         _ => Some(Found::Unsupported(url)),
     }
+}
+
+/// The file link in the body of a decrypted OMEMO message (XEP-0454 §5: the body is an
+/// `aesgcm://` URL, optionally followed by one line with a thumbnail's data URI), or a
+/// body that is one `https://` URL; `None` for chat.
+pub fn link_in_body(body: &str) -> Option<Link> {
+    let mut lines = body.trim().lines();
+    let first = lines.next()?.trim();
+    let rest: Vec<&str> = lines.collect();
+    if rest.len() > 1 || rest.first().is_some_and(|l| !l.trim().starts_with("data:")) {
+        return None;
+    }
+    if first.len() > MAX_URL || first.contains(char::is_whitespace) {
+        return None;
+    }
+    if let Some((url, key)) = crate::aesgcm::parse(first) {
+        return Some(Link {
+            url,
+            desc: None,
+            key: Some(key),
+        });
+    }
+    let plain = matches!(scheme_of(first).as_deref(), Some("https" | "http")) && rest.is_empty();
+    plain.then(|| Link {
+        url: first.to_owned(),
+        desc: None,
+        key: None,
+    })
 }
 
 /// The lower-cased scheme of `url` (`https` of `https://…`), if it has `://`.
@@ -108,7 +151,8 @@ mod tests {
             link_of(&m),
             Some(Found::Download(Link {
                 url: "http://www.jabber.org/images/psa-license.jpg".into(),
-                desc: None
+                desc: None,
+                key: None,
             }))
         );
     }
@@ -129,9 +173,26 @@ mod tests {
     }
 
     #[test]
-    fn encrypted_and_other_schemes_are_unsupported() {
+    fn encrypted_links_carry_their_key_and_other_schemes_are_unsupported() {
         let m = message("<body>aesgcm://up.example/a.jpg#0011</body>");
-        assert!(matches!(link_of(&m), Some(Found::Unsupported(_))));
+        assert!(
+            matches!(link_of(&m), Some(Found::Unsupported(_))),
+            "a fragment that is no key"
+        );
+        let xep = "aesgcm://download.montague.tld/4a771ac1-f0b2-4a4a-9700-f2a26fa2bb67/tr%C3%A8s%20cool.jpg#8c3d050e9386ec173861778f68e9af38a97aaf82faa4063b4d0878a61261534410c8a84331eaac851759f587";
+        let m = message(&format!("<body>{xep}</body>"));
+        let Some(Found::Download(link)) = link_of(&m) else {
+            panic!("no link")
+        };
+        assert!(link.url.starts_with("https://download.montague.tld/"));
+        assert!(link.key.is_some());
+        assert_eq!(link_in_body(xep), Some(link.clone()));
+        assert_eq!(
+            link_in_body(&format!("{xep}\ndata:image/jpeg,/9j/4AAQ")),
+            Some(link)
+        );
+        assert_eq!(link_in_body(&format!("{xep}\nhello")), None);
+        assert_eq!(link_in_body("just chat"), None);
         let m = message("<x xmlns='jabber:x:oob'><url>ftp://x.example/a</url></x>");
         assert!(matches!(link_of(&m), Some(Found::Unsupported(_))));
         let m = message("<x xmlns='jabber:x:oob'><url>https://x.example/a b</url></x>");

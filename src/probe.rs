@@ -33,6 +33,19 @@ pub(crate) struct Probe {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<PeerFacts>,
     pub verdict: Verdict,
+    /// The peer's OMEMO devices and whether `--encrypt` would work (filled in by the
+    /// command, which knows the store).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omemo: Option<OmemoFacts>,
+}
+
+/// What `xft send --encrypt` would find.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct OmemoFacts {
+    pub devices: Vec<crate::omemo::account::Surveyed>,
+    /// Whether `--encrypt` would work: a device to encrypt for, and an upload service.
+    pub encrypt_would_work: bool,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +138,7 @@ pub(crate) async fn run(
         server,
         peer: peer_facts,
         verdict,
+        omemo: None,
     }
 }
 

@@ -69,6 +69,9 @@ pub enum UploadError {
     /// The slot's URLs or headers are unusable.
     #[error("the upload service's slot is invalid: {0}")]
     BadSlot(&'static str),
+    /// An encrypted upload got a plain-http slot, which XEP-0454 §3 forbids sharing.
+    #[error("the upload service gave a plain-http URL ({0}); an encrypted file's link must be https (XEP-0454)")]
+    NotHttps(String),
 }
 
 /// §3: the server itself, or one of its disco items, with the feature

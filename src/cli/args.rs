@@ -13,11 +13,11 @@ Examples:
   xft send report.pdf bob@example.org        # peer to peer, or upload if bob is offline
   tar c dir | xft send - bob@example.org --name dir.tar
   xft upload screenshot.png                  # prints the URL
-  xft vcard get bob@example.org
+  xft send --encrypt notes.pdf bob@example.org   # end to end (OMEMO), as phones do
 
 Exit codes: 0 ok, 2 usage, 3 config, 4 connection/TLS, 5 authentication, 6 unavailable,
 7 unsupported, 8 declined/too large, 9 transfer failed, 10 timeout, 11 integrity, 12 local
-file, 13 not found, 14 remote error, 15 protocol violation, 130 interrupted (`xft man`).";
+file, 13 not found, 14 remote, 15 protocol, 16 untrusted, 130 interrupted (`xft man`).";
 
 /// `xft --version`: the version and what xft speaks.
 pub(crate) const VERSION: &str = concat!(
@@ -26,6 +26,8 @@ pub(crate) const VERSION: &str = concat!(
      Jingle (XEP-0166/0234) over SOCKS5 (XEP-0260) and IBB (XEP-0261) with SHA-256 \
      checksums (XEP-0300) and \
      XEP-0353 proposals; HTTP upload (XEP-0363) with links (XEP-0066)\n\
+     end to end: OMEMO (XEP-0384 v0.3, eu.siacs.conversations.axolotl) with encrypted \
+     files (XEP-0454)\n\
      also: vCard (XEP-0054), disco (XEP-0030), direct TLS (XEP-0368), SCRAM-SHA-1/256"
 );
 
@@ -64,6 +66,13 @@ Examples:
   xft contact add bob@example.org              # then, on bob's side:
   xft contact approve alice@example.org
   xft contact list --json";
+
+const OMEMO_EXAMPLES: &str = "\
+Examples:
+  xft omemo fingerprint                        # yours, to compare on the other device
+  xft omemo devices bob@example.org            # bob's devices, fingerprints and trust
+  xft omemo trust bob@example.org '8ba5d1e3 ...'   # after comparing it with bob
+  xft send --encrypt report.pdf bob@example.org";
 
 const VCARD_EXAMPLES: &str = "\
 Examples:
@@ -139,6 +148,22 @@ pub(crate) struct GlobalArgs {
     /// A bar on a terminal (auto), NDJSON events on stderr (json), or none
     #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
     pub(crate) progress: ProgressMode,
+
+    /// Trust new OMEMO keys: blind (until you verify one) or manual
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "POLICY",
+        hide_possible_values = true
+    )]
+    pub(crate) omemo_trust: Option<TrustChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TrustChoice {
+    Blind,
+    Manual,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -169,12 +194,42 @@ pub(crate) enum Command {
     /// What will work with your server and JID, and why
     #[command(after_help = PROBE_EXAMPLES)]
     Probe(ProbeArgs),
+    /// End-to-end encryption (OMEMO): fingerprints, devices, trust
+    #[command(subcommand, after_help = OMEMO_EXAMPLES)]
+    Omemo(OmemoCommand),
     /// Print the manual page (roff; `xft man | man -l -`)
     Man,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
         shell: Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OmemoCommand {
+    /// Print this device's OMEMO fingerprint (publishing the device on first use).
+    Fingerprint,
+    /// List the OMEMO devices of JID (default: your own), their fingerprints and trust.
+    Devices {
+        #[arg(value_name = "JID")]
+        target: Option<Jid>,
+    },
+    /// Mark JID's key FINGERPRINT as verified (compare it with JID first, in person or
+    /// over a channel you trust). After this, JID's new keys need your decision.
+    Trust {
+        #[arg(value_name = "JID")]
+        contact: Jid,
+        /// As `xft omemo devices` or the contact's client shows it (spaces allowed).
+        #[arg(value_name = "FINGERPRINT")]
+        fingerprint: String,
+    },
+    /// Never encrypt for, nor accept files from, JID's key FINGERPRINT.
+    Distrust {
+        #[arg(value_name = "JID")]
+        contact: Jid,
+        #[arg(value_name = "FINGERPRINT")]
+        fingerprint: String,
     },
 }
 
@@ -301,6 +356,14 @@ pub(crate) struct SendArgs {
     /// Offer no direct connection (only proxies).
     #[arg(long)]
     pub(crate) no_direct: bool,
+    /// Encrypt end to end: the file encrypted and uploaded (XEP-0454), the link sent in
+    /// an OMEMO message to the recipient's trusted devices. Never falls back to
+    /// plaintext: without a trusted device, nothing is sent (exit 16).
+    #[arg(long, conflicts_with = "no_encrypt")]
+    pub(crate) encrypt: bool,
+    /// Do not encrypt, even when the config says `encrypt = true`.
+    #[arg(long)]
+    pub(crate) no_encrypt: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -353,6 +416,13 @@ pub(crate) struct UploadArgs {
     /// Upload under this name (one FILE only; the default for '-' is "stdin").
     #[arg(long, value_name = "NAME")]
     pub(crate) name: Option<String>,
+    /// Encrypt the file (XEP-0454) under a random name and print its aesgcm:// link,
+    /// which holds the key: share it only end-to-end encrypted.
+    #[arg(long, conflicts_with = "no_encrypt")]
+    pub(crate) encrypt: bool,
+    /// Do not encrypt, even when the config says `encrypt = true`.
+    #[arg(long)]
+    pub(crate) no_encrypt: bool,
 }
 
 #[derive(Debug, Args)]
@@ -410,6 +480,9 @@ pub(crate) struct RecvArgs {
     /// Offer no proxy candidate of our own.
     #[arg(long)]
     pub(crate) no_proxy: bool,
+    /// Publish no OMEMO device and decrypt nothing (also `omemo = false` in the config).
+    #[arg(long)]
+    pub(crate) no_omemo: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -102,7 +102,12 @@ fn write_files(out: &mut dyn std::io::Write) -> std::io::Result<()> {
 .TP
 \\fI$XDG_CONFIG_HOME/xft/config.toml\\fR
 Account and defaults (jid, server, direct-tls, ca, resource, password-file,
-password-command); never the password itself.
+password-command, encrypt, omemo-trust, omemo); never the password itself.
+.TP
+\\fI$XDG_DATA_HOME/xft/omemo/ACCOUNT/\\fR
+The account's OMEMO device: identity and prekeys (\\fIidentity.json\\fR), sessions with
+peer devices (\\fIsessions.json\\fR) and trust in their keys (\\fItrust.json\\fR); mode
+0700, files 0600. Deleting it makes this a new device for every contact.
 .TP
 \\fI$XDG_STATE_HOME/xft/partials.json\\fR
 Which \\fI.part\\fR files \\fBxft recv\\fR may resume, and for which sender and file.
@@ -115,8 +120,8 @@ identifies each unchanged file (device, inode, size, times); safe to delete.
 \\fBXFT_S5B_ADDRESS\\fR, \\fBXFT_LOG\\fR (log filter), \\fBNO_COLOR\\fR;
 \\fBSSL_CERT_FILE\\fR and \\fBSSL_CERT_DIR\\fR replace the system's trust store.
 .SH \"SEE ALSO\"
-xft's README; XEP\\-0095, XEP\\-0096, XEP\\-0065, XEP\\-0047, XEP\\-0363 and XEP\\-0066
-at https://xmpp.org/extensions/.
+xft's README; XEP\\-0095, XEP\\-0096, XEP\\-0065, XEP\\-0047, XEP\\-0363, XEP\\-0066,
+XEP\\-0384 (version 0.3) and XEP\\-0454 at https://xmpp.org/extensions/.
 ";
     out.write_all(text.as_bytes())
 }

@@ -5,6 +5,7 @@ pub mod args;
 mod contact_cmd;
 mod files;
 pub mod man;
+mod omemo_cmd;
 mod probe_cmd;
 mod progress;
 mod recv_cmd;
@@ -84,6 +85,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Contact(cmd) => contact_cmd::run(&global, cmd).await,
         Command::Vcard(cmd) => vcard_cmd::run(&global, cmd).await,
         Command::Probe(args) => probe_cmd::run(&global, args).await,
+        Command::Omemo(cmd) => omemo_cmd::run(&global, cmd).await,
         Command::Man => {
             let mut out = std::io::stdout().lock();
             man::write_man(&mut out).map_err(|e| Error::local_io("writing the manual page", e))

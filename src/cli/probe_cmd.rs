@@ -17,7 +17,11 @@ pub(super) async fn run(global: &GlobalArgs, args: ProbeArgs) -> Result<(), Erro
         addresses: args.s5b_address.clone(),
         presence_wait: Duration::from_secs(args.presence_wait),
     };
-    let report = probe::run(&session, &presences, args.peer.as_ref(), &options).await;
+    let mut report = probe::run(&session, &presences, args.peer.as_ref(), &options).await;
+    if let Some(peer) = &args.peer {
+        report.omemo =
+            Some(omemo_facts(global, &session, peer, report.server.upload.is_some()).await);
+    }
     drop(presences);
     session.close().await;
     let text = if global.json {
@@ -29,6 +33,48 @@ pub(super) async fn run(global: &GlobalArgs, args: ProbeArgs) -> Result<(), Erro
     match (&report.peer, report.verdict.method) {
         (Some(_), None) => Err(Error::NothingWouldWork),
         _ => Ok(()),
+    }
+}
+
+/// The peer's OMEMO devices, and whether `xft send --encrypt` would reach one.
+async fn omemo_facts(
+    global: &GlobalArgs,
+    session: &crate::session::Session,
+    peer: &crate::jid::Jid,
+    upload: bool,
+) -> probe::OmemoFacts {
+    let bare = peer.bare().to_string();
+    let surveyed = match super::omemo_cmd::account(global, session.jid().as_jid()) {
+        Ok(device) => device.survey(session, &bare).await.map_err(Error::from),
+        Err(e) => Err(e),
+    };
+    let devices = match surveyed {
+        Ok(devices) => devices,
+        Err(e) => {
+            return probe::OmemoFacts {
+                devices: Vec::new(),
+                encrypt_would_work: false,
+                why: e.to_string(),
+            };
+        }
+    };
+    let usable = devices.iter().filter(|d| d.usable).count();
+    let (works, why) = match (devices.is_empty(), usable, upload) {
+        (true, _, _) => (false, format!("{bare} publishes no OMEMO device")),
+        (false, 0, _) => (
+            false,
+            format!("no trusted device of {bare}: xft omemo trust {bare} FINGERPRINT"),
+        ),
+        (false, _, false) => (false, "the server has no HTTP upload service".to_owned()),
+        (false, n, true) => (
+            true,
+            format!("{n} trusted device(s) of {bare}; encrypted upload"),
+        ),
+    };
+    probe::OmemoFacts {
+        devices,
+        encrypt_would_work: works,
+        why,
     }
 }
 
@@ -48,7 +94,32 @@ fn render(p: &Probe) -> String {
         render_peer(&mut out, peer);
     }
     render_verdict(&mut out, &p.verdict, p.peer.is_some());
+    if let Some(omemo) = &p.omemo {
+        render_omemo(&mut out, omemo);
+    }
     out
+}
+
+fn render_omemo(out: &mut String, o: &probe::OmemoFacts) {
+    let _ = writeln!(out, "\nEncryption (OMEMO)");
+    for d in &o.devices {
+        let what = match (&d.fingerprint, &d.problem) {
+            (Some(fp), _) => format!("{fp} ({})", d.trust.unwrap_or("?")),
+            (None, Some(problem)) => format!("unusable: {problem}"),
+            (None, None) => "unusable".to_owned(),
+        };
+        line(out, &format!("device {}", d.device), &what);
+    }
+    let verdict = format!(
+        "{}: {}",
+        if o.encrypt_would_work {
+            "would work"
+        } else {
+            "would not work"
+        },
+        o.why
+    );
+    line(out, "--encrypt", &verdict);
 }
 
 fn render_server(out: &mut String, s: &crate::probe::ServerFacts) {

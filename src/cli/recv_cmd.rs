@@ -24,7 +24,9 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
         (None, None) => Destination::Dir(".".into()),
     };
     check_destination(&destination, &args)?;
-    let options = RecvOptions {
+    let config = super::settings::load_config(global.config.as_deref())?;
+    let omemo = !args.no_omemo && config.omemo != Some(false);
+    let mut options = RecvOptions {
         destination,
         allowed: args.from.clone(),
         accept_any: args.accept_any,
@@ -49,8 +51,12 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
             wait: Duration::from_secs(global.timeout.max(1)).min(S5B_ANSWER_WAIT),
             found: Arc::default(),
         },
+        omemo: None,
     };
     let (session, mut incoming) = super::login(global, disco::client_features()).await?;
+    if omemo {
+        options.omemo = omemo_device(global, &session).await;
+    }
     // Find the proxies for our Jingle candidates now, not when the first offer waits.
     let (s5b, early) = (options.s5b.clone(), session.clone());
     tokio::spawn(async move {
@@ -69,6 +75,31 @@ pub(super) async fn recv(global: &GlobalArgs, args: RecvArgs) -> Result<(), Erro
     session.close().await;
     result?;
     report_error.map_or(Ok(()), Err)
+}
+
+/// The account's OMEMO device, published; without one (no PEP on the server, a store
+/// that cannot be used), the run goes on without decrypting, and says so.
+async fn omemo_device(
+    global: &GlobalArgs,
+    session: &crate::session::Session,
+) -> Option<crate::omemo::account::Account> {
+    let device = match super::omemo_cmd::account(global, session.jid().as_jid()) {
+        Ok(device) => device,
+        Err(e) => {
+            tracing::warn!("OMEMO is off for this run: {e}");
+            return None;
+        }
+    };
+    match device.publish(session).await {
+        Ok(id) => {
+            tracing::debug!("OMEMO device {id} published");
+            Some(device)
+        }
+        Err(e) => {
+            tracing::warn!("OMEMO is off for this run: {e}");
+            None
+        }
+    }
 }
 
 fn check_destination(destination: &Destination, args: &RecvArgs) -> Result<(), Error> {

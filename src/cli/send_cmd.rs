@@ -37,18 +37,32 @@ struct Shared<'a> {
     files: Files,
     options: SendOptions,
     progresses: Arc<dyn Progresses>,
+    /// With `--encrypt`: our OMEMO device, published.
+    omemo: Option<crate::omemo::account::Account>,
 }
 
 pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Error> {
     let (files, recipients) = split_recipients(&args)?;
     Files::check(&files, args.name.as_ref())?;
+    let encrypt = wants_encryption(global, &args)?;
     // SI puts the MD5 in the offer; Jingle and uploads need none before the data.
     let hash = !args.no_hash
+        && !encrypt
         && args.method != MethodChoice::Upload
         && args.protocol != ProtocolChoice::Jingle;
     let hash_progress = hash.then(|| super::progress::hash_progress(global));
     let files = Files::prepare(&files, args.name.as_deref(), hash_progress).await?;
     let (session, incoming) = super::login(global, disco::client_features()).await?;
+    let omemo = match encrypt {
+        true => match publish_device(global, &session).await {
+            Ok(device) => Some(device),
+            Err(e) => {
+                session.close().await;
+                return Err(e);
+            }
+        },
+        false => None,
+    };
     let shared = Shared {
         global,
         args: &args,
@@ -57,6 +71,7 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
         files,
         options: send_options(global, &args),
         progresses: super::progress::progresses(global),
+        omemo,
     };
     let several = recipients.len() > 1;
     let outcomes: Vec<Result<(), Error>> = stream::iter(&recipients)
@@ -78,6 +93,60 @@ async fn recipient_task(shared: &Shared<'_>, to: &Jid, several: bool) -> Result<
         _ => {}
     }
     sent
+}
+
+/// `--encrypt`, or `encrypt = true` without `--no-encrypt`; only by upload.
+fn wants_encryption(global: &GlobalArgs, args: &SendArgs) -> Result<bool, Error> {
+    let config = super::settings::load_config(global.config.as_deref())?;
+    let encrypt = (args.encrypt || config.encrypt) && !args.no_encrypt;
+    if encrypt && !matches!(args.method, MethodChoice::Auto | MethodChoice::Upload) {
+        return Err(Error::Usage(
+            "--encrypt sends by encrypted upload (XEP-0454 and OMEMO): it cannot go with --method s5b or ibb".into(),
+        ));
+    }
+    Ok(encrypt)
+}
+
+async fn publish_device(
+    global: &GlobalArgs,
+    session: &Session,
+) -> Result<crate::omemo::account::Account, Error> {
+    let device = super::omemo_cmd::account(global, session.jid().as_jid())?;
+    device.publish(session).await?;
+    Ok(device)
+}
+
+/// `--encrypt`: the recipient's devices first (nothing is uploaded unless one is
+/// trusted), then each file encrypted, uploaded, and its link in an OMEMO message.
+async fn send_encrypted(
+    shared: &Shared<'_>,
+    device: &crate::omemo::account::Account,
+    to: &Jid,
+) -> Result<(), Error> {
+    let jid = to.bare().to_string();
+    let recipients = device.recipients(&shared.session, &jid).await?;
+    super::omemo_cmd::tell_left_out(shared.global, &recipients);
+    if !recipients.trusted().any(|d| d.jid == jid) {
+        let untrusted = recipients
+            .devices
+            .iter()
+            .filter(|d| d.jid == jid)
+            .map(|d| format!("{} ({})", d.id, d.level.as_str()))
+            .collect();
+        return Err(crate::omemo::OmemoError::NoneTrusted { jid, untrusted }.into());
+    }
+    let announce = super::upload_cmd::Announce::Omemo {
+        to,
+        device,
+        recipients: &recipients,
+    };
+    super::upload_cmd::upload_and_announce(
+        shared.global,
+        &shared.session,
+        shared.files.plain(),
+        announce,
+    )
+    .await
 }
 
 /// The first failure, in the order the recipients were given.
@@ -115,8 +184,12 @@ fn split_recipients(args: &SendArgs) -> Result<(Vec<String>, Vec<Jid>), Error> {
 async fn send_to(shared: &Shared<'_>, to_jid: &Jid) -> Result<(), Error> {
     let (args, session) = (shared.args, &shared.session);
     let sources = shared.files.plain();
+    if let Some(device) = &shared.omemo {
+        return send_encrypted(shared, device, to_jid).await;
+    }
     if args.method == MethodChoice::Upload {
-        return super::upload_cmd::upload_and_announce(shared.global, session, sources, to_jid)
+        let announce = super::upload_cmd::Announce::Plain(to_jid);
+        return super::upload_cmd::upload_and_announce(shared.global, session, sources, announce)
             .await;
     }
     let wanted = wanted(args.protocol);

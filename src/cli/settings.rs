@@ -28,6 +28,14 @@ pub(super) struct ConfigFile {
     /// Only from go-sendxmpp's config (`password:`); never from ours.
     #[serde(skip)]
     pub password: Option<String>,
+    /// `xft send` and `xft upload` encrypt by default (`--no-encrypt` overrides).
+    #[serde(default)]
+    pub encrypt: bool,
+    /// OMEMO trust: "blind" (trust a contact's new keys until one is verified) or
+    /// "manual" (only keys verified with `xft omemo trust`).
+    pub omemo_trust: Option<String>,
+    /// `xft recv` publishes an OMEMO device and decrypts (default true).
+    pub omemo: Option<bool>,
 }
 
 /// Where the config file is looked for when `--config` is not given.

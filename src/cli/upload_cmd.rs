@@ -11,6 +11,7 @@ use super::vcard_cmd::write_stdout;
 use crate::disco;
 use crate::error::Error;
 use crate::jid::Jid;
+use crate::omemo::account::{Account, Recipients};
 use crate::session::Session;
 use crate::text::printable;
 use crate::transfer::send::upload as transfer_upload;
@@ -18,15 +19,32 @@ use crate::transfer::source::Source;
 use crate::transfer::{Report, TransferError};
 use crate::upload;
 
+/// Where an uploaded file's link goes.
+pub(super) enum Announce<'a> {
+    /// Printed (`xft upload`).
+    Print,
+    /// In a message to the recipient (XEP-0066).
+    Plain(&'a Jid),
+    /// In an OMEMO message to the recipient's trusted devices (XEP-0454).
+    Omemo {
+        to: &'a Jid,
+        device: &'a Account,
+        recipients: &'a Recipients,
+    },
+}
+
 pub(super) async fn upload(global: &GlobalArgs, args: UploadArgs) -> Result<(), Error> {
     Files::check(&args.files, args.name.as_ref())?;
+    let config = super::settings::load_config(global.config.as_deref())?;
+    let encrypt = (args.encrypt || config.encrypt) && !args.no_encrypt;
     let files = Files::prepare(&args.files, args.name.as_deref(), None).await?;
     let (session, incoming) = super::login(global, disco::client_features()).await?;
     let result = async {
         let service = upload::discover(&session)
             .await
             .map_err(|e| Error::Transfer(e.into()))?;
-        upload_each(global, &session, &service, files.plain(), None).await
+        let route = (&service, encrypt);
+        upload_each(global, &session, route, files.plain(), Announce::Print).await
     }
     .await;
     drop(incoming);
@@ -56,30 +74,38 @@ pub(super) async fn fall_back(
         global,
         &format!("xft: {why}; uploading instead (HTTP upload, XEP-0363)"),
     );
-    upload_each(global, session, &service, sources, Some(to)).await
+    upload_each(
+        global,
+        session,
+        (&service, false),
+        sources,
+        Announce::Plain(to),
+    )
+    .await
 }
 
-/// `--method upload`.
+/// `--method upload`, and `--encrypt` (with an OMEMO announcement).
 pub(super) async fn upload_and_announce(
     global: &GlobalArgs,
     session: &Session,
     sources: &[Source],
-    to: &Jid,
+    announce: Announce<'_>,
 ) -> Result<(), Error> {
     let service = upload::discover(session)
         .await
         .map_err(|e| Error::Transfer(e.into()))?;
-    upload_each(global, session, &service, sources, Some(to)).await
+    let encrypt = matches!(announce, Announce::Omemo { .. });
+    upload_each(global, session, (&service, encrypt), sources, announce).await
 }
 
-/// Uploads each source; with `to`, sends each link there and prints a send report,
-/// without, prints the URL (`xft upload`).
+/// Uploads each source (encrypted with `encrypt`); sends each link as `announce` says
+/// and prints a send report, or prints the URL (`xft upload`).
 async fn upload_each(
     global: &GlobalArgs,
     session: &Session,
-    service: &upload::Service,
+    (service, encrypt): (&upload::Service, bool),
     sources: &[Source],
-    to: Option<&Jid>,
+    announce: Announce<'_>,
 ) -> Result<(), Error> {
     let limit = service.max_file_size;
     tracing::debug!("upload service {} (limit {limit:?} bytes)", service.jid);
@@ -88,18 +114,36 @@ async fn upload_each(
     let progresses = super::progress::progresses(global);
     for source in sources {
         let progress = progresses.file();
+        let route = (service, encrypt);
         let uploaded =
-            transfer_upload::upload_file(session, &http, service, source, timeout, progress);
+            transfer_upload::upload_file(session, &http, route, source, timeout, progress);
         let mut report = uploaded.await?;
         let url = report.url.clone().unwrap_or_default();
-        match to {
-            Some(to) => {
-                transfer_upload::announce(session, to, &url).await?;
-                report.to = Some(to.bare().to_string());
-                print_report(global, &report, "Sent")?;
+        let to = match &announce {
+            Announce::Print => {
+                print_url(global, &report)?;
+                continue;
             }
-            None => print_url(global, &report)?,
-        }
+            Announce::Plain(to) => {
+                transfer_upload::announce(session, to, &url).await?;
+                to
+            }
+            Announce::Omemo {
+                to,
+                device,
+                recipients,
+            } => {
+                let jid = to.bare().to_string();
+                let encrypted = device.encrypt(recipients, &jid, url.as_bytes()).await?;
+                session
+                    .send(crate::omemo::element::message(&jid, encrypted))
+                    .await?;
+                report.url = None;
+                to
+            }
+        };
+        report.to = Some(to.bare().to_string());
+        print_report(global, &report, "Sent")?;
     }
     Ok(())
 }

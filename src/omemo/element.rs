@@ -230,7 +230,11 @@ pub fn parse_encrypted(encrypted: &Element, our_device: u32) -> Result<Encrypted
             if text.len() > MAX_PAYLOAD * 2 {
                 return Err(malformed("oversize <payload/>"));
             }
-            Some(b64(&text).ok_or(malformed("<payload/> is not base64"))?)
+            let payload = b64(&text).ok_or(malformed("<payload/> is not base64"))?;
+            if payload.len() > MAX_PAYLOAD {
+                return Err(malformed("oversize <payload/>"));
+            }
+            Some(payload)
         }
     };
     Ok(Encrypted {
@@ -325,6 +329,11 @@ mod tests {
         assert!(parse_encrypted(&parse_document(&text).unwrap(), 1001).is_err());
         let no_iv = format!("<encrypted xmlns='{NS}'><header sid='77'/></encrypted>");
         assert!(parse_encrypted(&parse_document(&no_iv).unwrap(), 5).is_err());
+        let big = encrypted(9, &parsed.keys, &[0; 12], Some(&vec![0; MAX_PAYLOAD + 1]));
+        assert!(
+            parse_encrypted(&big, 5).is_err(),
+            "a payload over the limit"
+        );
         let built = encrypted(9, &parsed.keys, &[0; 12], Some(&[1, 2, 3]));
         let again = parse_encrypted(&parse_document(&built.to_xml()).unwrap(), 5).unwrap();
         assert_eq!(

@@ -110,10 +110,9 @@ fn open_payload(m: &Value, key_and_tag: &[u8]) -> Vec<u8> {
     crate::gcm::open(key, &hex(&m["iv"]), &hex(&m["payload"]), tag).unwrap()
 }
 
-#[test]
-fn bob_decrypts_python_and_answers_with_the_same_bytes() {
-    let v: Value = serde_json::from_str(VECTORS).unwrap();
-    let s = &v["session"];
+/// Bob's keys from the vectors, checked against his published bundle, and his session
+/// built from m1 (the message that started it).
+fn bob_responds(s: &Value) -> (Session, Vec<u8>) {
     let bob = &s["bob"];
     let bundle =
         element::parse_bundle(&parse_document(s["bob_bundle_xml"].as_str().unwrap()).unwrap())
@@ -147,11 +146,19 @@ fn bob_decrypts_python_and_answers_with_the_same_bytes() {
     let (session, plain) = fresh
         .decrypt(&WhisperMessage::parse(&first.message).unwrap(), &mut rng)
         .unwrap();
-    assert_eq!(
-        open_payload(m1, &plain),
-        m1["plaintext"].as_str().unwrap().as_bytes()
-    );
+    (session, open_payload(m1, &plain))
+}
 
+#[test]
+fn bob_decrypts_python_and_answers_with_the_same_bytes() {
+    let v: Value = serde_json::from_str(VECTORS).unwrap();
+    let s = &v["session"];
+    let (session, first) = bob_responds(s);
+    assert_eq!(
+        first,
+        message(s, "m1")["plaintext"].as_str().unwrap().as_bytes()
+    );
+    let mut rng = draws(s, "bob receives m2");
     let m2 = message(s, "m2");
     let second = PreKeyWhisperMessage::parse(&hex(&m2["key_blob"])).unwrap();
     assert_eq!(

@@ -26,6 +26,14 @@ pub struct Bundle {
     pub pre_keys: Vec<(u32, PublicKey)>,
 }
 
+impl Bundle {
+    /// Whether the signed prekey is signed by the identity key.
+    pub fn verifies(&self) -> bool {
+        let (_, signed) = &self.signed_pre_key;
+        xeddsa::verify(&self.identity, &signed.serialize(), &self.signature)
+    }
+}
+
 /// Why no session could be agreed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum X3dhError {
@@ -54,7 +62,7 @@ pub fn initiate(
     ephemeral: &PrivateKey,
 ) -> Result<Initiated, X3dhError> {
     let (_, signed) = &bundle.signed_pre_key;
-    if !xeddsa::verify(&bundle.identity, &signed.serialize(), &bundle.signature) {
+    if !bundle.verifies() {
         return Err(X3dhError::BadSignature);
     }
     let mut outputs = Vec::with_capacity(128);

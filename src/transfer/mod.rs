@@ -65,6 +65,22 @@ pub(crate) struct Report {
     /// The hash that was verified, as "algorithm:hex" ("md5:…" for SI, "sha-256:…" for
     /// Jingle); null when only the size could be checked.
     pub hash: Option<String>,
+    /// Whether the file was end-to-end encrypted (OMEMO and XEP-0454).
+    pub encrypted: bool,
+    /// Receiver of an encrypted file: the sending device and what we think of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omemo: Option<OmemoSender>,
+}
+
+/// The OMEMO device an encrypted file came from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct OmemoSender {
+    /// Its device id.
+    pub device: u32,
+    /// Its identity key's fingerprint, as clients show it.
+    pub fingerprint: String,
+    /// "blind" (trusted, not verified), "verified", "undecided" or "distrusted".
+    pub trust: &'static str,
 }
 
 /// What moved, as every protocol reports it: the file's size, how, the hash that was
@@ -98,6 +114,8 @@ impl Report {
             url: None,
             protocol: "",
             hash: None,
+            encrypted: false,
+            omemo: None,
         }
     }
 

@@ -36,6 +36,8 @@ pub struct Prosody {
     pub proxy_port: u16,
     /// The HTTP port of `mod_http_file_share` ([`upload_server`] only).
     pub http_port: Option<u16>,
+    /// The HTTPS port slot URLs name ([`https_upload_server`] only).
+    pub https_port: Option<u16>,
     /// The port external components connect to ([`component_server`] only).
     pub component_port: Option<u16>,
     /// The network namespace (only `lo`) the server, and every xft started for it,
@@ -61,6 +63,7 @@ static UPLOADS: OnceLock<Prosody> = OnceLock::new();
 static COMPONENTS: OnceLock<Prosody> = OnceLock::new();
 static TUNED_UPLOADS: OnceLock<Prosody> = OnceLock::new();
 static NETNS: OnceLock<Prosody> = OnceLock::new();
+static HTTPS_UPLOADS: OnceLock<Prosody> = OnceLock::new();
 
 /// What a server is started with.
 #[derive(Clone, Copy, Default)]
@@ -74,6 +77,9 @@ struct Flavour {
     component: bool,
     /// Inside a network namespace of its own with only `lo`.
     netns: bool,
+    /// With `uploads`: slot URLs are `https://localhost:PORT/…` (what encrypted files
+    /// need: XEP-0454 links are fetched over HTTPS).
+    https: bool,
 }
 
 /// The server shared by the tests of this binary, started on first use. It runs with
@@ -89,6 +95,18 @@ pub fn upload_server() -> &'static Prosody {
     UPLOADS.get_or_init(|| {
         Prosody::start(Flavour {
             uploads: true,
+            ..Flavour::default()
+        })
+    })
+}
+
+/// [`upload_server`] whose slots are HTTPS URLs (`https://localhost:PORT/`, the
+/// certificate from the run's CA): for encrypted files (XEP-0454).
+pub fn https_upload_server() -> &'static Prosody {
+    HTTPS_UPLOADS.get_or_init(|| {
+        Prosody::start(Flavour {
+            uploads: true,
+            https: true,
             ..Flavour::default()
         })
     })
@@ -181,6 +199,7 @@ impl Prosody {
         let ca_pem = write_certificates(&dir);
         let (c2s_port, tls_port, proxy_port) = (free_port(), free_port(), free_port());
         let http_port = flavour.uploads.then(free_port);
+        let https_port = (flavour.uploads && flavour.https).then(free_port);
         let component_port = flavour.component.then(free_port);
         let netns = flavour.netns.then(make_netns);
         let config = dir.join("prosody.cfg.lua");
@@ -189,6 +208,7 @@ impl Prosody {
             tls: tls_port,
             proxy: proxy_port,
             http: http_port,
+            https: https_port,
             component: component_port,
         };
         std::fs::write(&config, config_text(&dir, ports, flavour)).expect("config");
@@ -206,6 +226,7 @@ impl Prosody {
             tls_port,
             proxy_port,
             http_port,
+            https_port,
             component_port,
             netns,
             ca_pem,
@@ -234,7 +255,11 @@ impl Prosody {
             return;
         }
         let ports = [self.c2s_port, self.tls_port, self.proxy_port];
-        let optional = self.http_port.into_iter().chain(self.component_port);
+        let optional = self
+            .http_port
+            .into_iter()
+            .chain(self.https_port)
+            .chain(self.component_port);
         for port in ports.into_iter().chain(optional) {
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
                 if Instant::now() > deadline {
@@ -354,6 +379,7 @@ impl Prosody {
             .env("XDG_CONFIG_HOME", self.dir.join("no-config"))
             .env("XDG_STATE_HOME", self.dir.join("state"))
             .env("XDG_CACHE_HOME", self.dir.join("cache"))
+            .env("XDG_DATA_HOME", self.dir.join("share"))
             .stdin(Stdio::null());
         cmd
     }
@@ -381,8 +407,12 @@ fn write_certificates(dir: &Path) -> PathBuf {
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
         .expect("ca cert");
     let key = KeyPair::generate().expect("server key");
-    let params =
-        CertificateParams::new(vec![DOMAIN.to_owned(), PROXY.to_owned()]).expect("server params");
+    let params = CertificateParams::new(vec![
+        DOMAIN.to_owned(),
+        PROXY.to_owned(),
+        "localhost".to_owned(),
+    ])
+    .expect("server params");
     let cert = params.signed_by(&key, &ca).expect("server cert");
     let ca_pem = dir.join("ca.pem");
     std::fs::write(&ca_pem, ca.pem()).expect("ca.pem");
@@ -396,6 +426,7 @@ struct Ports {
     tls: u16,
     proxy: u16,
     http: Option<u16>,
+    https: Option<u16>,
     component: Option<u16>,
 }
 
@@ -406,6 +437,7 @@ fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
         tls,
         proxy,
         http,
+        https,
         component,
     } = ports;
     // Global options must come before the first host or component.
@@ -426,13 +458,30 @@ fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
     } else {
         "info"
     };
+    // Prosody routes HTTP requests by their Host header: the component's host must be
+    // the one its URLs name.
+    let (https_ports, http_host) = match https {
+        Some(port) => (
+            format!(
+                "https_ports = {{ {port} }}\nhttps_interfaces = {{ \"127.0.0.1\" }}\n\
+                 https_ssl = {{ certificate = \"{d}/server.pem\"; key = \"{d}/server.key\" }}"
+            ),
+            format!(
+                "http_host = \"localhost\"\n  http_external_url = \"https://localhost:{port}/\""
+            ),
+        ),
+        None => (
+            "https_ports = { }".to_owned(),
+            "http_host = \"127.0.0.1\"".to_owned(),
+        ),
+    };
     let (http_ports, offline, upload) = match http {
         Some(port) => (
             format!("{port}"),
             "",
             format!(
                 r#"Component "{UPLOAD}" "http_file_share"
-  http_host = "127.0.0.1"
+  {http_host}
   http_file_share_size_limit = {UPLOAD_LIMIT}
   http_file_share_daily_quota = 64*1024*1024*1024
   http_file_share_expires_after = 3600
@@ -457,7 +506,7 @@ c2s_direct_tls_ports = {{ {tls} }}
 s2s_ports = {{ }}
 http_ports = {{ {http_ports} }}
 http_interfaces = {{ "127.0.0.1" }}
-https_ports = {{ }}
+{https_ports}
 proxy65_ports = {{ {proxy} }}
 {component_ports}
 modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping"; "vcard_legacy"; "pep"; "presence"; "posix" }}

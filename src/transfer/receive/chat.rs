@@ -33,6 +33,18 @@ impl Chat {
         let Some(body) = stanza.child_text("body", crate::ns::CLIENT_NS) else {
             return;
         };
+        let from = stanza.get_attr("from").unwrap_or("?");
+        self.show_text(from, &body, (from_contact, false));
+    }
+
+    /// Shows `body` from `from`, within the budget of its kind of sender; `encrypted`
+    /// says it was decrypted from an OMEMO message.
+    pub(super) fn show_text(
+        &mut self,
+        from: &str,
+        body: &str,
+        (from_contact, encrypted): (bool, bool),
+    ) {
         let (shown, budget, hidden) = match from_contact {
             true => (&mut self.contacts, CONTACTS_SHOWN, &mut self.hidden.0),
             false => (&mut self.strangers, STRANGERS_SHOWN, &mut self.hidden.1),
@@ -50,7 +62,6 @@ impl Chat {
             return;
         }
         *shown += 1;
-        let from = stanza.get_attr("from").unwrap_or("?");
         let text: String = body.chars().take(SHOWN_CHARS).collect();
         let cut = if text.len() < body.len() {
             " […]"
@@ -58,8 +69,13 @@ impl Chat {
             ""
         };
         let stranger = if from_contact { "" } else { " (not a contact)" };
+        let kind = if encrypted {
+            "encrypted message"
+        } else {
+            "message"
+        };
         tracing::warn!(
-            "message from {}{stranger} (not a file): {}{cut}",
+            "{kind} from {}{stranger} (not a file): {}{cut}",
             crate::text::printable(from),
             crate::text::printable(&text)
         );

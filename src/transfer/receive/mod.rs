@@ -9,6 +9,7 @@
 
 pub(crate) mod chat;
 pub(crate) mod destination;
+mod encrypted;
 pub(crate) mod jingle;
 pub(crate) mod link;
 pub(crate) mod policy;
@@ -66,17 +67,24 @@ pub(crate) struct RecvOptions {
     pub http: Option<crate::http::Client>,
     /// The SOCKS5 candidates a Jingle responder offers of its own (XEP-0260 §2.2).
     pub s5b: S5bOptions,
+    /// The account's OMEMO device (published); `None` reads no encrypted message.
+    pub omemo: Option<crate::omemo::account::Account>,
 }
 
 /// An offer the policy took, of whatever kind, waiting or about to run.
 enum Accepted {
     Si(Box<si::SiOffer>),
     Jingle(Box<JingleOffer>),
-    Link {
-        from: Jid,
-        link: oob::Link,
-        weight: usize,
-    },
+    Link(Box<LinkOffer>),
+}
+
+/// A link a message brought.
+struct LinkOffer {
+    from: Jid,
+    link: oob::Link,
+    weight: usize,
+    /// The device that sent it, when it came in an OMEMO message.
+    omemo: Option<crate::transfer::OmemoSender>,
 }
 
 impl Queued for Accepted {
@@ -84,7 +92,7 @@ impl Queued for Accepted {
         match self {
             Accepted::Si(o) => o.from.as_jid(),
             Accepted::Jingle(o) => o.from().as_jid(),
-            Accepted::Link { from, .. } => from,
+            Accepted::Link(offer) => &offer.from,
         }
     }
 
@@ -99,7 +107,7 @@ impl Queued for Accepted {
         match self {
             Accepted::Si(o) => o.request.to_xml().len(),
             Accepted::Jingle(o) => o.request().to_xml().len(),
-            Accepted::Link { weight, .. } => *weight,
+            Accepted::Link(offer) => offer.weight,
         }
     }
 }
@@ -174,11 +182,14 @@ fn start<'a>(
             let begun = jingle::begin(session, *offer, options.timeout);
             Box::pin(jingle::receive(begun, options, progress))
         }
-        Accepted::Link { from, link, .. } => Box::pin(async move {
+        Accepted::Link(offer) => Box::pin(async move {
             let Some(http) = &options.http else {
                 return Ok(None);
             };
-            link::receive_link(http, &from, &link, options, progress)
+            let LinkOffer {
+                from, link, omemo, ..
+            } = *offer;
+            link::receive_link(http, (&from, omemo), &link, options, progress)
                 .await
                 .map(Some)
         }),
@@ -272,6 +283,13 @@ impl<'a> Desk<'a> {
         }
         if let Some(proposal) = crate::jingle::message::file_proposal(&stanza) {
             return self.proposal(&proposal).await;
+        }
+        if let Some(encrypted) = stanza
+            .get_child("encrypted", crate::omemo::NS)
+            .filter(|_| stanza.name() == "message" && stanza.get_attr("type") != Some("error"))
+        {
+            let encrypted = encrypted.clone();
+            return self.encrypted(&stanza, &encrypted).await;
         }
         if let Some(found) = oob::link_of(&stanza) {
             self.link(&stanza, found);
@@ -369,18 +387,27 @@ impl<'a> Desk<'a> {
         let link = match found {
             oob::Found::Download(link) => link,
             oob::Found::Unsupported(url) => {
-                tracing::warn!(
-                    "{from} sent a link xft cannot download ({}): only http and https links are \
-                     supported; encrypted ones (aesgcm://, OMEMO) are not",
-                    crate::text::printable(&url)
-                );
+                let why = match url
+                    .get(..9)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("aesgcm://"))
+                {
+                    true => "its fragment is not an IV and key (XEP-0454)",
+                    false => "only http, https and aesgcm links are supported",
+                };
+                let url = crate::text::printable(&url);
+                tracing::warn!("{from} sent a link xft cannot download ({url}): {why}");
                 return;
             }
         };
         let weight = message.to_xml().len();
         if self
             .waiting
-            .push(Accepted::Link { from, link, weight })
+            .push(Accepted::Link(Box::new(LinkOffer {
+                from,
+                link,
+                weight,
+                omemo: None,
+            })))
             .is_err()
         {
             tracing::warn!("too many transfers waiting: a link was ignored");
@@ -438,7 +465,7 @@ impl<'a> Desk<'a> {
                     jingle::decline_busy(self.session, *o, "the receiver has stopped", timeout)
                         .await;
                 }
-                Accepted::Link { .. } => {}
+                Accepted::Link(_) => {}
             }
         }
         if let Some(summary) = self.chat.summary() {

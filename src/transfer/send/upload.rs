@@ -1,9 +1,15 @@
 //! A file to the server's HTTP upload service (XEP-0363), then, for `xft send`, its
 //! link to the recipient in a message (XEP-0066 §3): the route that needs no online peer.
+//!
+//! Encrypted (XEP-0454), the file is encrypted while it streams to the service and the
+//! slot is asked for under a random name with the file's extension, as
+//! `application/octet-stream`: the service learns the size and the time, not the name
+//! or the type. The link then goes only inside an OMEMO message.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::aesgcm::FileKey;
 use crate::http::{self, HttpError};
 use crate::jid::Jid;
 use crate::oob;
@@ -13,38 +19,84 @@ use crate::transfer::source::Source;
 use crate::transfer::{Moved, Report, TransferError, UPLOAD as METHOD};
 use crate::upload::{self, Service, UploadError};
 
+/// What the service is asked for: the name, size and type of the slot, and the key
+/// when the file is encrypted on the way.
+struct Request {
+    name: String,
+    size: u64,
+    content_type: String,
+    key: Option<FileKey>,
+}
+
+impl Request {
+    fn of(source: &Source, encrypt: bool) -> Request {
+        match encrypt {
+            false => Request {
+                name: source.name.clone(),
+                size: source.size,
+                content_type: upload::content_type_of(&source.name),
+                key: None,
+            },
+            true => Request {
+                name: random_name(&source.name),
+                size: source.size + crate::gcm::TAG_LEN as u64,
+                content_type: "application/octet-stream".to_owned(),
+                key: Some(FileKey::generate()),
+            },
+        }
+    }
+}
+
+/// A random name keeping `name`'s extension (clients show a file by its extension).
+fn random_name(name: &str) -> String {
+    let mut bytes = [0u8; 16];
+    rand::Rng::fill(&mut rand::rng(), &mut bytes[..]);
+    let extension = std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .filter(|e| e.len() <= 10 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|e| format!(".{}", e.to_ascii_lowercase()))
+        .unwrap_or_default();
+    format!("{}{extension}", crate::hash::hex(&bytes))
+}
+
 /// Uploads `source` (asking for a second slot once when the PUT fails for a reason a new
-/// slot may cure, XEP-0363 §5) and returns the report, whose `url` is the GET URL.
+/// slot may cure, XEP-0363 §5) and returns the report, whose `url` is the GET URL, or
+/// with `encrypt` the `aesgcm://` link (XEP-0454).
 pub(crate) async fn upload_file(
     session: &Session,
     http: &http::Client,
-    service: &Service,
+    (service, encrypt): (&Service, bool),
     source: &Source,
     timeout: Duration,
     progress: Arc<dyn Progress>,
 ) -> Result<Report, TransferError> {
-    if let Some(max) = service.max_file_size.filter(|max| source.size > *max) {
+    let request = Request::of(source, encrypt);
+    if let Some(max) = service.max_file_size.filter(|max| request.size > *max) {
         return Err(UploadError::TooLarge {
             name: source.name.clone(),
-            size: source.size,
+            size: request.size,
             max,
             from_service: false,
         }
         .into());
     }
-    let content_type = upload::content_type_of(&source.name);
     let mut attempt = 0;
     loop {
         attempt += 1;
         let slot = upload::request_slot(
             session,
             service,
-            &source.name,
-            source.size,
-            &content_type,
+            &request.name,
+            request.size,
+            &request.content_type,
             timeout,
         )
         .await?;
+        let plain_http = slot.put_url.starts_with("http://") || slot.get_url.starts_with("http://");
+        if plain_http && request.key.is_some() {
+            return Err(UploadError::NotHttps(slot.get_url).into());
+        }
         if slot.put_url.starts_with("http://") {
             tracing::warn!("the upload service gave a plain-http URL: the file crosses the network unencrypted");
         }
@@ -55,10 +107,10 @@ pub(crate) async fn upload_file(
         );
         let started = Instant::now();
         progress.start(&source.name, source.size, METHOD);
-        let mut result = put(http, &slot, &content_type, source, progress.clone()).await;
+        let mut result = put(http, &slot, &request, source, progress.clone()).await;
         if result.is_ok() {
             result = http
-                .check_served(&slot.get_url, source.size)
+                .check_served(&slot.get_url, request.size)
                 .await
                 .map_err(TransferError::Http);
         }
@@ -73,7 +125,13 @@ pub(crate) async fn upload_file(
                     offset: 0,
                     elapsed: started.elapsed(),
                 };
-                return Ok(Report::uploaded(&source.name, &slot.get_url).moved(moved));
+                let url = match &request.key {
+                    Some(key) => crate::aesgcm::link(&slot.get_url, key),
+                    None => slot.get_url.clone(),
+                };
+                let mut report = Report::uploaded(&source.name, &url).moved(moved);
+                report.encrypted = request.key.is_some();
+                return Ok(report);
             }
             Err(TransferError::Http(e)) if attempt == 1 && worth_a_new_slot(&e) => {
                 tracing::warn!("upload failed ({e}); trying once more with a new slot");
@@ -96,7 +154,7 @@ fn worth_a_new_slot(e: &HttpError) -> bool {
 async fn put(
     http: &http::Client,
     slot: &upload::Slot,
-    content_type: &str,
+    request: &Request,
     source: &Source,
     progress: Arc<dyn Progress>,
 ) -> Result<(), TransferError> {
@@ -110,7 +168,7 @@ async fn put(
     http.put_file(
         &slot.put_url,
         &slot.put_headers,
-        content_type,
+        (&request.content_type, request.key.as_ref()),
         file,
         source.size,
         on_bytes,
