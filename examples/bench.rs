@@ -9,6 +9,10 @@
 //!   "verified" and "latency" sections also measure, alternating with this build.
 //! * "parallel" (not in the default list): eight senders of 64 MiB at once to one
 //!   `xft recv` against one sender of 512 MiB, whole time and the receiver's peak RSS.
+//! * "encrypted" (not in the default list): `send --encrypt` (XEP-0454 in OMEMO)
+//!   against `send --method upload` of `XFT_BENCH_UPLOAD_MIB` through a tuned Prosody
+//!   with HTTPS slots, `XFT_BENCH_RUNS` (default 3) alternating runs, then the peak RSS
+//!   of both sides for 1 GiB encrypted.
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
 //! * `XFT_BENCH_S5B_MIB` (default 1024): file size for the S5B table.
 //! * `XFT_BENCH_UPLOAD_MIB` (default 256): file size for the HTTP upload table, whose
@@ -230,6 +234,7 @@ fn main() {
             "slixmpp" => slixmpp_ibb(&work),
             "memory" => memory_table(&work),
             "parallel" => parallel_table(&work),
+            "encrypted" => encrypted_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -1401,4 +1406,124 @@ fn receive_from_senders(
     }
     let _ = std::fs::remove_dir_all(&inbox);
     (took, rss)
+}
+
+/// One `xft send` by upload (plain, or `--encrypt`: XEP-0454 inside OMEMO) to a running
+/// `xft recv`: the sender's data phase (PUT) and peak RSS, the receiver's (GET) and its.
+struct UploadRound {
+    put_seconds: f64,
+    put_rss_kib: i64,
+    get_seconds: f64,
+    get_rss_kib: i64,
+}
+
+fn upload_round(
+    server: &Prosody,
+    (alice, bob): (&Account, &Account),
+    file: &Path,
+    inbox: &Path,
+    encrypt: bool,
+) -> UploadRound {
+    let mut recv = server.xft(bob);
+    recv.args([
+        "recv",
+        "--accept-any",
+        "--json",
+        "--progress",
+        "json",
+        "--dir",
+    ])
+    .arg(inbox);
+    let (receiver, _jid, stdout) = spawn_ready(recv);
+    let mut send = server.xft(alice);
+    send.arg("send").arg("--json");
+    if encrypt {
+        send.arg("--encrypt");
+    } else {
+        send.args(["--method", "upload"]);
+    }
+    send.arg(file).arg(&bob.jid);
+    let (sent, code, put_rss_kib, _) = run_json(send);
+    assert_eq!(code, 0, "xft send failed");
+    let (code, get_rss_kib) = wait_with_rusage(receiver);
+    assert_eq!(code, 0, "xft recv failed");
+    let text = stdout.join().unwrap_or_default();
+    let got: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or_default())
+        .unwrap_or(serde_json::Value::Null);
+    assert_eq!(got["encrypted"], encrypt, "{got}");
+    if let Some(path) = got["path"].as_str() {
+        let _ = std::fs::remove_file(path);
+    }
+    UploadRound {
+        put_seconds: sent["seconds"].as_f64().unwrap_or(f64::NAN),
+        put_rss_kib,
+        get_seconds: got["seconds"].as_f64().unwrap_or(f64::NAN),
+        get_rss_kib,
+    }
+}
+
+/// Encrypted files (XEP-0454 in OMEMO) against plain uploads of the same file through
+/// the same service in the same run, alternating; then the peak memory of both sides
+/// for a 1 GiB encrypted file.
+fn encrypted_table(work: &Path) {
+    let mib = env_usize("XFT_BENCH_UPLOAD_MIB", 256);
+    let runs = env_usize("XFT_BENCH_RUNS", 3);
+    let server = support::tuned_https_upload_server();
+    let (alice, bob) = (server.account("benchenc"), server.account("benchdec"));
+    let inbox = work.join("enc-inbox");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    let file = work.join("enc.bin");
+    make_file(&file, mib);
+    let size = (mib as u64) << 20;
+    println!("\n## Encrypted files (XEP-0454 in OMEMO) against plain uploads, {mib} MiB, tuned Prosody with HTTPS slots");
+    println!("`xft send --encrypt` against `xft send --method upload` to a running `xft recv`, alternating, {runs} runs;");
+    println!("data phases (the sender's PUT, the receiver's GET with decryption), median MB/s.");
+    println!("| step | plain MB/s | encrypted MB/s | encrypted / plain | plain peak RSS | encrypted peak RSS |");
+    println!("|---|---|---|---|---|---|");
+    let (mut plain, mut sealed) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        plain.push(upload_round(server, (&alice, &bob), &file, &inbox, false));
+        sealed.push(upload_round(server, (&alice, &bob), &file, &inbox, true));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let rss = |v: &[UploadRound], get: bool| {
+        let most = v
+            .iter()
+            .map(|r| if get { r.get_rss_kib } else { r.put_rss_kib })
+            .max()
+            .unwrap_or(0);
+        format!("{:.1} MiB", most as f64 / 1024.0)
+    };
+    for (step, get) in [("PUT (send)", false), ("GET (recv)", true)] {
+        let rate = |v: &[UploadRound]| {
+            median(
+                v.iter()
+                    .map(|r| size as f64 / if get { r.get_seconds } else { r.put_seconds })
+                    .collect(),
+            )
+        };
+        let (p, e) = (rate(&plain), rate(&sealed));
+        println!(
+            "| {step} | {} | {} | {:.2} | {} | {} |",
+            mb(p),
+            mb(e),
+            e / p,
+            rss(&plain, get),
+            rss(&sealed, get)
+        );
+    }
+    let _ = std::fs::remove_file(&file);
+    make_file(&file, 1024);
+    let big = upload_round(server, (&alice, &bob), &file, &inbox, true);
+    println!(
+        "1 GiB encrypted: sender peak RSS {:.1} MiB, receiver {:.1} MiB (PUT {} MB/s, GET {} MB/s).",
+        big.put_rss_kib as f64 / 1024.0,
+        big.get_rss_kib as f64 / 1024.0,
+        mb((1u64 << 30) as f64 / big.put_seconds),
+        mb((1u64 << 30) as f64 / big.get_seconds)
+    );
+    let _ = std::fs::remove_file(&file);
 }

@@ -389,3 +389,51 @@ fn encrypt_never_falls_back_to_plaintext() {
     let done = receiver.kill();
     assert!(support::list_dir(&dir).is_empty(), "{}", done.stderr);
 }
+
+/// A store xft keeps that was truncated or tampered with is reported, never replaced:
+/// `send --encrypt` stops with exit 12 before uploading, `recv` warns that OMEMO is off
+/// and still takes plaintext offers, and the damaged file is left as it was.
+#[test]
+fn a_damaged_store_is_reported_and_never_replaced() {
+    let s = https_upload_server();
+    let (dora, bob) = (s.account("om-dora"), s.account("om-dora-peer"));
+    let mut first = s.xft(&dora);
+    first.args(["omemo", "fingerprint"]);
+    assert_exit(&run(first), 0);
+    let identity = s
+        .dir
+        .join("share/xft/omemo")
+        .join(&dora.jid)
+        .join("identity.json");
+    let whole = std::fs::read(&identity).unwrap();
+    for damage in [
+        &whole[..whole.len() / 2],
+        b"{\"device_id\": \"x\"}".as_slice(),
+    ] {
+        std::fs::write(&identity, damage).unwrap();
+        let src = scratch_dir("omemo-damaged-src").join("d.txt");
+        std::fs::write(&src, b"secret").unwrap();
+        let mut send = s.xft(&dora);
+        send.args(["send", "--encrypt"]).arg(&src).arg(&bob.jid);
+        let out = run(send);
+        assert_exit(&out, 12);
+        assert!(
+            support::stderr(&out).contains("damaged"),
+            "{}",
+            support::stderr(&out)
+        );
+
+        let dir = scratch_dir("omemo-damaged-recv");
+        let mut recv = s.xft(&dora);
+        recv.args(["recv", "--accept-any", "--json", "--dir"])
+            .arg(&dir);
+        let receiver = Receiver::spawn(recv);
+        let mut send = s.xft(&bob);
+        send.args(["send", "--json"]).arg(&src).arg(&receiver.jid);
+        assert_exit(&run(send), 0);
+        let done = receiver.finish(LONG);
+        assert_eq!(done.code, Some(0), "{}", done.stderr);
+        assert!(done.stderr.contains("OMEMO is off"), "{}", done.stderr);
+        assert_eq!(std::fs::read(&identity).unwrap(), damage, "left as it was");
+    }
+}

@@ -27,6 +27,8 @@ pub const COMPONENT: &str = "fakeupload.xft.test";
 pub const COMPONENT_SECRET: &str = "xft-test-component-secret";
 /// The upload size limit of [`upload_server`].
 pub const UPLOAD_LIMIT: u64 = 512 * 1024 * 1024;
+/// The upload size limit of the tuned servers (benchmarks move 1 GiB files).
+pub const TUNED_UPLOAD_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Prosody {
@@ -64,6 +66,7 @@ static COMPONENTS: OnceLock<Prosody> = OnceLock::new();
 static TUNED_UPLOADS: OnceLock<Prosody> = OnceLock::new();
 static NETNS: OnceLock<Prosody> = OnceLock::new();
 static HTTPS_UPLOADS: OnceLock<Prosody> = OnceLock::new();
+static TUNED_HTTPS_UPLOADS: OnceLock<Prosody> = OnceLock::new();
 
 /// What a server is started with.
 #[derive(Clone, Copy, Default)]
@@ -112,7 +115,21 @@ pub fn https_upload_server() -> &'static Prosody {
     })
 }
 
-/// [`upload_server`] with the tuned network settings of [`tuned_server`] (benchmarks).
+/// [`https_upload_server`] with the tuned network settings of [`tuned_server`] and the
+/// limit [`TUNED_UPLOAD_LIMIT`] (benchmarks of encrypted files).
+pub fn tuned_https_upload_server() -> &'static Prosody {
+    TUNED_HTTPS_UPLOADS.get_or_init(|| {
+        Prosody::start(Flavour {
+            uploads: true,
+            https: true,
+            tuned: true,
+            ..Flavour::default()
+        })
+    })
+}
+
+/// [`upload_server`] with the tuned network settings of [`tuned_server`] and the limit
+/// [`TUNED_UPLOAD_LIMIT`] (benchmarks).
 pub fn tuned_upload_server() -> &'static Prosody {
     TUNED_UPLOADS.get_or_init(|| {
         Prosody::start(Flavour {
@@ -475,6 +492,11 @@ fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
             "http_host = \"127.0.0.1\"".to_owned(),
         ),
     };
+    let limit = if flavour.tuned {
+        TUNED_UPLOAD_LIMIT
+    } else {
+        UPLOAD_LIMIT
+    };
     let (http_ports, offline, upload) = match http {
         Some(port) => (
             format!("{port}"),
@@ -482,7 +504,7 @@ fn config_text(dir: &Path, ports: Ports, flavour: Flavour) -> String {
             format!(
                 r#"Component "{UPLOAD}" "http_file_share"
   {http_host}
-  http_file_share_size_limit = {UPLOAD_LIMIT}
+  http_file_share_size_limit = {limit}
   http_file_share_daily_quota = 64*1024*1024*1024
   http_file_share_expires_after = 3600
 "#
