@@ -235,8 +235,8 @@ pub enum TransferError {
     #[error("{jid} is not available: {error}")]
     RecipientUnavailable { jid: String, error: StanzaError },
     // A side lacks the protocol (exit 7).
-    #[error("{jid} does not support SI file transfer (XEP-0096)")]
-    NoFileTransfer { jid: String },
+    #[error("{jid} does not support {protocol}")]
+    NoFileTransfer { jid: String, protocol: &'static str },
     /// XEP-0095 §4.2: `<no-valid-streams/>`.
     #[error("{jid} supports none of the offered stream methods ({offered})")]
     NoValidStreams { jid: String, offered: String },

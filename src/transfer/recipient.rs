@@ -203,7 +203,14 @@ pub(crate) async fn resolve(
             });
     match policy::pick(wanted, known) {
         Some((resource, features)) => Ok((resource, Some(features))),
-        None => Err(TransferError::NoFileTransfer { jid: shown }),
+        None => Err(TransferError::NoFileTransfer {
+            jid: shown,
+            protocol: match wanted {
+                Wanted::Si => "SI file transfer (XEP-0096)",
+                Wanted::Jingle => "Jingle file transfer (XEP-0234)",
+                Wanted::Auto => "SI or Jingle file transfer (XEP-0096, XEP-0234)",
+            },
+        }),
     }
 }
 

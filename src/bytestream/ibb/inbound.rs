@@ -42,14 +42,51 @@ pub enum Step {
 }
 
 /// One bytestream's state on the receiving side: its sid, the block size of the open,
-/// the next `seq` due (a wrapping u16, §2.2) and the bytes received against the most
-/// that may come.
+/// the blocks taken (the next `seq` due follows from them, §2.2) and the bytes received
+/// against the most that may come.
 #[derive(Debug, Clone)]
 pub struct Inbound {
     block_size: Option<usize>,
-    next_seq: u16,
+    blocks: u64,
+    numbering: Numbering,
     received: u64,
     limit: u64,
+}
+
+/// How the sender numbers its blocks past 65535: §2.2 says the sequence starts again
+/// at 0; Conversations counts on (65536, 65537, ...: docs/interop.md §4). The 65537th
+/// block tells which, and from then on only that numbering is in order, so a lost or
+/// repeated block is caught either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Numbering {
+    /// Fewer than 65536 blocks so far: both agree.
+    Undecided,
+    Wrapping,
+    Counting,
+}
+
+impl Numbering {
+    /// Whether `seq` is due as block number `blocks` (from 0), and the numbering it
+    /// shows.
+    fn admits(self, blocks: u64, seq: u64) -> Option<Numbering> {
+        let wrapped = blocks % 65536;
+        match self {
+            _ if blocks < 65536 => (seq == blocks).then_some(self),
+            Numbering::Undecided if seq == wrapped => Some(Numbering::Wrapping),
+            Numbering::Undecided if seq == blocks => Some(Numbering::Counting),
+            Numbering::Wrapping => (seq == wrapped).then_some(self),
+            Numbering::Counting => (seq == blocks).then_some(self),
+            Numbering::Undecided => None,
+        }
+    }
+
+    /// The number due as block `blocks`, for the error message.
+    fn due(self, blocks: u64) -> u64 {
+        match self {
+            Numbering::Counting => blocks,
+            _ => blocks % 65536,
+        }
+    }
 }
 
 impl Inbound {
@@ -57,7 +94,8 @@ impl Inbound {
     pub fn new(limit: u64) -> Inbound {
         Inbound {
             block_size: None,
-            next_seq: 0,
+            blocks: 0,
+            numbering: Numbering::Undecided,
             received: 0,
             limit,
         }
@@ -124,15 +162,15 @@ impl Inbound {
     /// §2.2: the block due next, valid base64 (§6), no larger than the block size, and
     /// within the limit; taken, it advances the sequence.
     fn data(&mut self, data: &Element, block_size: usize) -> Result<Vec<u8>, Refusal> {
-        let expected = self.next_seq;
+        let expected = self.numbering.due(self.blocks);
         let seq = data
             .get_attr("seq")
-            .and_then(|s| s.trim().parse::<u16>().ok());
+            .and_then(|s| s.trim().parse::<u64>().ok());
         let Some(seq) = seq else {
             let e = IbbError::SeqGap { expected, got: 0 };
             return Err(Refusal::new(e, Condition::BadRequest, ErrorType::Modify));
         };
-        if seq != expected {
+        let Some(numbering) = self.numbering.admits(self.blocks, seq) else {
             // §2.2: out of sequence "MUST NOT" be processed; the stream is closed.
             let e = IbbError::SeqGap { expected, got: seq };
             return Err(Refusal::new(
@@ -140,7 +178,7 @@ impl Inbound {
                 Condition::UnexpectedRequest,
                 ErrorType::Cancel,
             ));
-        }
+        };
         let chunk = decode_block(&data.text_content()).ok_or(Refusal::new(
             IbbError::BadBase64 { seq },
             Condition::BadRequest,
@@ -162,7 +200,8 @@ impl Inbound {
             ));
         }
         self.received += chunk.len() as u64;
-        self.next_seq = self.next_seq.wrapping_add(1);
+        self.blocks += 1;
+        self.numbering = numbering;
         Ok(chunk)
     }
 }
@@ -286,5 +325,57 @@ mod tests {
         }
         inbound.step(&data(0, "")).unwrap();
         assert!(inbound.step(&data(2, "")).is_err());
+    }
+
+    /// Conversations numbers on past 65535; a sender that did must go on doing so, and
+    /// a lost or repeated block is still refused.
+    #[test]
+    fn a_sequence_counting_past_65535_is_taken_in_order() {
+        let mut inbound = Inbound::new(u64::MAX);
+        inbound.step(&open("1")).unwrap();
+        for seq in 0..=65537u64 {
+            inbound.step(&data_n(seq)).unwrap();
+        }
+        let mut repeated = inbound.clone();
+        assert!(matches!(
+            repeated.step(&data_n(65537)).unwrap_err().error,
+            IbbError::SeqGap {
+                expected: 65538,
+                got: 65537
+            }
+        ));
+        let mut lost = inbound.clone();
+        assert!(lost.step(&data_n(65539)).is_err());
+        let mut switched = inbound.clone();
+        assert!(
+            switched.step(&data_n(2)).is_err(),
+            "no wrapping after counting"
+        );
+        inbound.step(&data_n(65538)).unwrap();
+    }
+
+    /// The block after 65535 is 0 or 65536, nothing else; a wrapping sender cannot count
+    /// on later.
+    #[test]
+    fn after_65535_only_0_or_65536_is_due() {
+        let mut inbound = Inbound::new(u64::MAX);
+        inbound.step(&open("1")).unwrap();
+        for seq in 0..=65535u64 {
+            inbound.step(&data_n(seq)).unwrap();
+        }
+        for wrong in [1, 65535, 65537, u64::MAX] {
+            assert!(inbound.clone().step(&data_n(wrong)).is_err(), "{wrong}");
+        }
+        let mut wrapping = inbound.clone();
+        wrapping.step(&data_n(0)).unwrap();
+        assert!(wrapping.clone().step(&data_n(65537)).is_err());
+        wrapping.step(&data_n(1)).unwrap();
+        assert!(inbound.step(&data_n(65536 + 65536)).is_err());
+    }
+
+    fn data_n(seq: u64) -> Element {
+        iq(Element::new("data", IBB_NS)
+            .attr("sid", "s")
+            .attr("seq", seq.to_string()))
     }
 }

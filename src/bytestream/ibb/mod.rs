@@ -64,15 +64,15 @@ pub enum IbbError {
     #[error("block {got} arrived where block {expected} was due (XEP-0047 §2.2)")]
     SeqGap {
         /// The sequence number due.
-        expected: u16,
-        /// The one that came.
-        got: u16,
+        expected: u64,
+        /// The one that came (0 when it was no number).
+        got: u64,
     },
     /// A block larger than the block size agreed in `<open/>`.
     #[error("block {seq} holds {got} bytes, more than the negotiated block size {limit}")]
     BlockTooLarge {
         /// The block.
-        seq: u16,
+        seq: u64,
         /// Its decoded size.
         got: usize,
         /// The block size.
@@ -82,7 +82,7 @@ pub enum IbbError {
     #[error("block {seq} is not valid base64")]
     BadBase64 {
         /// The block.
-        seq: u16,
+        seq: u64,
     },
     /// More bytes than the offer's size.
     #[error("the peer sent more than the {limit} bytes it offered")]

@@ -68,10 +68,24 @@ pub enum Aside {
     Stop,
 }
 
+/// When the data is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// At the sender's `<close/>` (§2.3): XEP-0096 streams, whose close says the
+    /// sender is done.
+    Close,
+    /// At the last of the `size` bytes: a Jingle session's stream (XEP-0261), whose
+    /// size the offer states; Conversations sends no close, a close that comes later
+    /// is acknowledged by the session.
+    Size,
+}
+
 /// How a bytestream's data ended.
 pub enum Ending {
     /// The sender closed it (§2.3); the close is answered once the file is judged.
     Closed(CloseRequest),
+    /// All the bytes came ([`Until::Size`]).
+    Whole,
     /// The owner of the route stopped it (the session ended without a close, as
     /// Conversations ends its in-band transfers).
     Stopped,
@@ -153,17 +167,21 @@ pub async fn accept_open(
     }
 }
 
-/// §2.2: writes blocks to `sink` until the sender closes (or the route's owner stops
-/// it); the bytes are [`Inbound::received`]. A stall (see `stall`), a refused block or
-/// a write that fails closes the bytestream from our side and tells the sender why.
+/// §2.2: writes blocks to `sink` until the sender closes, or `until` the last byte
+/// (or the route's owner stops it); the bytes are [`Inbound::received`]. A stall (see
+/// `stall`), a refused block or a write that fails closes the bytestream from our side
+/// and tells the sender why.
 pub async fn receive<W: AsyncWrite + Unpin>(
     link: &mut Link<'_>,
     inbound: &mut Inbound,
     sink: &mut W,
-    (size, stall): (u64, Duration),
+    (size, stall, until): (u64, Duration, Until),
     aside: &mut (dyn FnMut(&Element) -> Aside + Send),
 ) -> Result<Ending, IbbError> {
     let mut watch = StallWatch::new(stall, FLOOR, size, inbound.received());
+    if until == Until::Size && inbound.received() >= size {
+        return Ok(Ending::Whole);
+    }
     loop {
         let Some(request) = link.next(watch.deadline()).await? else {
             link.abort().await;
@@ -195,6 +213,9 @@ pub async fn receive<W: AsyncWrite + Unpin>(
             }
         };
         write_block(link, &request, sink, &chunk).await?;
+        if until == Until::Size && inbound.received() >= size {
+            return Ok(Ending::Whole);
+        }
         if watch.stalled(inbound.received(), Instant::now()) {
             // Blocks come, but too few bytes for too long: a trickle.
             link.abort().await;
@@ -274,11 +295,12 @@ impl IbbReceiver {
         self.inbound.set_limit(limit);
         let (mut link, inbound) = self.link();
         let mut only_ours = |_: &Element| Aside::Continue;
-        let ending = receive(&mut link, inbound, sink, (limit, stall), &mut only_ours).await?;
+        let want = (limit, stall, Until::Close);
+        let ending = receive(&mut link, inbound, sink, want, &mut only_ours).await?;
         match ending {
             Ending::Closed(close) => Ok((self.inbound.received(), close)),
             // Its own route carries only the bytestream: nobody stops it.
-            Ending::Stopped => Err(IbbError::PeerClosed),
+            Ending::Stopped | Ending::Whole => Err(IbbError::PeerClosed),
         }
     }
 }

@@ -117,8 +117,9 @@ impl JingleSession {
         self.notify(&end).await
     }
 
-    /// The next request of the session before `until`, acknowledged; a malformed one is
-    /// answered `bad-request`, one the session's state does not allow `out-of-order`
+    /// The next request of the session before `until`, acknowledged; the carried
+    /// bytestream's close is acknowledged and skipped, a malformed request is answered
+    /// `bad-request`, one the session's state does not allow `out-of-order`
     /// (§8), and skipped.
     pub(crate) async fn next(&mut self, until: Instant) -> Result<Jingle, Wait> {
         loop {
@@ -137,6 +138,11 @@ impl JingleSession {
     /// Judges one request on the route: a Jingle request the state allows is
     /// acknowledged and returned; anything else is answered with an error.
     async fn admit(&mut self, el: &Element) -> Option<Jingle> {
+        if el.get_child("close", IBB_NS).is_some() {
+            // The carried bytestream's close after its last byte (XEP-0047 §2.3).
+            let _ = self.session.reply_result(el).await;
+            return None;
+        }
         let parsed = el
             .get_child("jingle", JINGLE_NS)
             .and_then(Jingle::from_element);
@@ -263,9 +269,11 @@ impl JingleSession {
         }
     }
 
-    /// XEP-0261 as receiver: the carried bytestream's blocks into `sink` until its
-    /// close, or until the session ends: all blocks were sent before the terminate, so
-    /// a `success` then means the sender is done (Conversations sends no close).
+    /// XEP-0261 as receiver: the carried bytestream's blocks into `sink` until the last
+    /// of `size` bytes, or its close, or the end of the session (all blocks were sent
+    /// before the terminate, so a `success` then means the sender is done).
+    /// Conversations sends no close; a close after the last byte is acknowledged by
+    /// [`JingleSession::next`].
     pub(crate) async fn ibb_receive<W: tokio::io::AsyncWrite + Unpin>(
         &mut self,
         inbound: &mut Inbound,
@@ -276,9 +284,11 @@ impl JingleSession {
         let stall = self.timeout;
         let (mut link, kept) = self.link(&sid);
         let mut aside = |el: &Element| keep_aside(kept, el);
-        let ending = ibb_receiver::receive(&mut link, inbound, sink, (size, stall), &mut aside);
+        let want = (size, stall, ibb_receiver::Until::Size);
+        let ending = ibb_receiver::receive(&mut link, inbound, sink, want, &mut aside);
         match ending.await? {
             Ending::Closed(close) => Ok(Some(close)),
+            Ending::Whole => Ok(None),
             Ending::Stopped => match self.kept_end() {
                 Some(end) if self.interrupts(end).is_none() => Ok(None),
                 _ => Err(self.end_error()),

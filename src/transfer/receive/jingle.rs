@@ -6,7 +6,7 @@
 //! that sends none, the size).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::destination::{self, Opened, Resumable};
 use super::RecvOptions;
@@ -132,12 +132,7 @@ pub(crate) async fn acknowledge(
 }
 
 /// §6.4: declines the (acknowledged) offer with `text`.
-pub(crate) async fn decline(
-    session: &Session,
-    offer: JingleOffer,
-    text: &str,
-    timeout: std::time::Duration,
-) {
+pub(crate) async fn decline(session: &Session, offer: JingleOffer, text: &str, timeout: Duration) {
     let name = crate::text::printable(&offer.offer.file.name);
     tracing::warn!(
         "declined '{name}' ({} bytes) from {}: {text}",
@@ -154,7 +149,7 @@ pub(crate) async fn decline_busy(
     session: &Session,
     offer: JingleOffer,
     text: &str,
-    timeout: std::time::Duration,
+    timeout: Duration,
 ) {
     let mut js = JingleSession::open(session, &offer.from, &offer.sid, timeout);
     js.terminate(Reason::Busy, Some(text)).await;
@@ -561,10 +556,15 @@ async fn verify(
     }
 }
 
+/// How long a sender that announced no hash gets to send a checksum after the data:
+/// Conversations announces none and sends its `<checksum/>` once the last byte is
+/// through (docs/interop.md §4), Dino and `xft --no-hash` send none at all.
+const UNANNOUNCED_CHECKSUM_GRACE: Duration = Duration::from_secs(2);
+
 /// The checksum to check against: the offer's own `<hash/>`, or a `<checksum/>` that
-/// came already, or, when the offer announced one (`<hash-used/>`), the one that comes
-/// within `--timeout`. A sender that hashes nothing (Dino, `--no-hash`), or that ended
-/// the session, sends none.
+/// came already, or the one that comes within `--timeout` when the offer announced one
+/// (`<hash-used/>`), or within [`UNANNOUNCED_CHECKSUM_GRACE`] when it did not. A sender
+/// that ended the session sends none.
 async fn expected_checksum(
     js: &mut JingleSession,
     file: &FileDesc,
@@ -577,10 +577,14 @@ async fn expected_checksum(
         .iter()
         .find_map(|j| j.payload.iter().find_map(file::read_checksum))
         .and_then(|hashes| file::best_hash(&hashes));
-    if came.is_some() || js.kept_end().is_some() || file.hash_used.is_none() {
+    if came.is_some() || js.kept_end().is_some() {
         return Ok(came);
     }
-    let until = tokio::time::Instant::now() + js.timeout;
+    let wait = match file.hash_used {
+        Some(_) => js.timeout,
+        None => js.timeout.min(UNANNOUNCED_CHECKSUM_GRACE),
+    };
+    let until = tokio::time::Instant::now() + wait;
     loop {
         match js.next(until).await {
             Ok(j) if j.action == Action::SessionInfo => {

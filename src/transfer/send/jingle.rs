@@ -11,7 +11,7 @@ use crate::jid::FullJid;
 use crate::jingle::file::{self, FileDesc};
 use crate::jingle::transport::Ibb;
 use crate::jingle::{Action, Content, Jingle, Reason};
-use crate::session::{IqError, Session};
+use crate::session::{IqError, PendingResult, Session};
 use crate::stanza;
 use crate::transfer::jingle::data::{self, Outgoing};
 use crate::transfer::jingle::negotiation::{self, Nominated, OurCandidates, Role};
@@ -80,15 +80,25 @@ pub(crate) async fn send_file(
     };
     let started = Instant::now();
     let (method, digest) = send_data(&mut js, path, out, (&ibb, options), progress).await?;
-    if let Some(digest) = &digest {
-        send_checksum(&js, digest, options.hex_checksum).await;
+    // A receiver that ended the session already will not read a checksum.
+    let mut checksum = match (&digest, js.kept_end()) {
+        (Some(digest), None) => send_checksum(&js, digest, options.hex_checksum).await,
+        _ => None,
+    };
+    let ended_by_receiver = wait_for_end(&mut js).await?;
+    let checked = ended_by_receiver && acknowledged(checksum.as_mut());
+    if digest.is_some() && !checked {
+        tracing::warn!(
+            "{to} ended the session without taking our checksum: it checked the size only"
+        );
     }
-    wait_for_end(&mut js).await?;
     let moved = Moved {
         size: source.size,
         protocol: "jingle",
         method,
-        hash: digest.map(|d| (SENDER_HASH, crate::hash::hex(&d))),
+        hash: digest
+            .filter(|_| checked)
+            .map(|d| (SENDER_HASH, crate::hash::hex(&d))),
         offset,
         elapsed: started.elapsed(),
     };
@@ -315,7 +325,7 @@ async fn send_data(
 /// XEP-0234 §8.2: the checksum in a session-info, not waited for: its acknowledgement
 /// and the receiver's session-terminate come within one `--timeout` (see
 /// [`wait_for_end`]). To libervia as it reads it (base64 of the hex digest).
-async fn send_checksum(js: &JingleSession, digest: &[u8], hex: bool) {
+async fn send_checksum(js: &JingleSession, digest: &[u8], hex: bool) -> Option<PendingResult> {
     let text;
     let encoded: &[u8] = if hex {
         text = crate::hash::hex(digest);
@@ -330,13 +340,24 @@ async fn send_checksum(js: &JingleSession, digest: &[u8], hex: bool) {
         SENDER_HASH.name(),
         encoded,
     ));
-    js.notify(&info).await;
+    js.notify(&info).await
+}
+
+/// Whether the receiver acknowledged our checksum before it ended the session: one
+/// that checks it does (and answers in order, so the answer is here by now).
+/// Conversations ends the session once the last byte is in, before our checksum, and
+/// answers it as a request for an unknown session (docs/interop.md §4): then the
+/// receiver checked the size only, and the report says so (no hash).
+fn acknowledged(checksum: Option<&mut PendingResult>) -> bool {
+    checksum
+        .and_then(PendingResult::try_answer)
+        .is_some_and(|answer| answer.is_ok())
 }
 
 /// After the data: the receiver ends the session (success, or why not), within one
 /// `--timeout`; a `<received/>` on the way is acknowledged. Without an answer in time,
-/// we end it.
-async fn wait_for_end(js: &mut JingleSession) -> Result<(), TransferError> {
+/// we end it. Returns whether the receiver ended it with success.
+async fn wait_for_end(js: &mut JingleSession) -> Result<bool, TransferError> {
     if let Some(end) = js.kept_end().cloned() {
         return ended_well(js, &end);
     }
@@ -347,18 +368,18 @@ async fn wait_for_end(js: &mut JingleSession) -> Result<(), TransferError> {
             Ok(_) => {}
             Err(Wait::Timeout) => {
                 js.terminate(Reason::Success, None).await;
-                return Ok(());
+                return Ok(false);
             }
             // Every byte was acknowledged and the checksum sent: a receiver that
             // leaves now had the whole file.
-            Err(Wait::Gone) => return Ok(()),
+            Err(Wait::Gone) => return Ok(false),
         }
     }
 }
 
-fn ended_well(js: &JingleSession, end: &Jingle) -> Result<(), TransferError> {
+fn ended_well(js: &JingleSession, end: &Jingle) -> Result<bool, TransferError> {
     match end.reason.as_ref().and_then(|r| r.0) {
-        Some(Reason::Success) | None => Ok(()),
+        Some(Reason::Success) | None => Ok(true),
         _ => Err(js.ended_by(end)),
     }
 }

@@ -149,9 +149,10 @@ async fn refusal(
         // Either the resource is gone (the server answers) or the client lacks SI (it
         // answers): disco#info tells which.
         return match disco::info(session, to.as_jid()).await {
-            Ok(info) if !info.has_feature(SI_FILE_TRANSFER_NS) => {
-                TransferError::NoFileTransfer { jid }
-            }
+            Ok(info) if !info.has_feature(SI_FILE_TRANSFER_NS) => TransferError::NoFileTransfer {
+                jid,
+                protocol: "SI file transfer (XEP-0096)",
+            },
             Ok(_) => TransferError::OfferRefused(e),
             Err(_) => TransferError::RecipientUnavailable { jid, error: e },
         };
