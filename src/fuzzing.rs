@@ -15,7 +15,7 @@ use crate::bytestream::socks5;
 use crate::disco::Info;
 use crate::jid::Jid;
 use crate::roster::Item;
-use crate::sasl::scram::{ScramClient, ScramHash};
+use crate::sasl::scram::{Gs2, ScramClient, ScramHash};
 use crate::si::{self, FileOffer, StreamMethod};
 use crate::stanza::StanzaError;
 use crate::vcard::VCardView;
@@ -198,7 +198,7 @@ pub fn scram(data: &[u8]) {
         None => (data, &[][..]),
     };
     let Ok(mut client) = ScramClient::new(
-        ScramHash::Sha1,
+        (ScramHash::Sha1, Gs2::NoBinding),
         "user",
         "pencil",
         "fyko+d2lbbFgONRv9qkxdawL",

@@ -19,6 +19,10 @@ use crate::gcm::{Gcm, TAG_LEN};
 use crate::stall::{StallWatch, FLOOR};
 use crate::transport::{tls, TrustSettings};
 
+/// A hash computed over a plain upload's bytes as they are sent (the sha-256 a file
+/// share announces, XEP-0447).
+pub(crate) type Digest = Arc<std::sync::Mutex<crate::hash::Hasher>>;
+
 /// Called with the number of bytes that just moved.
 pub(crate) type OnBytes = Arc<dyn Fn(u64) + Send + Sync>;
 
@@ -130,13 +134,15 @@ impl Client {
         url: &str,
         headers: &[(String, String)],
         (content_type, key): (&str, Option<&FileKey>),
-        file: std::fs::File,
-        size: u64,
-        on_bytes: OnBytes,
+        (file, size): (std::fs::File, u64),
+        (on_bytes, digest): (OnBytes, Option<Digest>),
     ) -> Result<(), HttpError> {
         let moved = Arc::new(AtomicU64::new(0));
         let (body, length) = match key {
-            None => (file_body(file, size, moved.clone(), on_bytes), size),
+            None => (
+                file_body(file, size, moved.clone(), (on_bytes, digest)),
+                size,
+            ),
             Some(key) => {
                 let gcm =
                     Gcm::seal(&key.key, &key.iv).map_err(|e| HttpError::Setup(e.to_string()))?;
@@ -431,7 +437,7 @@ fn file_body(
     file: std::fs::File,
     size: u64,
     moved: Arc<AtomicU64>,
-    on_bytes: OnBytes,
+    (on_bytes, digest): (OnBytes, Option<Digest>),
 ) -> reqwest::Body {
     use tokio::io::AsyncReadExt;
     let reader = tokio::fs::File::from_std(file).take(size);
@@ -439,6 +445,9 @@ fn file_body(
         if let Ok(bytes) = &chunk {
             moved.fetch_add(bytes.len() as u64, Ordering::Relaxed);
             on_bytes(bytes.len() as u64);
+            if let Some(mut hasher) = digest.as_ref().and_then(|d| d.lock().ok()) {
+                hasher.update(bytes);
+            }
         }
         chunk
     });

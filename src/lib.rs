@@ -73,6 +73,7 @@ pub(crate) mod probe;
 pub(crate) mod roster;
 pub(crate) mod sasl;
 pub mod session;
+pub mod sfs;
 pub mod si;
 pub(crate) mod stall;
 pub mod stanza;

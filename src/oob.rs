@@ -17,7 +17,7 @@ pub fn announcement(to: &str, url: &str) -> Element {
 }
 
 /// A link found in a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Link {
     /// The URL (http or https for xft to fetch it).
     pub url: String,
@@ -26,6 +26,20 @@ pub struct Link {
     /// For an `aesgcm://` link (XEP-0454): the key the file is encrypted with; `url` is
     /// then the `https://` URL to fetch.
     pub key: Option<crate::aesgcm::FileKey>,
+    /// What a file share (XEP-0447) said of the file: its name, size and hash, checked
+    /// before the file is renamed into place.
+    pub shared: Option<Shared>,
+}
+
+/// The metadata of a shared file (XEP-0446) that a download is held to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shared {
+    /// The name to save it under (sanitized like any offered name).
+    pub name: Option<String>,
+    /// The size announced.
+    pub size: Option<u64>,
+    /// The strongest hash announced that xft computes.
+    pub hash: Option<(crate::hash::Algorithm, Vec<u8>)>,
 }
 
 /// What a message's link is, if it has one.
@@ -66,6 +80,12 @@ pub fn link_of(message: &Element) -> Option<Found> {
             (body.to_owned(), None)
         }
     };
+    found(url, desc)
+}
+
+/// What `url` (from a message, with its `desc`) is: a link to download, one xft cannot
+/// fetch, or (empty, too long, with control characters) nothing.
+pub fn found(url: String, desc: Option<String>) -> Option<Found> {
     if url.is_empty() || url.len() > MAX_URL || url.chars().any(|c| c.is_control()) {
         return None;
     }
@@ -75,6 +95,7 @@ pub fn link_of(message: &Element) -> Option<Found> {
                 url,
                 desc,
                 key: None,
+                shared: None,
             }))
         }
         Some("aesgcm") => match crate::aesgcm::parse(&url) {
@@ -82,6 +103,7 @@ pub fn link_of(message: &Element) -> Option<Found> {
                 url,
                 desc,
                 key: Some(key),
+                shared: None,
             })),
             None => Some(Found::Unsupported(url)),
         },
@@ -107,6 +129,7 @@ pub fn link_in_body(body: &str) -> Option<Link> {
             url,
             desc: None,
             key: Some(key),
+            shared: None,
         });
     }
     let plain = matches!(scheme_of(first).as_deref(), Some("https" | "http")) && rest.is_empty();
@@ -114,6 +137,7 @@ pub fn link_in_body(body: &str) -> Option<Link> {
         url: first.to_owned(),
         desc: None,
         key: None,
+        shared: None,
     })
 }
 
@@ -153,6 +177,7 @@ mod tests {
                 url: "http://www.jabber.org/images/psa-license.jpg".into(),
                 desc: None,
                 key: None,
+                shared: None,
             }))
         );
     }

@@ -458,3 +458,181 @@ fn conversations_receives_without_propose_and_without_checking_our_checksum() {
         );
     }
 }
+
+/// Uploads `bytes` with `xft upload` and returns the URL (what Dino's own upload gives).
+fn upload_raw(s: &support::Prosody, account: &support::Account, bytes: &[u8], tag: &str) -> String {
+    let file = scratch_dir(tag).join("upload.bin");
+    std::fs::write(&file, bytes).unwrap();
+    let mut up = s.xft(account);
+    up.arg("upload").arg(&file);
+    let out = support::run(up);
+    support::assert_exit(&out, 0);
+    support::stdout(&out).trim().to_owned()
+}
+
+/// Dino 0.5 sharing an unencrypted file: first `<file-sharing>` with the metadata
+/// (`<media_type>` and `<media-type>` both, a sha-256) and no source, with `<store/>`;
+/// then, once uploaded, a message attaching `<sources>` to the first by its id, with
+/// the URL as body and in `jabber:x:oob`. `attacher` sends the second message (Dino
+/// itself: the same session), `with_fallback` says whether it carries body and oob.
+async fn dino_shares(
+    (peer, attacher): (&xft::session::Session, &xft::session::Session),
+    to: &str,
+    (name, data, sha256): (&str, &[u8], &[u8]),
+    (url, with_fallback): (&str, bool),
+) {
+    use base64::Engine;
+    let (message_id, share_id) = (stanza::new_id(), stanza::new_id());
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha256);
+    let first = format!(
+        "<message xmlns='jabber:client' to='{to}' type='chat' id='{message_id}'>\
+         <file-sharing xmlns='urn:xmpp:sfs:0' id='{share_id}'><file xmlns='urn:xmpp:file:metadata:0'>\
+         <name>{name}</name><media_type>application/octet-stream</media_type>\
+         <media-type>application/octet-stream</media-type><size>{size}</size>\
+         <date>2026-12-03T06:00:00Z</date>\
+         <hash xmlns='urn:xmpp:hashes:2' algo='sha-256'>{hash}</hash></file></file-sharing>\
+         <store xmlns='urn:xmpp:hints'/></message>",
+        size = data.len(),
+    );
+    peer.send(parse_document(&first).unwrap()).await.unwrap();
+    let fallback = match with_fallback {
+        true => format!(
+            "<body>{url}</body><x xmlns='jabber:x:oob'><url>{url}</url></x>\
+             <fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:sfs:0'><body/></fallback>"
+        ),
+        false => String::new(),
+    };
+    let second = format!(
+        "<message xmlns='jabber:client' to='{to}' type='chat' id='{}'>\
+         <attach-to xmlns='urn:xmpp:message-attaching:1' id='{message_id}'/>\
+         <sources xmlns='urn:xmpp:sfs:0' id='{share_id}'>\
+         <url-data xmlns='http://jabber.org/protocol/url-data' target='{url}'/></sources>\
+         {fallback}</message>",
+        stanza::new_id()
+    );
+    attacher
+        .send(parse_document(&second).unwrap())
+        .await
+        .unwrap();
+}
+
+fn sha256_of(data: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).to_vec()
+}
+
+/// A share from Dino in two messages arrives under its announced name, its sha-256
+/// checked; sources that another account attaches to it are not taken; a share whose
+/// hash does not match leaves no file and exits 11.
+#[test]
+fn dino_shares_a_file_in_two_messages_and_xft_checks_its_hash() {
+    let s = support::upload_server();
+    let (alice, bob, mallory) = (
+        s.account("dino-a"),
+        s.account("dino-b"),
+        s.account("dino-m"),
+    );
+    let data = pattern(150_001, 44);
+    let url = upload_raw(s, &alice, &data, "dino-up");
+    let other = upload_raw(s, &mallory, b"not the file", "dino-up-m");
+    let dir = scratch_dir("dino-recv");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (dino, _incoming) = peer_login(s, &alice).await;
+        let (thief, _incoming2) = peer_login(s, &mallory).await;
+        let file = ("Summit photo.jpg", &data[..], &sha256_of(&data)[..]);
+        // mallory attaches her URL to alice's share first (no fallback: only the share
+        // could make it a file): ignored.
+        dino_shares((&dino, &thief), &receiver.jid, file, (&other, false)).await;
+        dino_shares((&dino, &dino), &receiver.jid, file, (&url, true)).await;
+        dino.close().await;
+        thief.close().await;
+    });
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let report = json(&done.stdout);
+    let want = format!("sha-256:{}", sha256_hex(&data));
+    assert_eq!(report["hash"].as_str(), Some(want.as_str()), "{report}");
+    assert_eq!(support::list_dir(&dir), ["Summit photo.jpg"]);
+    assert!(std::fs::read(dir.join("Summit photo.jpg")).unwrap() == data);
+
+    // The same share announcing another file's hash.
+    let dir = scratch_dir("dino-recv-bad");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    runtime.block_on(async {
+        let (dino, _incoming) = peer_login(s, &alice).await;
+        let file = ("bad.bin", &data[..], &sha256_of(b"something else")[..]);
+        dino_shares((&dino, &dino), &receiver.jid, file, (&url, true)).await;
+        dino.close().await;
+    });
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(11), "{}", done.stderr);
+    assert!(
+        support::list_dir(&dir).is_empty(),
+        "{:?}",
+        support::list_dir(&dir)
+    );
+}
+
+/// `xft send --method upload` shares the file in one message, as Dino reads it: a
+/// `<file-sharing>` with name, size, media type, date and the sha-256 of the file, the
+/// `url-data` source, and the URL as body and in `jabber:x:oob` for other clients.
+#[test]
+fn an_upload_is_shared_as_dino_reads_it() {
+    let s = support::upload_server();
+    let (alice, bob) = (s.account("dino-send-a"), s.account("dino-send-b"));
+    let data = pattern(70_001, 45);
+    let file = scratch_dir("dino-send").join("notes.txt");
+    std::fs::write(&file, &data).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (peer, mut incoming) = runtime.block_on(async {
+        let (peer, incoming) = peer_login(s, &bob).await;
+        peer.send(Element::new("presence", "jabber:client"))
+            .await
+            .unwrap();
+        (peer, incoming)
+    });
+    s.make_contacts(&alice, &bob);
+    let mut send = s.xft(&alice);
+    send.args(["send", "--method", "upload", "--json"])
+        .arg(&file)
+        .arg(&bob.jid);
+    let out = support::run(send);
+    support::assert_exit(&out, 0);
+    let message = runtime.block_on(async {
+        loop {
+            let el = tokio::time::timeout(LONG, incoming.next())
+                .await
+                .unwrap()
+                .unwrap();
+            if el.name() == "message" {
+                break el;
+            }
+        }
+    });
+    runtime.block_on(peer.close());
+    let share = xft::sfs::share_of(&message).expect("a file share");
+    let url = share.urls.first().expect("a url-data source").clone();
+    assert_eq!(share.file.name.as_deref(), Some("notes.txt"));
+    assert_eq!(share.file.size, Some(data.len() as u64));
+    assert_eq!(share.file.media_type.as_deref(), Some("text/plain"));
+    assert!(share.file.date.is_some());
+    assert_eq!(
+        share.file.hashes,
+        [("sha-256".to_owned(), sha256_of(&data))]
+    );
+    assert_eq!(
+        message.child_text("body", "jabber:client"),
+        Some(url.clone())
+    );
+    let oob = message.get_child("x", "jabber:x:oob").unwrap();
+    assert_eq!(oob.child_text("url", "jabber:x:oob"), Some(url.clone()));
+    assert_eq!(json(&out.stdout)["url"].as_str(), Some(url.as_str()));
+}

@@ -117,7 +117,7 @@ async fn upload_each(
         let route = (service, encrypt);
         let uploaded =
             transfer_upload::upload_file(session, &http, route, source, timeout, progress);
-        let mut report = uploaded.await?;
+        let transfer_upload::Uploaded { mut report, share } = uploaded.await?;
         let url = report.url.clone().unwrap_or_default();
         let to = match &announce {
             Announce::Print => {
@@ -125,7 +125,7 @@ async fn upload_each(
                 continue;
             }
             Announce::Plain(to) => {
-                transfer_upload::announce(session, to, &url).await?;
+                transfer_upload::announce(session, to, &url, share.as_ref()).await?;
                 to
             }
             Announce::Omemo {

@@ -184,7 +184,7 @@ pub fn hash_element(algo: &str, digest: &[u8]) -> Element {
         .text(base64::engine::general_purpose::STANDARD.encode(digest))
 }
 
-fn decode_digest(value: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_digest(value: &str) -> Option<Vec<u8>> {
     let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())

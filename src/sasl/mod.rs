@@ -2,12 +2,16 @@
 //!
 //! The session layer carries the base64 payloads in `<auth/>`, `<challenge/>`,
 //! `<response/>` and `<success/>`; this module only computes them. Mechanisms are
-//! chosen strongest first: SCRAM-SHA-256 (RFC 7677), SCRAM-SHA-1 (RFC 5802), then PLAIN
-//! (RFC 4616), and PLAIN only over an encrypted stream.
+//! chosen strongest first ([`binding::plan`]): the SCRAM `-PLUS` mechanisms bound to
+//! the TLS channel (RFC 5802 §6), then SCRAM-SHA-512, SCRAM-SHA-256 (RFC 7677),
+//! SCRAM-SHA-1 (RFC 5802), then PLAIN (RFC 4616), and PLAIN only over an encrypted
+//! stream.
 
+pub(crate) mod binding;
 pub(crate) mod scram;
 
-pub(crate) use scram::{ScramClient, ScramHash};
+pub(crate) use binding::{plan, Channel};
+pub(crate) use scram::{Gs2, ScramClient, ScramHash};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaslError {
@@ -27,35 +31,29 @@ pub enum SaslError {
     Prep,
 }
 
-/// A mechanism xft can run.
+/// A mechanism xft can run: SCRAM with its hash, `-PLUS` or not; PLAIN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mechanism {
-    ScramSha256,
-    ScramSha1,
+    Scram(ScramHash, bool),
     Plain,
 }
 
 impl Mechanism {
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Mechanism::ScramSha256 => "SCRAM-SHA-256",
-            Mechanism::ScramSha1 => "SCRAM-SHA-1",
+            Mechanism::Scram(ScramHash::Sha512, true) => "SCRAM-SHA-512-PLUS",
+            Mechanism::Scram(ScramHash::Sha256, true) => "SCRAM-SHA-256-PLUS",
+            Mechanism::Scram(ScramHash::Sha1, true) => "SCRAM-SHA-1-PLUS",
+            Mechanism::Scram(ScramHash::Sha512, false) => "SCRAM-SHA-512",
+            Mechanism::Scram(ScramHash::Sha256, false) => "SCRAM-SHA-256",
+            Mechanism::Scram(ScramHash::Sha1, false) => "SCRAM-SHA-1",
             Mechanism::Plain => "PLAIN",
         }
     }
 
-    /// Picks the strongest offered mechanism; PLAIN only when the stream is encrypted.
-    pub(crate) fn choose(offered: &[String], encrypted: bool) -> Result<Mechanism, SaslError> {
-        let candidates = [
-            Mechanism::ScramSha256,
-            Mechanism::ScramSha1,
-            Mechanism::Plain,
-        ];
-        candidates
-            .into_iter()
-            .filter(|m| *m != Mechanism::Plain || encrypted)
-            .find(|m| offered.iter().any(|o| o == m.name()))
-            .ok_or_else(|| SaslError::NoMechanism(offered.join(", ")))
+    /// A `-PLUS` mechanism (bound to the channel).
+    pub(crate) fn is_plus(self) -> bool {
+        matches!(self, Mechanism::Scram(_, true))
     }
 }
 
@@ -66,20 +64,17 @@ pub(crate) enum Exchange {
 }
 
 impl Exchange {
+    /// Starts `mechanism` (with the gs2 flag [`plan`] chose); returns the initial
+    /// response.
     pub(crate) fn new(
-        mechanism: Mechanism,
+        (mechanism, gs2): (Mechanism, Gs2),
         user: &str,
         password: &str,
     ) -> Result<(Exchange, Vec<u8>), SaslError> {
         match mechanism {
             Mechanism::Plain => Ok((Exchange::Plain, plain_message(user, password)?)),
-            Mechanism::ScramSha256 | Mechanism::ScramSha1 => {
-                let hash = if mechanism == Mechanism::ScramSha256 {
-                    ScramHash::Sha256
-                } else {
-                    ScramHash::Sha1
-                };
-                let client = ScramClient::new(hash, user, password, &scram::random_nonce())?;
+            Mechanism::Scram(hash, _) => {
+                let client = ScramClient::new((hash, gs2), user, password, &scram::random_nonce())?;
                 let first = client.client_first().into_bytes();
                 Ok((Exchange::Scram(client), first))
             }
@@ -121,18 +116,25 @@ mod tests {
     #[test]
     fn chooses_strongest_and_plain_only_when_encrypted() {
         let offered = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let none = Channel::default();
+        let choose = |o: &[&str], encrypted| plan(&offered(o), &none, encrypted).map(|p| p.0);
         assert_eq!(
-            Mechanism::choose(&offered(&["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]), true).unwrap(),
-            Mechanism::ScramSha256
+            choose(&["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"], true).unwrap(),
+            Mechanism::Scram(ScramHash::Sha256, false)
         );
         assert_eq!(
-            Mechanism::choose(&offered(&["PLAIN", "SCRAM-SHA-1"]), true).unwrap(),
-            Mechanism::ScramSha1
+            choose(&["PLAIN", "SCRAM-SHA-1"], true).unwrap(),
+            Mechanism::Scram(ScramHash::Sha1, false)
         );
-        assert!(Mechanism::choose(&offered(&["PLAIN"]), false).is_err());
+        assert!(choose(&["PLAIN"], false).is_err());
         assert_eq!(
-            Mechanism::choose(&offered(&["PLAIN", "X-OAUTH2"]), true).unwrap(),
+            choose(&["PLAIN", "X-OAUTH2"], true).unwrap(),
             Mechanism::Plain
+        );
+        // No channel to bind to: -PLUS is never picked.
+        assert_eq!(
+            choose(&["SCRAM-SHA-512-PLUS", "SCRAM-SHA-1"], true).unwrap(),
+            Mechanism::Scram(ScramHash::Sha1, false)
         );
     }
 

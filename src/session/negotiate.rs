@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use super::stream::{write_element, write_str, Io, XmlReader};
 use super::{SessionError, Settings};
 use crate::jid::{FullJid, Jid};
-use crate::sasl::{Exchange, Mechanism};
+use crate::sasl::{binding, Channel, Exchange};
 use crate::stanza::{self, StanzaError};
 use crate::transport::{self, tls};
 use crate::xml::{self, Element, Frame};
@@ -24,8 +24,15 @@ pub(super) struct Negotiated {
     pub details: super::LoginDetails,
 }
 
-/// The TLS version and cipher suite of a finished handshake.
-fn tls_summary<T>(stream: &tokio_rustls::client::TlsStream<T>) -> (String, String) {
+/// What a finished handshake says: the TLS version and cipher suite, and what SCRAM
+/// can bind to (RFC 9266 `tls-exporter` with TLS 1.3, RFC 5929 `tls-server-end-point`).
+struct TlsFacts {
+    version: String,
+    suite: String,
+    channel: Channel,
+}
+
+fn tls_facts<T>(stream: &tokio_rustls::client::TlsStream<T>) -> TlsFacts {
     let conn = stream.get_ref().1;
     let version = conn
         .protocol_version()
@@ -35,7 +42,26 @@ fn tls_summary<T>(stream: &tokio_rustls::client::TlsStream<T>) -> (String, Strin
         .negotiated_cipher_suite()
         .map(|s| format!("{:?}", s.suite()))
         .unwrap_or_default();
-    (version, suite)
+    let exporter = (conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3))
+        .then(|| {
+            conn.export_keying_material([0u8; 32], binding::EXPORTER_LABEL, None)
+                .ok()
+        })
+        .flatten()
+        .map(|data| data.to_vec());
+    let end_point = conn
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .and_then(|cert| binding::end_point_hash(cert.as_ref()));
+    TlsFacts {
+        version,
+        suite,
+        channel: Channel {
+            exporter,
+            end_point,
+            advertised: Vec::new(),
+        },
+    }
 }
 
 /// The TLS client configuration, being built on a blocking thread.
@@ -102,7 +128,7 @@ async fn login_steps(
         step.set("the TLS handshake");
         let config = joined(tls_config).await?;
         let stream = tls::handshake(tcp, &domain, config).await?;
-        let tls = tls_summary(&stream);
+        let tls = tls_facts(&stream);
         let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
         step.set("the stream header and features");
         let features = open_stream(&mut reader, &domain).await?;
@@ -113,7 +139,10 @@ async fn login_steps(
     let offered = offered_mechanisms(&features);
     tracing::debug!("TLS established after {:?}", started.elapsed());
     step.set("authentication");
-    let features = authenticate(&mut reader, &features, settings, password, &domain).await?;
+    let mut channel = tls.channel;
+    channel.advertised = advertised_bindings(&features);
+    let login = (settings, password, domain.as_str());
+    let (features, sasl_used) = authenticate(&mut reader, &features, &channel, login).await?;
     tracing::debug!("authenticated after {:?}", started.elapsed());
     step.set("resource binding");
     let jid = bind(&mut reader, &features, settings.resource.as_deref()).await?;
@@ -121,12 +150,10 @@ async fn login_steps(
     let details = super::LoginDetails {
         endpoint: format!("{}:{}", endpoint.host, endpoint.port),
         direct_tls: endpoint.direct_tls,
-        tls_version: tls.0,
-        cipher_suite: tls.1,
-        sasl_offered: offered.clone(),
-        sasl_used: Mechanism::choose(&offered, true)
-            .map(|m| m.name().to_owned())
-            .unwrap_or_default(),
+        tls_version: tls.version,
+        cipher_suite: tls.suite,
+        sasl_offered: offered,
+        sasl_used,
         stream_limits: features
             .get_child("limits", STREAM_LIMITS_NS)
             .map(|l| l.to_xml()),
@@ -174,7 +201,7 @@ async fn starttls(
     tls_config: TlsConfigJob,
     domain: &str,
     step: &Step,
-) -> Result<(XmlReader<Box<dyn Io>>, Element, (String, String)), SessionError> {
+) -> Result<(XmlReader<Box<dyn Io>>, Element, TlsFacts), SessionError> {
     let mut plain = XmlReader::new(tcp);
     step.set("the stream header and features");
     let features = open_stream(&mut plain, domain).await?;
@@ -191,7 +218,7 @@ async fn starttls(
     let tcp = plain.into_inner();
     step.set("the TLS handshake");
     let stream = tls::handshake(tcp, domain, config).await?;
-    let tls = tls_summary(&stream);
+    let tls = tls_facts(&stream);
     let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
     step.set("the stream header and features after TLS");
     let features = open_stream(&mut reader, domain).await?;
@@ -210,19 +237,38 @@ fn offered_mechanisms(features: &Element) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// RFC 6120 §6.4: runs the SASL exchange, then restarts the stream; returns the new features.
+/// The channel binding types the server lists (XEP-0440 §2), at most a few.
+fn advertised_bindings(features: &Element) -> Vec<String> {
+    features
+        .get_child("sasl-channel-binding", binding::SASL_CB_NS)
+        .map(|list| {
+            list.children()
+                .filter(|c| c.is("channel-binding", binding::SASL_CB_NS))
+                .filter_map(|c| c.get_attr("type"))
+                .take(8)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// RFC 6120 §6.4: runs the SASL exchange, then restarts the stream; returns the new
+/// features and the mechanism used ("SCRAM-SHA-512-PLUS (tls-exporter)").
 async fn authenticate(
     reader: &mut XmlReader<Box<dyn Io>>,
     features: &Element,
-    settings: &Settings,
-    password: &str,
-    domain: &str,
-) -> Result<Element, SessionError> {
+    channel: &Channel,
+    (settings, password, domain): (&Settings, &str, &str),
+) -> Result<(Element, String), SessionError> {
     let offered = offered_mechanisms(features);
-    let mechanism = Mechanism::choose(&offered, true)?;
-    tracing::debug!("SASL mechanism {}", mechanism.name());
+    let (mechanism, gs2) = crate::sasl::plan(&offered, channel, true)?;
+    let used = match &gs2 {
+        crate::sasl::Gs2::Bound { kind, .. } => format!("{} ({kind})", mechanism.name()),
+        _ => mechanism.name().to_owned(),
+    };
+    tracing::debug!("SASL mechanism {used}");
     let user = settings.jid.node().unwrap_or_default();
-    let (mut exchange, initial) = Exchange::new(mechanism, user, password)?;
+    let (mut exchange, initial) = Exchange::new((mechanism, gs2), user, password)?;
     let auth = Element::new("auth", SASL_NS)
         .attr("mechanism", mechanism.name())
         .text(encode_sasl(&initial));
@@ -243,7 +289,7 @@ async fn authenticate(
             _ => return Err(unexpected("a SASL answer", &el)),
         }
     }
-    open_stream(reader, domain).await
+    Ok((open_stream(reader, domain).await?, used))
 }
 
 /// RFC 6120 §7: binds a resource; the server may pick another one than we asked for.

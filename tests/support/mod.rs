@@ -8,6 +8,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod component;
+pub mod ejabberd;
 pub mod libervia;
 
 use std::io::Write;
@@ -418,6 +419,13 @@ fn write_certificates(dir: &Path) -> PathBuf {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // rcgen's default ends in the year 4096: ejabberd (Erlang) sets a timer for the
+    // expiry and cannot set one that far.
+    let validity = (
+        rcgen::date_time_ymd(2020, 1, 1),
+        rcgen::date_time_ymd(2035, 1, 1),
+    );
+    (ca_params.not_before, ca_params.not_after) = validity;
     ca_params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "xft test CA");
@@ -430,6 +438,8 @@ fn write_certificates(dir: &Path) -> PathBuf {
         "localhost".to_owned(),
     ])
     .expect("server params");
+    let mut params = params;
+    (params.not_before, params.not_after) = validity;
     let cert = params.signed_by(&key, &ca).expect("server cert");
     let ca_pem = dir.join("ca.pem");
     std::fs::write(&ca_pem, ca.pem()).expect("ca.pem");

@@ -1,5 +1,6 @@
 //! The receiving side: one dispatcher takes every kind of offer (SI, XEP-0095/0096;
-//! Jingle, XEP-0234; XEP-0353 proposals; links in messages, XEP-0066), applies the
+//! Jingle, XEP-0234; XEP-0353 proposals; links in messages, XEP-0066, and file shares,
+//! XEP-0447, [`shares`]), applies the
 //! receiver's policy once ([`policy`]), and runs each accepted offer as a transfer of
 //! its own front-end ([`si`], [`jingle`], [`link`]), several side by
 //! side (`--parallel`), so that a slow or silent sender never delays the others.
@@ -14,6 +15,7 @@ pub(crate) mod jingle;
 pub(crate) mod link;
 pub(crate) mod policy;
 pub(crate) mod queue;
+mod shares;
 pub(crate) mod si;
 
 use std::future::Future;
@@ -204,6 +206,7 @@ struct Desk<'a> {
     waiting: Queue<Accepted>,
     received: u64,
     chat: chat::Chat,
+    shares: shares::WaitingShares,
 }
 
 impl<'a> Desk<'a> {
@@ -234,6 +237,7 @@ impl<'a> Desk<'a> {
             waiting: Queue::default(),
             received: 0,
             chat: chat::Chat::default(),
+            shares: shares::WaitingShares::default(),
         })
     }
 
@@ -290,6 +294,15 @@ impl<'a> Desk<'a> {
         {
             let encrypted = encrypted.clone();
             return self.encrypted(&stanza, &encrypted).await;
+        }
+        if let Some(share) = crate::sfs::share_of(&stanza) {
+            self.share(&stanza, share);
+            return Ok(());
+        }
+        if let Some(attachment) = crate::sfs::attachment_of(&stanza) {
+            if self.attached(&stanza, &attachment) {
+                return Ok(());
+            }
         }
         if let Some(found) = oob::link_of(&stanza) {
             self.link(&stanza, found);

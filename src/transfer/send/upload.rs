@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::aesgcm::FileKey;
+use crate::hash::{Algorithm, Hasher};
 use crate::http::{self, HttpError};
 use crate::jid::Jid;
 use crate::oob;
 use crate::session::Session;
+use crate::sfs::Metadata;
 use crate::transfer::progress::Progress;
 use crate::transfer::source::Source;
 use crate::transfer::{Moved, Report, TransferError, UPLOAD as METHOD};
@@ -60,6 +62,13 @@ fn random_name(name: &str) -> String {
     format!("{}{extension}", crate::hash::hex(&bytes))
 }
 
+/// A finished upload: its report, and for a plain file what a file share announces of
+/// it (XEP-0446: name, size, type, date and the sha-256 computed while it was sent).
+pub(crate) struct Uploaded {
+    pub report: Report,
+    pub share: Option<Metadata>,
+}
+
 /// Uploads `source` (asking for a second slot once when the PUT fails for a reason a new
 /// slot may cure, XEP-0363 §5) and returns the report, whose `url` is the GET URL, or
 /// with `encrypt` the `aesgcm://` link (XEP-0454).
@@ -70,7 +79,7 @@ pub(crate) async fn upload_file(
     source: &Source,
     timeout: Duration,
     progress: Arc<dyn Progress>,
-) -> Result<Report, TransferError> {
+) -> Result<Uploaded, TransferError> {
     let request = Request::of(source, encrypt);
     if let Some(max) = service.max_file_size.filter(|max| request.size > *max) {
         return Err(UploadError::TooLarge {
@@ -107,7 +116,12 @@ pub(crate) async fn upload_file(
         );
         let started = Instant::now();
         progress.start(&source.name, source.size, METHOD);
-        let mut result = put(http, &slot, &request, source, progress.clone()).await;
+        let digest: Option<http::Digest> = request
+            .key
+            .is_none()
+            .then(|| Arc::new(std::sync::Mutex::new(Hasher::new(Algorithm::Sha256))));
+        let tap = (progress.clone(), digest.clone());
+        let mut result = put(http, &slot, &request, source, tap).await;
         if result.is_ok() {
             result = http
                 .check_served(&slot.get_url, request.size)
@@ -117,21 +131,8 @@ pub(crate) async fn upload_file(
         progress.finish(result.is_ok());
         match result {
             Ok(()) => {
-                let moved = Moved {
-                    size: source.size,
-                    protocol: METHOD,
-                    method: METHOD,
-                    hash: None,
-                    offset: 0,
-                    elapsed: started.elapsed(),
-                };
-                let url = match &request.key {
-                    Some(key) => crate::aesgcm::link(&slot.get_url, key),
-                    None => slot.get_url.clone(),
-                };
-                let mut report = Report::uploaded(&source.name, &url).moved(moved);
-                report.encrypted = request.key.is_some();
-                return Ok(report);
+                let done = (started.elapsed(), digest);
+                return Ok(uploaded(source, &request, &slot.get_url, done));
             }
             Err(TransferError::Http(e)) if attempt == 1 && worth_a_new_slot(&e) => {
                 tracing::warn!("upload failed ({e}); trying once more with a new slot");
@@ -151,12 +152,53 @@ fn worth_a_new_slot(e: &HttpError) -> bool {
     }
 }
 
+/// The report of an upload that took `elapsed`, and the share of a plain one.
+fn uploaded(
+    source: &Source,
+    request: &Request,
+    get_url: &str,
+    (elapsed, digest): (Duration, Option<http::Digest>),
+) -> Uploaded {
+    let moved = Moved {
+        size: source.size,
+        protocol: METHOD,
+        method: METHOD,
+        hash: None,
+        offset: 0,
+        elapsed,
+    };
+    let url = match &request.key {
+        Some(key) => crate::aesgcm::link(get_url, key),
+        None => get_url.to_owned(),
+    };
+    let mut report = Report::uploaded(&source.name, &url).moved(moved);
+    report.encrypted = request.key.is_some();
+    let share = digest.map(|d| metadata_of(source, request, &d));
+    Uploaded { report, share }
+}
+
+/// What a file share says of a plain upload (XEP-0446 §3).
+fn metadata_of(source: &Source, request: &Request, digest: &http::Digest) -> Metadata {
+    let sha256 = digest
+        .lock()
+        .map(|h| h.clone().finalize())
+        .unwrap_or_default();
+    Metadata {
+        name: Some(source.name.clone()),
+        size: Some(source.size),
+        media_type: Some(request.content_type.clone()),
+        date: source.modified.map(crate::si::xep0082_datetime),
+        desc: None,
+        hashes: vec![(Algorithm::Sha256.name().to_owned(), sha256)],
+    }
+}
+
 async fn put(
     http: &http::Client,
     slot: &upload::Slot,
     request: &Request,
     source: &Source,
-    progress: Arc<dyn Progress>,
+    (progress, digest): (Arc<dyn Progress>, Option<http::Digest>),
 ) -> Result<(), TransferError> {
     let file = std::fs::File::open(&source.path).map_err(|e| {
         TransferError::Source(crate::transfer::source::SourceError::Io {
@@ -169,9 +211,8 @@ async fn put(
         &slot.put_url,
         &slot.put_headers,
         (&request.content_type, request.key.as_ref()),
-        file,
-        source.size,
-        on_bytes,
+        (file, source.size),
+        (on_bytes, digest),
     )
     .await
     .map_err(|e| match e {
@@ -184,8 +225,19 @@ async fn put(
 }
 
 /// Sends the link to `to` (its bare JID: the server stores it for an offline
-/// recipient and copies it to every client of an online one).
-pub(crate) async fn announce(session: &Session, to: &Jid, url: &str) -> Result<(), TransferError> {
+/// recipient and copies it to every client of an online one): as a file share
+/// (XEP-0447) with `share`'s metadata, whose body and `jabber:x:oob` serve the clients
+/// that read only links; else as a link alone (XEP-0066).
+pub(crate) async fn announce(
+    session: &Session,
+    to: &Jid,
+    url: &str,
+    share: Option<&Metadata>,
+) -> Result<(), TransferError> {
     let to = to.bare().to_string();
-    Ok(session.send(oob::announcement(&to, url)).await?)
+    let message = match share {
+        Some(file) => crate::sfs::share_message(&to, file, url),
+        None => oob::announcement(&to, url),
+    };
+    Ok(session.send(message).await?)
 }
