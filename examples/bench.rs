@@ -13,6 +13,9 @@
 //!   against `send --method upload` of `XFT_BENCH_UPLOAD_MIB` through a tuned Prosody
 //!   with HTTPS slots, `XFT_BENCH_RUNS` (default 3) alternating runs, then the peak RSS
 //!   of both sides for 1 GiB encrypted.
+//! * "round-trips" (not in the default list): small commands through a relay that
+//!   delays every chunk 25 ms each way, against go-sendxmpp when it is installed
+//!   (examples/bench/round_trips.rs).
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
 //! * `XFT_BENCH_S5B_MIB` (default 1024): file size for the S5B table.
 //! * `XFT_BENCH_UPLOAD_MIB` (default 256): file size for the HTTP upload table, whose
@@ -23,6 +26,9 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[path = "bench/round_trips.rs"]
+mod round_trips;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -235,6 +241,7 @@ fn main() {
             "memory" => memory_table(&work),
             "parallel" => parallel_table(&work),
             "encrypted" => encrypted_table(&work),
+            "round-trips" => round_trips::round_trips_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }

@@ -235,6 +235,7 @@ pub fn session_status(e: &SessionError) -> ExitStatus {
         SessionError::Transport(_)
         | SessionError::Io(_)
         | SessionError::Disconnected
+        | SessionError::StaleServerCache
         | SessionError::NoStartTls => ExitStatus::Connection,
         SessionError::AuthFailed { .. } => ExitStatus::Auth,
         SessionError::LoginTimeout { .. } => ExitStatus::Timeout,

@@ -66,6 +66,7 @@ pub mod hash;
 pub(crate) mod http;
 pub mod jid;
 pub mod jingle;
+pub(crate) mod json_list;
 pub mod ns;
 pub mod omemo;
 pub mod oob;

@@ -534,12 +534,18 @@ fn fake_server(script: FakeScript) -> u16 {
                 let _ = socket.write_all(text.as_bytes());
             }
             FakeScript::SilentAfterTls => {
-                let _ = socket.read(&mut buf);
+                // The header and <starttls/> (xft sends them together, XEP-0305).
+                let mut got = Vec::new();
+                while !String::from_utf8_lossy(&got).contains("starttls") {
+                    match socket.read(&mut buf) {
+                        Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+                        _ => return,
+                    }
+                }
                 let _ = socket.write_all(header.as_bytes());
                 let _ = socket.write_all(
                     b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
                 );
-                let _ = socket.read(&mut buf);
                 let _ = socket.write_all(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
                 let tls = tls_server_config();
                 let mut conn = rustls::ServerConnection::new(tls).unwrap();

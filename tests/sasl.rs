@@ -298,6 +298,7 @@ fn login_to_scripted(offer: scripted::Offer) -> (Result<String, String>, scripte
             resource: None,
             features: Vec::new(),
             iq_timeout: std::time::Duration::from_secs(10),
+            server_cache: false,
         };
         let login = xft::session::Session::login(&settings, scripted::PASSWORD).await;
         let used = match login {
@@ -351,4 +352,79 @@ fn a_stripped_plus_offer_is_caught_by_the_y_flag() {
     assert_eq!(saw.gs2_header, "y,,");
     assert!(!saw.accepted);
     assert!(used.unwrap_err().contains("not-authorized"));
+}
+
+/// The file where xft remembers what a server offered (XEP-0305 pipelining).
+fn server_cache(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("cache/xft/servers.json")
+}
+
+/// After a login xft remembers the server's offer and sends the next SASL request
+/// behind the stream header; a remembered offer that is out of date or weaker than the
+/// live one never decides: a cache that names only SCRAM-SHA-1 for ejabberd still ends
+/// in SCRAM-SHA-512, one naming a mechanism Prosody does not offer still logs in, and a
+/// damaged file is ignored. Each time the file ends up holding the live offer.
+#[test]
+fn the_server_cache_speeds_up_logins_but_never_decides() {
+    let e = support::ejabberd::ejabberd();
+    let alice = e.account("sasl-cache");
+    let file = server_cache(&e.dir);
+    let stale = |mechanisms: &str| {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let text = format!(
+            "[{{\"domain\": \"{}\", \"mechanisms\": {mechanisms}, \"bindings\": []}}]",
+            support::DOMAIN
+        );
+        std::fs::write(&file, text).unwrap();
+    };
+    for cached in [
+        None,
+        Some("[\"SCRAM-SHA-1\"]"),
+        Some("[\"SCRAM-SHA-1-PLUS\", \"SCRAM-SHA-1\"]"),
+        Some("[\"PLAIN\"]"),
+        Some("{not json"),
+    ] {
+        match cached {
+            Some(m) if m.starts_with('{') => std::fs::write(&file, m).unwrap(),
+            Some(m) => stale(m),
+            None => {}
+        }
+        let mut probe = e.xft(&alice);
+        probe.arg("probe");
+        let out = run(probe);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{cached:?}: {}",
+            support::stderr(&out)
+        );
+        assert!(
+            sasl_used(&out).ends_with("SCRAM-SHA-512"),
+            "{cached:?}: {}",
+            sasl_used(&out)
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("SCRAM-SHA-512-PLUS"), "{cached:?}: {text}");
+    }
+    let s = support::server();
+    let bob = s.account("sasl-cache-p");
+    let file = server_cache(&s.dir);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let text = format!(
+        "[{{\"domain\": \"{}\", \"mechanisms\": [\"SCRAM-SHA-256\"], \"bindings\": []}}]",
+        support::DOMAIN
+    );
+    std::fs::write(&file, text).unwrap();
+    let mut probe = s.xft(&bob);
+    probe.arg("probe");
+    let out = run(probe);
+    assert_exit(&out, 0);
+    assert!(
+        sasl_used(&out).ends_with("SCRAM-SHA-1"),
+        "{}",
+        sasl_used(&out)
+    );
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("SCRAM-SHA-1"));
 }

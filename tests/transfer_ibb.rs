@@ -451,6 +451,7 @@ fn recv_answers_disco_with_file_transfer_features() {
             resource: None,
             features: vec![],
             iq_timeout: Duration::from_secs(10),
+            server_cache: false,
         };
         let (session, _incoming) = xft::session::Session::login(&settings, &alice.password)
             .await

@@ -182,6 +182,7 @@ pub(super) fn session_settings(
         jid: jid.bare(),
         features,
         iq_timeout: Duration::from_secs(args.timeout.max(1)),
+        server_cache: true,
     })
 }
 

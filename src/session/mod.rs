@@ -13,6 +13,7 @@
 //! a fast IBB sender from filling our memory. The general queue drops instead, so a
 //! command that never reads it cannot stall iq answers.
 
+mod cache;
 mod delivery;
 mod negotiate;
 mod router;
@@ -51,6 +52,9 @@ pub struct Settings {
     pub features: Vec<String>,
     /// How long an iq request may wait for its answer by default.
     pub iq_timeout: Duration,
+    /// Remember what the server offered in `$XDG_CACHE_HOME/xft/servers.json` and send
+    /// the next login's SASL request without waiting for the features (XEP-0305).
+    pub server_cache: bool,
 }
 
 /// Why a login failed or a session ended.
@@ -103,6 +107,10 @@ pub enum SessionError {
     /// The connection closed.
     #[error("the connection to the server was lost")]
     Disconnected,
+    /// The server's offer differs from what the last login saw (the login is then
+    /// tried again without the cache; never reported on its own).
+    #[error("the server's offer changed since the last login")]
+    StaleServerCache,
     /// The whole login has one deadline (`--timeout`); `step` is where it ran out.
     #[error("login did not finish within {} s (stuck at {step})", after.as_secs())]
     LoginTimeout {

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use std::sync::Mutex;
 
+use super::cache;
 use super::stream::{write_element, write_str, Io, XmlReader};
 use super::{SessionError, Settings};
 use crate::jid::{FullJid, Jid};
@@ -96,7 +97,23 @@ impl Step {
 pub(super) async fn login(settings: &Settings, password: &str) -> Result<Negotiated, SessionError> {
     let step = Step::default();
     let limit = settings.iq_timeout;
-    match tokio::time::timeout(limit, login_steps(settings, password, &step)).await {
+    let domain = settings.jid.domain().to_owned();
+    let attempts = async {
+        let cached = settings
+            .server_cache
+            .then(|| cache::seen(&domain))
+            .flatten();
+        let retry = cached.is_some();
+        match login_steps(settings, password, &step, cached).await {
+            // What the cache said no longer holds: once more, the slow way.
+            Err(SessionError::StaleServerCache) if retry => {
+                cache::forget(&domain);
+                login_steps(settings, password, &step, None).await
+            }
+            other => other,
+        }
+    };
+    match tokio::time::timeout(limit, attempts).await {
         Ok(result) => result,
         Err(_) => Err(SessionError::LoginTimeout {
             step: step.get(),
@@ -109,6 +126,7 @@ async fn login_steps(
     settings: &Settings,
     password: &str,
     step: &Step,
+    cached: Option<cache::Seen>,
 ) -> Result<Negotiated, SessionError> {
     let domain = settings.jid.domain().to_owned();
     step.set("looking up the server");
@@ -124,28 +142,28 @@ async fn login_steps(
     let tcp = transport::QuickAck(tcp);
     tracing::debug!("connected to {}:{}", endpoint.host, endpoint.port);
     let started = std::time::Instant::now();
-    let (mut reader, features, tls) = if endpoint.direct_tls {
+    let (mut reader, tls) = if endpoint.direct_tls {
         step.set("the TLS handshake");
         let config = joined(tls_config).await?;
         let stream = tls::handshake(tcp, &domain, config).await?;
         let tls = tls_facts(&stream);
-        let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
-        step.set("the stream header and features");
-        let features = open_stream(&mut reader, &domain).await?;
-        (reader, features, tls)
+        (XmlReader::new(Box::new(stream) as Box<dyn Io>), tls)
     } else {
         starttls(tcp, tls_config, &domain, step).await?
     };
-    let offered = offered_mechanisms(&features);
     tracing::debug!("TLS established after {:?}", started.elapsed());
-    step.set("authentication");
-    let mut channel = tls.channel;
-    channel.advertised = advertised_bindings(&features);
+    step.set("the stream features after TLS, and authentication");
     let login = (settings, password, domain.as_str());
-    let (features, sasl_used) = authenticate(&mut reader, &features, &channel, login).await?;
+    let authenticated = authenticate(&mut reader, tls.channel, login, cached).await?;
+    let Authenticated {
+        features,
+        offered,
+        used: sasl_used,
+        bind_sent,
+    } = authenticated;
     tracing::debug!("authenticated after {:?}", started.elapsed());
     step.set("resource binding");
-    let jid = bind(&mut reader, &features, settings.resource.as_deref()).await?;
+    let jid = bind(&mut reader, &features, &bind_sent).await?;
     tracing::debug!("bound {jid} after {:?}", started.elapsed());
     let details = super::LoginDetails {
         endpoint: format!("{}:{}", endpoint.host, endpoint.port),
@@ -170,8 +188,23 @@ async fn open_stream<R: Io>(
     reader: &mut XmlReader<R>,
     domain: &str,
 ) -> Result<Element, SessionError> {
+    open_stream_then(reader, domain, None).await
+}
+
+/// [`open_stream`], with `then` sent right behind our header, before the features
+/// come (XEP-0305 §2: what the features must hold anyway, `<starttls/>` for a client
+/// that requires TLS, the resource binding RFC 6120 §7 makes mandatory): one round
+/// trip instead of two.
+async fn open_stream_then<R: Io>(
+    reader: &mut XmlReader<R>,
+    domain: &str,
+    then: Option<&Element>,
+) -> Result<Element, SessionError> {
     reader.reset();
     write_str(reader.io_mut(), &xml::stream_header(domain, None)).await?;
+    if let Some(element) = then {
+        write_element(reader.io_mut(), element).await?;
+    }
     match reader.next_frame().await? {
         Frame::StreamOpen(header) => {
             if header.version.as_deref() != Some("1.0") {
@@ -201,15 +234,16 @@ async fn starttls(
     tls_config: TlsConfigJob,
     domain: &str,
     step: &Step,
-) -> Result<(XmlReader<Box<dyn Io>>, Element, TlsFacts), SessionError> {
+) -> Result<(XmlReader<Box<dyn Io>>, TlsFacts), SessionError> {
     let mut plain = XmlReader::new(tcp);
     step.set("the stream header and features");
-    let features = open_stream(&mut plain, domain).await?;
+    // xft never goes on without TLS: <starttls/> goes with the header.
+    let starttls = Element::new("starttls", TLS_NS);
+    let features = open_stream_then(&mut plain, domain, Some(&starttls)).await?;
     if features.get_child("starttls", TLS_NS).is_none() {
         return Err(SessionError::NoStartTls);
     }
     step.set("the answer to STARTTLS");
-    write_element(plain.io_mut(), &Element::new("starttls", TLS_NS)).await?;
     let answer = plain.next_element().await?;
     if !answer.is("proceed", TLS_NS) {
         return Err(unexpected("<proceed/> to STARTTLS", &answer));
@@ -219,10 +253,7 @@ async fn starttls(
     step.set("the TLS handshake");
     let stream = tls::handshake(tcp, domain, config).await?;
     let tls = tls_facts(&stream);
-    let mut reader = XmlReader::new(Box::new(stream) as Box<dyn Io>);
-    step.set("the stream header and features after TLS");
-    let features = open_stream(&mut reader, domain).await?;
-    Ok((reader, features, tls))
+    Ok((XmlReader::new(Box::new(stream) as Box<dyn Io>), tls))
 }
 
 /// The SASL mechanisms the server offers (RFC 6120 §6.4.1).
@@ -252,27 +283,95 @@ fn advertised_bindings(features: &Element) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// RFC 6120 §6.4: runs the SASL exchange, then restarts the stream; returns the new
-/// features and the mechanism used ("SCRAM-SHA-512-PLUS (tls-exporter)").
+/// What authentication ends with: the features after the restart, the mechanisms the
+/// server offered, the one used ("SCRAM-SHA-512-PLUS (tls-exporter)") and the resource
+/// binding request already sent behind the new stream header.
+struct Authenticated {
+    features: Element,
+    offered: Vec<String>,
+    used: String,
+    bind_sent: Element,
+}
+
+/// RFC 6120 §6.4 on a fresh TLS stream: the stream header, the SASL exchange, the
+/// restart with the binding request behind it. With what the last login saw (`cached`)
+/// the `<auth/>` goes right behind the header (XEP-0305 §2); when the features that come
+/// would make xft choose otherwise, this connection is given up
+/// ([`SessionError::StaleServerCache`]) and the login starts over without the cache.
+/// Only SCRAM is sent ahead: PLAIN's first message is the password.
 async fn authenticate(
     reader: &mut XmlReader<Box<dyn Io>>,
-    features: &Element,
-    channel: &Channel,
+    mut channel: Channel,
     (settings, password, domain): (&Settings, &str, &str),
-) -> Result<(Element, String), SessionError> {
-    let offered = offered_mechanisms(features);
-    let (mechanism, gs2) = crate::sasl::plan(&offered, channel, true)?;
-    let used = match &gs2 {
-        crate::sasl::Gs2::Bound { kind, .. } => format!("{} ({kind})", mechanism.name()),
-        _ => mechanism.name().to_owned(),
+    cached: Option<cache::Seen>,
+) -> Result<Authenticated, SessionError> {
+    let user = settings.jid.node().unwrap_or_default();
+    let guess = cached.and_then(|seen| {
+        let guessed = Channel {
+            advertised: seen.bindings,
+            ..channel.clone()
+        };
+        let plan = crate::sasl::plan(&seen.mechanisms, &guessed, true).ok()?;
+        (plan.0 != crate::sasl::Mechanism::Plain).then_some(plan)
+    });
+    let (features, mut exchange, plan) = match guess {
+        Some(plan) => {
+            let (exchange, initial) = Exchange::new(plan.clone(), user, password)?;
+            let auth = auth_element(plan.0, &initial);
+            let features = open_stream_then(reader, domain, Some(&auth)).await?;
+            channel.advertised = advertised_bindings(&features);
+            let live = crate::sasl::plan(&offered_mechanisms(&features), &channel, true)?;
+            if live != plan {
+                tracing::debug!("the server's offer changed since the last login");
+                return Err(SessionError::StaleServerCache);
+            }
+            (features, exchange, plan)
+        }
+        None => {
+            let features = open_stream(reader, domain).await?;
+            channel.advertised = advertised_bindings(&features);
+            let plan = crate::sasl::plan(&offered_mechanisms(&features), &channel, true)?;
+            let (exchange, initial) = Exchange::new(plan.clone(), user, password)?;
+            write_element(reader.io_mut(), &auth_element(plan.0, &initial)).await?;
+            (features, exchange, plan)
+        }
+    };
+    let offered = offered_mechanisms(&features);
+    let used = match &plan.1 {
+        crate::sasl::Gs2::Bound { kind, .. } => format!("{} ({kind})", plan.0.name()),
+        _ => plan.0.name().to_owned(),
     };
     tracing::debug!("SASL mechanism {used}");
-    let user = settings.jid.node().unwrap_or_default();
-    let (mut exchange, initial) = Exchange::new((mechanism, gs2), user, password)?;
-    let auth = Element::new("auth", SASL_NS)
+    sasl_exchange(reader, &mut exchange).await?;
+    if settings.server_cache {
+        let seen = cache::Seen {
+            mechanisms: offered.clone(),
+            bindings: channel.advertised.clone(),
+        };
+        cache::remember(domain, &seen);
+    }
+    let bind_sent = bind_request(settings.resource.as_deref());
+    let features = open_stream_then(reader, domain, Some(&bind_sent)).await?;
+    Ok(Authenticated {
+        features,
+        offered,
+        used,
+        bind_sent,
+    })
+}
+
+fn auth_element(mechanism: crate::sasl::Mechanism, initial: &[u8]) -> Element {
+    Element::new("auth", SASL_NS)
         .attr("mechanism", mechanism.name())
-        .text(encode_sasl(&initial));
-    write_element(reader.io_mut(), &auth).await?;
+        .text(encode_sasl(initial))
+}
+
+/// The challenges and responses after `<auth/>`, up to the server's `<success/>`
+/// (its signature checked) or `<failure/>`.
+async fn sasl_exchange(
+    reader: &mut XmlReader<Box<dyn Io>>,
+    exchange: &mut Exchange,
+) -> Result<(), SessionError> {
     loop {
         let el = reader.next_element().await?;
         match el.name() {
@@ -283,20 +382,19 @@ async fn authenticate(
             }
             "success" if el.ns() == SASL_NS => {
                 exchange.finish(&decode_sasl(&el)?)?;
-                break;
+                return Ok(());
             }
             "failure" if el.ns() == SASL_NS => return Err(sasl_failure(&el)),
             _ => return Err(unexpected("a SASL answer", &el)),
         }
     }
-    Ok((open_stream(reader, domain).await?, used))
 }
 
 /// RFC 6120 §7: binds a resource; the server may pick another one than we asked for.
 async fn bind(
     reader: &mut XmlReader<Box<dyn Io>>,
     features: &Element,
-    resource: Option<&str>,
+    sent: &Element,
 ) -> Result<FullJid, SessionError> {
     if features.get_child("bind", BIND_NS).is_none() {
         return Err(unexpected(
@@ -304,11 +402,7 @@ async fn bind(
             features,
         ));
     }
-    let mut bind = Element::new("bind", BIND_NS);
-    if let Some(r) = resource {
-        bind.push_child(Element::new("resource", BIND_NS).text(r));
-    }
-    let result = request(reader, stanza::iq(IqType::Set, None, bind)).await?;
+    let result = answer_to(reader, sent).await?;
     let jid_text = result
         .get_child("bind", BIND_NS)
         .and_then(|b| b.child_text("jid", BIND_NS))
@@ -330,13 +424,30 @@ async fn bind(
     Ok(jid)
 }
 
+/// RFC 6120 §7.6: the resource binding request, with the resource asked for if any.
+fn bind_request(resource: Option<&str>) -> Element {
+    let mut bind = Element::new("bind", BIND_NS);
+    if let Some(r) = resource {
+        bind.push_child(Element::new("resource", BIND_NS).text(r));
+    }
+    stanza::iq(IqType::Set, None, bind)
+}
+
 /// Sends an iq and waits for its answer while nothing else is running.
 async fn request(
     reader: &mut XmlReader<Box<dyn Io>>,
     iq: Element,
 ) -> Result<Element, SessionError> {
-    let id = iq.get_attr("id").unwrap_or_default().to_owned();
     write_element(reader.io_mut(), &iq).await?;
+    answer_to(reader, &iq).await
+}
+
+/// Waits for the answer to `iq`, sent already, while nothing else is running.
+async fn answer_to(
+    reader: &mut XmlReader<Box<dyn Io>>,
+    iq: &Element,
+) -> Result<Element, SessionError> {
+    let id = iq.get_attr("id").unwrap_or_default().to_owned();
     loop {
         let el = reader.next_element().await?;
         if el.is("iq", CLIENT_NS) && el.get_attr("id") == Some(id.as_str()) {

@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::json_list::JsonList;
+use crate::json_list::JsonList;
 
 /// Smaller files are hashed again: it takes less than about 15 ms.
 pub(crate) const MIN_SIZE: u64 = 8 << 20;

@@ -5,7 +5,6 @@
 
 pub(crate) mod hash_cache;
 pub(crate) mod jingle;
-mod json_list;
 
 pub(crate) mod policy;
 pub(crate) mod progress;

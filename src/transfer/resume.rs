@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::json_list::JsonList;
+use crate::json_list::JsonList;
 
 /// One resumable `.part`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -887,6 +887,7 @@ pub fn peer_settings(server: &Prosody, account: &Account) -> xft::session::Setti
             .filter(|f| !f.starts_with("urn:xmpp:jingle"))
             .collect(),
         iq_timeout: Duration::from_secs(20),
+        server_cache: false,
     }
 }
 
