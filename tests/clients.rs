@@ -636,3 +636,63 @@ fn an_upload_is_shared_as_dino_reads_it() {
     assert_eq!(oob.child_text("url", "jabber:x:oob"), Some(url.clone()));
     assert_eq!(json(&out.stdout)["url"].as_str(), Some(url.as_str()));
 }
+
+/// Runs `cmd` to its end, or kills it after `limit` (then `None`).
+fn run_within(mut cmd: std::process::Command, limit: Duration) -> Option<std::process::Output> {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return child.wait_with_output().ok();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// A server answers our initial presence with its own users' presence before it
+/// handles our next stanza: once the message xft sends itself behind that presence is
+/// back, xft knows which local contacts are online and need not wait out
+/// `--presence-wait` (600 s here): an online contact gets the file, an offline one is
+/// reported offline (exit 6), both long before that deadline.
+#[test]
+fn local_contacts_are_resolved_once_the_server_has_said_all() {
+    let s = server();
+    let (alice, bob, carol) = (
+        s.account("settle-a"),
+        s.account("settle-b"),
+        s.account("settle-c"),
+    );
+    s.make_contacts(&alice, &bob);
+    s.make_contacts(&alice, &carol);
+    let dir = scratch_dir("settle-recv");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--json", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let file = scratch_dir("settle-src").join("f.txt");
+    std::fs::write(&file, b"settled").unwrap();
+    for (to, code) in [(&bob.jid, 0), (&carol.jid, 6)] {
+        let mut send = s.xft(&alice);
+        send.args(["send", "--presence-wait", "600", "--method", "s5b"])
+            .arg(&file)
+            .arg(to);
+        let out = run_within(send, LONG).expect("xft waited for presence it had heard all of");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{to}: {}",
+            support::stderr(&out)
+        );
+    }
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(std::fs::read(dir.join("f.txt")).unwrap(), b"settled");
+}

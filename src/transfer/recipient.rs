@@ -7,6 +7,14 @@
 //! looked for side by side share it and none is lost. The candidates are then asked
 //! for their features all at once, and [`super::policy::pick`] chooses, highest
 //! presence priority first.
+//!
+//! How long to listen: a server handles our stanzas in order, and answers our initial
+//! presence with the presence of its own users among our contacts before it handles
+//! the next stanza (docs/interop.md §6). So right behind the initial presence xft sends
+//! itself a headline message; when it comes back, every local contact that is online
+//! has been heard, and nothing more need be waited for. Contacts on other servers are
+//! heard when their servers answer: for them xft listens until [`SETTLE`] after their
+//! first resource, or the `--presence-wait` deadline.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,7 +33,10 @@ use crate::session::{Incoming, Session};
 use crate::stanza::{Condition, ErrorType, IqType, StanzaError};
 use crate::xml::Element;
 
-/// After the first presence of the recipient, wait this long for its other resources.
+/// The namespace of the message xft sends itself behind its initial presence.
+const SETTLE_NS: &str = "urn:xmpp:xft:settled:0";
+/// After the first presence of a remote recipient, wait this long for its other
+/// resources.
 const SETTLE: Duration = Duration::from_millis(400);
 /// Most contacts whose presence is remembered: the roster is the server's, and so is
 /// the size of this table.
@@ -81,6 +92,8 @@ pub(crate) struct Presences {
     seen: Arc<Mutex<Seen>>,
     changed: Arc<Notify>,
     announced: OnceCell<()>,
+    /// Our message to ourselves came back: every local contact online was heard.
+    local_heard: Arc<std::sync::atomic::AtomicBool>,
     reader: tokio::task::JoinHandle<()>,
 }
 
@@ -95,12 +108,16 @@ impl Presences {
     pub(crate) fn watch(session: &Session, mut incoming: Incoming) -> Presences {
         let seen: Arc<Mutex<Seen>> = Arc::default();
         let changed: Arc<Notify> = Arc::default();
+        let local_heard: Arc<std::sync::atomic::AtomicBool> = Arc::default();
         let (own, session) = (session.jid().clone(), session.clone());
-        let (into, told) = (seen.clone(), changed.clone());
+        let (into, told, heard) = (seen.clone(), changed.clone(), local_heard.clone());
         let reader = tokio::spawn(async move {
             while let Some(stanza) = incoming.next().await {
                 let recorded = into.lock().is_ok_and(|mut s| s.record(&stanza, &own));
                 if recorded {
+                    told.notify_waiters();
+                } else if is_settle_marker(&stanza, &own) {
+                    heard.store(true, std::sync::atomic::Ordering::SeqCst);
                     told.notify_waiters();
                 } else if IqType::of(&stanza).is_some_and(IqType::is_request) {
                     let error = StanzaError::new(ErrorType::Cancel, Condition::ServiceUnavailable);
@@ -112,6 +129,7 @@ impl Presences {
             seen,
             changed,
             announced: OnceCell::new(),
+            local_heard,
             reader,
         }
     }
@@ -120,7 +138,10 @@ impl Presences {
     /// presence of every contact we see.
     async fn announce(&self, session: &Session) -> Result<(), TransferError> {
         self.announced
-            .get_or_try_init(|| async { session.send(roster::initial_presence()).await })
+            .get_or_try_init(|| async {
+                session.send(roster::initial_presence()).await?;
+                session.send(settle_marker(session.jid())).await
+            })
             .await?;
         Ok(())
     }
@@ -135,14 +156,18 @@ impl Presences {
     ) -> Result<Vec<(FullJid, i8)>, TransferError> {
         self.announce(session).await?;
         let hard = Instant::now() + wait;
+        let local = bare.domain() == session.jid().as_jid().domain();
         loop {
             // Registered before looking, so a presence in between wakes it.
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
             let (found, last) = self.seen.lock().map(|s| s.of(bare)).unwrap_or_default();
+            if local && self.local_heard.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(found);
+            }
             let until = match last {
-                Some(last) if !found.is_empty() => (last + SETTLE).min(hard),
+                Some(last) if !found.is_empty() && !local => (last + SETTLE).min(hard),
                 _ => hard,
             };
             if Instant::now() >= until {
@@ -151,6 +176,21 @@ impl Presences {
             let _ = tokio::time::timeout_at(until, changed).await;
         }
     }
+}
+
+/// The headline message xft sends itself behind its initial presence.
+fn settle_marker(own: &FullJid) -> Element {
+    Element::new("message", CLIENT_NS)
+        .attr("to", own.to_string())
+        .attr("type", "headline")
+        .child(Element::new("settled", SETTLE_NS))
+}
+
+/// Our own marker, come back (from our own full JID: nobody else can send it so).
+fn is_settle_marker(stanza: &Element, own: &FullJid) -> bool {
+    stanza.name() == "message"
+        && stanza.get_attr("from") == Some(own.to_string().as_str())
+        && stanza.get_child("settled", SETTLE_NS).is_some()
 }
 
 /// Finds the resource of `jid` to send to, with its features when `wanted` needs them
