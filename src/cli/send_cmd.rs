@@ -63,13 +63,18 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
         },
         false => None,
     };
+    let options = send_options(global, &args);
+    let proxies = match omemo {
+        None => look_for_proxies(&session, &options, &args),
+        Some(_) => None,
+    };
     let shared = Shared {
         global,
         args: &args,
         presences: Presences::watch(&session, incoming),
         session: session.clone(),
         files,
-        options: send_options(global, &args),
+        options,
         progresses: super::progress::progresses(global),
         omemo,
     };
@@ -80,8 +85,30 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<(), Erro
         .collect()
         .await;
     drop(shared);
+    if let Some(task) = proxies {
+        task.abort();
+    }
     session.close().await;
     first_failure(outcomes)
+}
+
+/// Starts finding the server's SOCKS5 proxies (XEP-0065 §4: three round trips to the
+/// server, one after the other) while the recipient is looked for, rather than after:
+/// the offer's candidates wait for the same discovery, found once per command.
+fn look_for_proxies(
+    session: &crate::session::Session,
+    options: &SendOptions,
+    args: &SendArgs,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let s5b_offered = options.methods.contains(&crate::si::StreamMethod::Socks5);
+    let peer_to_peer = args.method != MethodChoice::Upload;
+    if !(s5b_offered && peer_to_peer) {
+        return None;
+    }
+    let (session, s5b) = (session.clone(), options.s5b.clone());
+    Some(tokio::spawn(async move {
+        s5b.proxies(&session).await;
+    }))
 }
 
 /// One recipient, with its line on stderr when there are several.
