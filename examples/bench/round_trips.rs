@@ -240,6 +240,14 @@ fn commands<'a>(
             }),
         ),
         (
+            "`xft send --method upload` 1 KiB (upload + file share message)".into(),
+            Box::new(move |l: &Links| {
+                let mut cmd = xft(l.alice, &["send", "-q", "--method", "upload"]);
+                cmd.arg(file).arg(&bob.jid);
+                cmd
+            }),
+        ),
+        (
             "`xft upload` 1 KiB".into(),
             Box::new(move |l: &Links| {
                 let mut cmd = xft(l.alice, &["upload", "-q"]);
