@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::terminate_reason;
+
 use std::time::Duration;
 
 use support::{pattern, peer_login, scratch_dir, server, Receiver};
@@ -155,24 +157,6 @@ fn session_route(peer: &xft::session::Session, to: &str, sid: &str) -> xft::sess
                 .get_child("jingle", JINGLE_NS)
                 .is_some_and(|j| j.get_attr("sid") == Some(sid.as_str()))
     })
-}
-
-/// Acknowledges the session's requests until the peer's session-terminate, and returns
-/// its reason (None if none came within [`LONG`]).
-async fn terminate_reason(
-    peer: &xft::session::Session,
-    route: &mut xft::session::Route,
-) -> Option<Reason> {
-    while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
-        let _ = peer.reply_result(&el).await;
-        let j = el
-            .get_child("jingle", JINGLE_NS)
-            .and_then(Jingle::from_element);
-        if let Some(j) = j.filter(|j| j.action == Action::SessionTerminate) {
-            return j.reason.and_then(|r| r.0);
-        }
-    }
-    None
 }
 
 fn sha256_hex(data: &[u8]) -> String {

@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::terminate_reason;
+
 use std::time::Duration;
 
 use support::{
@@ -134,24 +136,6 @@ async fn offer_and_accept(
         .unwrap();
     peer.reply_result(&accept).await.unwrap();
     (route, accept)
-}
-
-/// Acknowledges the session's requests until the receiver's session-terminate, and
-/// returns its reason (None if none came within [`LONG`]).
-async fn terminate_reason(
-    peer: &xft::session::Session,
-    route: &mut xft::session::Route,
-) -> Option<Reason> {
-    while let Ok(Some(el)) = tokio::time::timeout(LONG, route.next()).await {
-        let _ = peer.reply_result(&el).await;
-        let j = el
-            .get_child("jingle", JINGLE_NS)
-            .and_then(Jingle::from_element);
-        if let Some(j) = j.filter(|j| j.action == Action::SessionTerminate) {
-            return j.reason.and_then(|r| r.0);
-        }
-    }
-    None
 }
 
 fn receiver(s: &support::Prosody, bob: &support::Account, dir: &std::path::Path) -> Receiver {

@@ -136,24 +136,12 @@ impl Ejabberd {
     /// [`super::Prosody::xft`].
     pub fn xft(&self, account: &Account) -> Command {
         let mut cmd = Command::new(xft_binary());
-        let cwd = self.dir.join("cwd");
-        std::fs::create_dir_all(&cwd).expect("working dir");
-        cmd.current_dir(cwd)
-            .args(["--jid", &account.jid])
+        super::isolate(&mut cmd, &self.dir);
+        cmd.args(["--jid", &account.jid])
             .args(["--server", &format!("127.0.0.1:{}", self.c2s_port)])
             .arg("--ca")
             .arg(&self.ca_pem)
-            .env("XFT_PASSWORD", &account.password)
-            .env("XFT_S5B_ADDRESS", "127.0.0.1")
-            .env_remove("XFT_JID")
-            .env_remove("XFT_SERVER")
-            .env_remove("XFT_CONFIG")
-            .env_remove("XFT_LOG")
-            .env("XDG_CONFIG_HOME", self.dir.join("no-config"))
-            .env("XDG_STATE_HOME", self.dir.join("state"))
-            .env("XDG_CACHE_HOME", self.dir.join("cache"))
-            .env("XDG_DATA_HOME", self.dir.join("share"))
-            .stdin(Stdio::null());
+            .env("XFT_PASSWORD", &account.password);
         cmd
     }
 }

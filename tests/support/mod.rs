@@ -383,24 +383,30 @@ impl Prosody {
 
     fn xft_bare_using(&self, binary: &Path) -> Command {
         let mut cmd = in_netns(self.netns.as_deref(), binary);
-        // A receiver without --dir writes into its working directory: never the
-        // repository's (issue 8, item 14).
-        let cwd = self.dir.join("cwd");
-        std::fs::create_dir_all(&cwd).expect("working dir");
-        cmd.current_dir(cwd)
-            .env("XFT_S5B_ADDRESS", "127.0.0.1")
-            .env_remove("XFT_JID")
-            .env_remove("XFT_PASSWORD")
-            .env_remove("XFT_SERVER")
-            .env_remove("XFT_CONFIG")
-            .env_remove("XFT_LOG")
-            .env("XDG_CONFIG_HOME", self.dir.join("no-config"))
-            .env("XDG_STATE_HOME", self.dir.join("state"))
-            .env("XDG_CACHE_HOME", self.dir.join("cache"))
-            .env("XDG_DATA_HOME", self.dir.join("share"))
-            .stdin(Stdio::null());
+        isolate(&mut cmd, &self.dir);
         cmd
     }
+}
+
+/// An xft command that reads nothing of this machine's user and writes only under
+/// `dir`: no XFT_* settings, its own XDG directories and working directory (a receiver
+/// without --dir writes into it: never the repository's, issue 8, item 14), and direct
+/// SOCKS5 candidates pinned to loopback.
+pub fn isolate(cmd: &mut Command, dir: &Path) {
+    let cwd = dir.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("working dir");
+    cmd.current_dir(cwd)
+        .env("XFT_S5B_ADDRESS", "127.0.0.1")
+        .env_remove("XFT_JID")
+        .env_remove("XFT_PASSWORD")
+        .env_remove("XFT_SERVER")
+        .env_remove("XFT_CONFIG")
+        .env_remove("XFT_LOG")
+        .env("XDG_CONFIG_HOME", dir.join("no-config"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_DATA_HOME", dir.join("share"))
+        .stdin(Stdio::null());
 }
 
 /// The xft binary: Cargo tells integration tests; examples (try-it, bench) find it next
@@ -978,4 +984,24 @@ pub fn route_bytestreams(peer: &xft::session::Session, sid: &str) -> xft::sessio
                 .and_then(|q| q.get_attr("sid"))
                 == Some(sid.as_str())
     })
+}
+
+/// Acknowledges a Jingle session's requests until the peer's session-terminate, and
+/// returns its reason (None if none came within a minute).
+pub async fn terminate_reason(
+    peer: &xft::session::Session,
+    route: &mut xft::session::Route,
+) -> Option<xft::jingle::Reason> {
+    use xft::jingle::{Action, Jingle};
+    let limit = Duration::from_secs(60);
+    while let Ok(Some(el)) = tokio::time::timeout(limit, route.next()).await {
+        let _ = peer.reply_result(&el).await;
+        let j = el
+            .get_child("jingle", xft::ns::JINGLE_NS)
+            .and_then(Jingle::from_element);
+        if let Some(j) = j.filter(|j| j.action == Action::SessionTerminate) {
+            return j.reason.and_then(|r| r.0);
+        }
+    }
+    None
 }
