@@ -282,3 +282,35 @@ fn broken_encrypted_links_and_chat_are_reported_and_a_good_link_still_arrives() 
     );
     assert_eq!(std::fs::read(dir.join("ok.txt")).unwrap(), b"fine");
 }
+
+/// xft remembers the server's upload service (servers.json) and skips discovery next
+/// time; a remembered service that is gone, or whose remembered limit is below the file,
+/// is looked for again, and the upload goes through; the file then holds the truth.
+#[test]
+fn a_remembered_upload_service_that_no_longer_holds_is_looked_for_again() {
+    let s = upload_server();
+    let alice = s.account("up-remember");
+    let file = scratch_dir("upload-remember").join("r.txt");
+    std::fs::write(&file, pattern(100, 5)).unwrap();
+    let cache = s.dir.join("cache/xft/servers.json");
+    for remembered in [
+        format!("[\"gone.{}\", null]", support::DOMAIN),
+        format!("[\"{}\", 10]", support::UPLOAD),
+    ] {
+        std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+        let text = format!(
+            "[{{\"domain\": \"{}\", \"mechanisms\": [], \"bindings\": [], \"upload\": {remembered}}}]",
+            support::DOMAIN
+        );
+        std::fs::write(&cache, text).unwrap();
+        let mut up = s.xft(&alice);
+        up.arg("upload").arg(&file);
+        let out = run(up);
+        assert_exit(&out, 0);
+        let url = stdout(&out).trim().to_owned();
+        assert_eq!(http_get(&url), (200, pattern(100, 5)), "{remembered}");
+        let now = std::fs::read_to_string(&cache).unwrap();
+        assert!(now.contains(support::UPLOAD), "{now}");
+        assert!(now.contains(&UPLOAD_LIMIT.to_string()), "{now}");
+    }
+}

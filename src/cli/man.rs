@@ -118,9 +118,9 @@ identifies each unchanged file (device, inode, size, times); safe to delete.
 .TP
 \\fI$XDG_CACHE_HOME/xft/servers.json\\fR
 The SASL mechanisms and channel binding types each server offered at the last login,
-so that the next login sends its authentication without waiting for them; what the
-server offers is still checked, and a stale entry only costs a second connection.
-Safe to delete.
+so that the next login sends its authentication without waiting for them, and the
+server's upload service; what the server offers is still checked, and a stale entry
+only costs a second connection or a second look. Safe to delete.
 .SH ENVIRONMENT
 \\fBXFT_JID\\fR, \\fBXFT_SERVER\\fR, \\fBXFT_PASSWORD\\fR, \\fBXFT_CONFIG\\fR,
 \\fBXFT_S5B_ADDRESS\\fR, \\fBXFT_LOG\\fR (log filter), \\fBNO_COLOR\\fR;

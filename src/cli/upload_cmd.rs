@@ -12,14 +12,16 @@ use crate::disco;
 use crate::error::Error;
 use crate::jid::Jid;
 use crate::omemo::account::{Account, Recipients};
+use crate::session::cache;
 use crate::session::Session;
 use crate::text::printable;
 use crate::transfer::send::upload as transfer_upload;
 use crate::transfer::source::Source;
 use crate::transfer::{Report, TransferError};
-use crate::upload;
+use crate::upload::{self, UploadError};
 
 /// Where an uploaded file's link goes.
+#[derive(Clone, Copy)]
 pub(super) enum Announce<'a> {
     /// Printed (`xft upload`).
     Print,
@@ -39,14 +41,7 @@ pub(super) async fn upload(global: &GlobalArgs, args: UploadArgs) -> Result<(), 
     let encrypt = (args.encrypt || config.encrypt) && !args.no_encrypt;
     let files = Files::prepare(&args.files, args.name.as_deref(), None).await?;
     let (session, incoming) = super::login(global, disco::client_features()).await?;
-    let result = async {
-        let service = upload::discover(&session)
-            .await
-            .map_err(|e| Error::Transfer(e.into()))?;
-        let route = (&service, encrypt);
-        upload_each(global, &session, route, files.plain(), Announce::Print).await
-    }
-    .await;
+    let result = upload_all(global, &session, encrypt, files.plain(), Announce::Print).await;
     drop(incoming);
     session.close().await;
     result
@@ -61,27 +56,17 @@ pub(super) async fn fall_back(
     to: &Jid,
     why: TransferError,
 ) -> Result<(), Error> {
-    let service = match upload::discover(session).await {
-        Ok(service) => service,
-        Err(e) => {
-            tracing::info!("no upload fallback: {e}");
-            return Err(why.into());
-        }
-    };
+    if let Err(e) = find_service(session).await {
+        tracing::info!("no upload fallback: {e}");
+        return Err(why.into());
+    }
     let why = why.to_string();
     let why = printable(&why);
     super::notice(
         global,
         &format!("xft: {why}; uploading instead (HTTP upload, XEP-0363)"),
     );
-    upload_each(
-        global,
-        session,
-        (&service, false),
-        sources,
-        Announce::Plain(to),
-    )
-    .await
+    upload_all(global, session, false, sources, Announce::Plain(to)).await
 }
 
 /// `--method upload`, and `--encrypt` (with an OMEMO announcement).
@@ -91,11 +76,69 @@ pub(super) async fn upload_and_announce(
     sources: &[Source],
     announce: Announce<'_>,
 ) -> Result<(), Error> {
-    let service = upload::discover(session)
+    let encrypt = matches!(announce, Announce::Omemo { .. });
+    upload_all(global, session, encrypt, sources, announce).await
+}
+
+/// The server's upload service: the one an earlier command found (servers.json, two
+/// round trips saved), else discovered now (and remembered). True when remembered.
+async fn find_service(session: &Session) -> Result<(upload::Service, bool), UploadError> {
+    let domain = session.jid().as_jid().domain().to_owned();
+    let remembered = cache::upload_service(&domain)
+        .and_then(|(jid, limit)| Some((Jid::parse(&jid).ok()?, limit)));
+    if let Some((jid, max_file_size)) = remembered {
+        tracing::debug!("upload service {jid}, as an earlier command found it");
+        return Ok((upload::Service { jid, max_file_size }, true));
+    }
+    let service = upload::discover(session).await?;
+    let entry = (service.jid.to_string(), service.max_file_size);
+    cache::remember_upload(&domain, Some(entry));
+    Ok((service, false))
+}
+
+/// Whether `e`, from a remembered service's first slot, may mean the service moved or
+/// changed its limit: then it is looked for again. Any refusal counts (a JID that is
+/// gone draws `remote-server-not-found`, `service-unavailable`, or from Prosody
+/// `not-allowed`); a service that still refuses after that costs one discovery more.
+fn service_may_have_changed(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Transfer(TransferError::Upload(
+            UploadError::TooLarge { .. } | UploadError::Refused(_)
+        ))
+    )
+}
+
+/// [`upload_each`] with the service [`find_service`] gives; when a remembered service
+/// refuses the first file in a way a moved or changed service would, it is forgotten,
+/// looked for again, and the files go to the one found.
+async fn upload_all(
+    global: &GlobalArgs,
+    session: &Session,
+    encrypt: bool,
+    sources: &[Source],
+    announce: Announce<'_>,
+) -> Result<(), Error> {
+    let (service, remembered) = find_service(session)
         .await
         .map_err(|e| Error::Transfer(e.into()))?;
-    let encrypt = matches!(announce, Announce::Omemo { .. });
-    upload_each(global, session, (&service, encrypt), sources, announce).await
+    let (first, rest) = sources.split_at(sources.len().min(1));
+    let tried = upload_each(global, session, (&service, encrypt), first, announce).await;
+    let service = match tried {
+        Err(e) if remembered && service_may_have_changed(&e) => {
+            tracing::debug!("the remembered upload service refused ({e}); looking again");
+            let domain = session.jid().as_jid().domain().to_owned();
+            cache::remember_upload(&domain, None);
+            let (fresh, _) = find_service(session)
+                .await
+                .map_err(|e| Error::Transfer(e.into()))?;
+            upload_each(global, session, (&fresh, encrypt), first, announce).await?;
+            fresh
+        }
+        Err(e) => return Err(e),
+        Ok(()) => service,
+    };
+    upload_each(global, session, (&service, encrypt), rest, announce).await
 }
 
 /// Uploads each source (encrypted with `encrypt`); sends each link as `announce` says

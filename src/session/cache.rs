@@ -1,7 +1,9 @@
-//! What the last login found about a server, kept in `$XDG_CACHE_HOME/xft/servers.json`
+//! What earlier commands found about a server, kept in `$XDG_CACHE_HOME/xft/servers.json`
 //! (else `~/.cache/xft/servers.json`): the SASL mechanisms it offered and the channel
-//! binding types it listed. The next login sends its SASL request right behind the
-//! stream header (XEP-0305 §2) instead of waiting a round trip for the features.
+//! binding types it listed, so that the next login sends its SASL request right behind
+//! the stream header (XEP-0305 §2) instead of waiting a round trip for the features;
+//! and its HTTP upload service (XEP-0363 §3), so that an upload skips two round trips
+//! of discovery (the upload commands look again when the service refuses).
 //!
 //! Nothing is decided from the cache alone: the features that come are checked, and
 //! when they would make xft choose otherwise (another mechanism, a stronger one, another
@@ -19,12 +21,18 @@ const MAX_SERVERS: usize = 64;
 const MAX_NAMES: usize = 16;
 const MAX_NAME: usize = 40;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Entry {
     domain: String,
     mechanisms: Vec<String>,
     bindings: Vec<String>,
+    /// The upload service's JID and its `max-file-size`.
+    #[serde(default)]
+    upload: Option<(String, Option<u64>)>,
 }
+
+/// Longest upload service JID taken.
+const MAX_JID: usize = 1024;
 
 /// What the last login to one server saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,11 +55,34 @@ fn names_ok(names: &[String]) -> bool {
         })
 }
 
+fn entry(domain: &str) -> Option<Entry> {
+    let entries: Vec<Entry> = list().load();
+    entries.into_iter().rev().find(|e| e.domain == domain)
+}
+
+/// Changes `domain`'s entry (made when missing) under the file's lock.
+fn edit(domain: &str, change: impl FnOnce(&mut Entry)) {
+    list().update(|entries: &mut Vec<Entry>| {
+        let mut entry = entries
+            .iter()
+            .rev()
+            .find(|e| e.domain == domain)
+            .cloned()
+            .unwrap_or_else(|| Entry {
+                domain: domain.to_owned(),
+                ..Entry::default()
+            });
+        change(&mut entry);
+        entries.retain(|e| e.domain != domain);
+        entries.push(entry);
+    });
+}
+
 /// What the last login to `domain` saw, if it is remembered and well formed.
 pub(crate) fn seen(domain: &str) -> Option<Seen> {
-    let entries: Vec<Entry> = list().load();
-    let entry = entries.into_iter().rev().find(|e| e.domain == domain)?;
-    (names_ok(&entry.mechanisms) && names_ok(&entry.bindings)).then_some(Seen {
+    let entry = entry(domain)?;
+    let known = !entry.mechanisms.is_empty();
+    (known && names_ok(&entry.mechanisms) && names_ok(&entry.bindings)).then_some(Seen {
         mechanisms: entry.mechanisms,
         bindings: entry.bindings,
     })
@@ -63,20 +94,33 @@ pub(crate) fn remember(domain: &str, now: &Seen) {
     {
         return;
     }
-    list().update(|entries: &mut Vec<Entry>| {
-        entries.retain(|e| e.domain != domain);
-        entries.push(Entry {
-            domain: domain.to_owned(),
-            mechanisms: now.mechanisms.clone(),
-            bindings: now.bindings.clone(),
-        });
+    edit(domain, |e| {
+        e.mechanisms = now.mechanisms.clone();
+        e.bindings = now.bindings.clone();
     });
 }
 
-/// Forgets `domain` (what was remembered no longer holds).
+/// Forgets what `domain` offered at login (it no longer holds).
 pub(crate) fn forget(domain: &str) {
     if seen(domain).is_some() {
-        list().update(|entries: &mut Vec<Entry>| entries.retain(|e| e.domain != domain));
+        edit(domain, |e| {
+            e.mechanisms.clear();
+            e.bindings.clear();
+        });
+    }
+}
+
+/// The upload service `domain` had, and its limit, if remembered and well formed.
+pub(crate) fn upload_service(domain: &str) -> Option<(String, Option<u64>)> {
+    let (jid, limit) = entry(domain)?.upload?;
+    let plausible = !jid.is_empty() && jid.len() <= MAX_JID && !jid.chars().any(char::is_control);
+    plausible.then_some((jid, limit))
+}
+
+/// Remembers `domain`'s upload service (`None` forgets it).
+pub(crate) fn remember_upload(domain: &str, service: Option<(String, Option<u64>)>) {
+    if upload_service(domain) != service {
+        edit(domain, |e| e.upload = service);
     }
 }
 

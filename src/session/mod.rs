@@ -13,7 +13,7 @@
 //! a fast IBB sender from filling our memory. The general queue drops instead, so a
 //! command that never reads it cannot stall iq answers.
 
-mod cache;
+pub(crate) mod cache;
 mod delivery;
 mod negotiate;
 mod router;
