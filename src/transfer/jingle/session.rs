@@ -41,6 +41,9 @@ pub(crate) struct JingleSession {
     kept: Kept,
     /// The sid of the in-band bytestream this route carries too, once agreed.
     carried: Arc<OnceLock<String>>,
+    /// How long the peer took to acknowledge our first request (a round trip through
+    /// both servers), once known.
+    pub(crate) peer_rtt: Option<Duration>,
 }
 
 impl JingleSession {
@@ -73,6 +76,7 @@ impl JingleSession {
             state: State::Pending,
             kept: Kept::default(),
             carried,
+            peer_rtt: None,
         }
     }
 

@@ -408,7 +408,9 @@ async fn receive_data(
 
 /// §6.3: the session-accept, acknowledged; the session is active from now on.
 async fn send_accept(js: &mut JingleSession, accept: &Jingle) -> Result<(), TransferError> {
+    let sent = Instant::now();
     js.request(accept).await.map_err(TransferError::OfferIq)?;
+    js.peer_rtt = Some(sent.elapsed());
     js.moved_to(State::Active);
     Ok(())
 }
@@ -558,12 +560,20 @@ async fn verify(
 
 /// How long a sender that announced no hash gets to send a checksum after the data:
 /// Conversations announces none and sends its `<checksum/>` once the last byte is
-/// through (docs/interop.md §4), Dino and `xft --no-hash` send none at all.
-const UNANNOUNCED_CHECKSUM_GRACE: Duration = Duration::from_secs(2);
+/// through (docs/interop.md §4), about one round trip to the peer after it; Dino and
+/// `xft --no-hash` send none at all, and should not wait long. Four times the peer's
+/// round trip (measured on our session-accept), within these bounds.
+const UNANNOUNCED_CHECKSUM_GRACE: (Duration, Duration) =
+    (Duration::from_millis(500), Duration::from_secs(2));
+
+fn unannounced_checksum_grace(peer_rtt: Option<Duration>) -> Duration {
+    let (least, most) = UNANNOUNCED_CHECKSUM_GRACE;
+    peer_rtt.map_or(most, |rtt| (rtt * 4).clamp(least, most))
+}
 
 /// The checksum to check against: the offer's own `<hash/>`, or a `<checksum/>` that
 /// came already, or the one that comes within `--timeout` when the offer announced one
-/// (`<hash-used/>`), or within [`UNANNOUNCED_CHECKSUM_GRACE`] when it did not. A sender
+/// (`<hash-used/>`), or within [`unannounced_checksum_grace`] when it did not. A sender
 /// that ended the session sends none.
 async fn expected_checksum(
     js: &mut JingleSession,
@@ -582,7 +592,7 @@ async fn expected_checksum(
     }
     let wait = match file.hash_used {
         Some(_) => js.timeout,
-        None => js.timeout.min(UNANNOUNCED_CHECKSUM_GRACE),
+        None => js.timeout.min(unannounced_checksum_grace(js.peer_rtt)),
     };
     let until = tokio::time::Instant::now() + wait;
     loop {
@@ -609,4 +619,18 @@ pub(crate) async fn refuse_unknown(session: &Session, request: &Element) {
     let _ = session
         .reply_error(request, &crate::jingle::unknown_session())
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grace_for_an_unannounced_checksum_follows_the_peer_round_trip() {
+        let ms = Duration::from_millis;
+        assert_eq!(unannounced_checksum_grace(None), ms(2000));
+        assert_eq!(unannounced_checksum_grace(Some(ms(1))), ms(500));
+        assert_eq!(unannounced_checksum_grace(Some(ms(300))), ms(1200));
+        assert_eq!(unannounced_checksum_grace(Some(ms(5000))), ms(2000));
+    }
 }
