@@ -11,8 +11,10 @@
 //! 2. [`xml`] turns the bytes of the stream into whole first-level elements: the
 //!    incremental, sans-IO framer refuses what RFC 6120 §11 forbids and oversize
 //!    stanzas, and skips (without building) one nested past [`xml::MAX_DEPTH`].
-//! 3. [`session`] negotiates the stream (RFC 6120 §4-§7, with `sasl`: SCRAM and PLAIN
-//!    as pure state machines), then a reader task hands each stanza to exactly one
+//! 3. [`session`] negotiates the stream (RFC 6120 §4-§7, pipelined as XEP-0305 says,
+//!    with `sasl`: SCRAM, its channel binding and PLAIN as pure state machines, and
+//!    `session::cache`: what the server offered last time, checked against what it
+//!    offers now), then a reader task hands each stanza to exactly one
 //!    place: an iq waiter, a [`session::Route`] a protocol registered, a built-in answer
 //!    (ping, disco#info), or the command's incoming queue. Every queue is bounded in
 //!    bytes.
@@ -22,7 +24,10 @@
 //! 5. The negotiation elements: [`si`] (XEP-0095/0096 offers and answers), [`jingle`]
 //!    (XEP-0166 elements and the session state machine, XEP-0234 files and checksums,
 //!    XEP-0260/0261 transports, XEP-0353 proposals), [`upload`] (XEP-0363 slots),
-//!    [`oob`] (XEP-0066 links), and `http` (the streaming PUT and GET).
+//!    [`oob`] (XEP-0066 links), [`sfs`] (XEP-0447 file shares), and `http` (the
+//!    streaming PUT and GET, with [`gcm`] and [`aesgcm`] for XEP-0454 files).
+//!    [`omemo`] is end-to-end encryption (XEP-0384 v0.3): keys, X3DH, the ratchet, the
+//!    message elements, the device's store, trust and PEP.
 //! 6. [`bytestream`] moves bytes and knows nothing of SI or Jingle:
 //!    [`bytestream::ibb`] (XEP-0047: the receiving side as a pure state machine, a
 //!    driver reading a route, a windowed sender) and [`bytestream::s5b`] (XEP-0065:
