@@ -564,7 +564,7 @@ async fn verify(
 /// `xft --no-hash` send none at all, and should not wait long. Four times the peer's
 /// round trip (measured on our session-accept), within these bounds.
 const UNANNOUNCED_CHECKSUM_GRACE: (Duration, Duration) =
-    (Duration::from_millis(500), Duration::from_secs(2));
+    (Duration::from_secs(1), Duration::from_secs(2));
 
 fn unannounced_checksum_grace(peer_rtt: Option<Duration>) -> Duration {
     let (least, most) = UNANNOUNCED_CHECKSUM_GRACE;
@@ -629,8 +629,8 @@ mod tests {
     fn the_grace_for_an_unannounced_checksum_follows_the_peer_round_trip() {
         let ms = Duration::from_millis;
         assert_eq!(unannounced_checksum_grace(None), ms(2000));
-        assert_eq!(unannounced_checksum_grace(Some(ms(1))), ms(500));
-        assert_eq!(unannounced_checksum_grace(Some(ms(300))), ms(1200));
+        assert_eq!(unannounced_checksum_grace(Some(ms(1))), ms(1000));
+        assert_eq!(unannounced_checksum_grace(Some(ms(400))), ms(1600));
         assert_eq!(unannounced_checksum_grace(Some(ms(5000))), ms(2000));
     }
 }
