@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::terminate_reason;
+use support::{session_route, terminate_reason};
 
 use std::time::Duration;
 
@@ -146,17 +146,6 @@ async fn futures_join_all<F: std::future::Future>(
     })
     .await;
     out.into_iter().flatten().collect()
-}
-
-/// Every request of session `sid` from `to`, and IBB requests from it.
-fn session_route(peer: &xft::session::Session, to: &str, sid: &str) -> xft::session::Route {
-    let (sid, from) = (sid.to_owned(), to.to_owned());
-    peer.route(move |el| {
-        el.get_attr("from") == Some(from.as_str())
-            && el
-                .get_child("jingle", JINGLE_NS)
-                .is_some_and(|j| j.get_attr("sid") == Some(sid.as_str()))
-    })
 }
 
 fn sha256_hex(data: &[u8]) -> String {

@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::terminate_reason;
+use support::{session_route, terminate_reason};
 
 use std::time::Duration;
 
@@ -120,13 +120,7 @@ async fn offer_and_accept(
     to: &str,
     initiate: &Jingle,
 ) -> (xft::session::Route, xft::xml::Element) {
-    let (sid, from) = (initiate.sid.clone(), to.to_owned());
-    let mut route = peer.route(move |el| {
-        el.get_attr("from") == Some(from.as_str())
-            && el
-                .get_child("jingle", JINGLE_NS)
-                .is_some_and(|j| j.get_attr("sid") == Some(sid.as_str()))
-    });
+    let mut route = session_route(peer, to, &initiate.sid);
     peer.iq(stanza::iq(IqType::Set, Some(to), initiate.to_element()))
         .await
         .expect("the offer is acknowledged");

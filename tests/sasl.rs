@@ -359,6 +359,16 @@ fn server_cache(dir: &std::path::Path) -> std::path::PathBuf {
     dir.join("cache/xft/servers.json")
 }
 
+/// Makes `file` say the server offered `mechanisms` (a JSON list) last time.
+fn remember_offer(file: &std::path::Path, mechanisms: &str) {
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let text = format!(
+        "[{{\"domain\": \"{}\", \"mechanisms\": {mechanisms}, \"bindings\": []}}]",
+        support::DOMAIN
+    );
+    std::fs::write(file, text).unwrap();
+}
+
 /// After a login xft remembers the server's offer and sends the next SASL request
 /// behind the stream header; a remembered offer that is out of date or weaker than the
 /// live one never decides: a cache that names only SCRAM-SHA-1 for ejabberd still ends
@@ -369,14 +379,6 @@ fn the_server_cache_speeds_up_logins_but_never_decides() {
     let e = support::ejabberd::ejabberd();
     let alice = e.account("sasl-cache");
     let file = server_cache(&e.dir);
-    let stale = |mechanisms: &str| {
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        let text = format!(
-            "[{{\"domain\": \"{}\", \"mechanisms\": {mechanisms}, \"bindings\": []}}]",
-            support::DOMAIN
-        );
-        std::fs::write(&file, text).unwrap();
-    };
     for cached in [
         None,
         Some("[\"SCRAM-SHA-1\"]"),
@@ -386,7 +388,7 @@ fn the_server_cache_speeds_up_logins_but_never_decides() {
     ] {
         match cached {
             Some(m) if m.starts_with('{') => std::fs::write(&file, m).unwrap(),
-            Some(m) => stale(m),
+            Some(m) => remember_offer(&file, m),
             None => {}
         }
         let mut probe = e.xft(&alice);
@@ -409,12 +411,7 @@ fn the_server_cache_speeds_up_logins_but_never_decides() {
     let s = support::server();
     let bob = s.account("sasl-cache-p");
     let file = server_cache(&s.dir);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    let text = format!(
-        "[{{\"domain\": \"{}\", \"mechanisms\": [\"SCRAM-SHA-256\"], \"bindings\": []}}]",
-        support::DOMAIN
-    );
-    std::fs::write(&file, text).unwrap();
+    remember_offer(&file, "[\"SCRAM-SHA-256\"]");
     let mut probe = s.xft(&bob);
     probe.arg("probe");
     let out = run(probe);

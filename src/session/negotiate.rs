@@ -314,29 +314,30 @@ async fn authenticate(
         let plan = crate::sasl::plan(&seen.mechanisms, &guessed, true).ok()?;
         (plan.0 != crate::sasl::Mechanism::Plain).then_some(plan)
     });
-    let (features, mut exchange, plan) = match guess {
+    let (offered, mut exchange, plan) = match guess {
         Some(plan) => {
             let (exchange, initial) = Exchange::new(plan.clone(), user, password)?;
             let auth = auth_element(plan.0, &initial);
             let features = open_stream_then(reader, domain, Some(&auth)).await?;
             channel.advertised = advertised_bindings(&features);
-            let live = crate::sasl::plan(&offered_mechanisms(&features), &channel, true)?;
+            let offered = offered_mechanisms(&features);
+            let live = crate::sasl::plan(&offered, &channel, true)?;
             if live != plan {
                 tracing::debug!("the server's offer changed since the last login");
                 return Err(SessionError::StaleServerCache);
             }
-            (features, exchange, plan)
+            (offered, exchange, plan)
         }
         None => {
             let features = open_stream(reader, domain).await?;
             channel.advertised = advertised_bindings(&features);
-            let plan = crate::sasl::plan(&offered_mechanisms(&features), &channel, true)?;
+            let offered = offered_mechanisms(&features);
+            let plan = crate::sasl::plan(&offered, &channel, true)?;
             let (exchange, initial) = Exchange::new(plan.clone(), user, password)?;
             write_element(reader.io_mut(), &auth_element(plan.0, &initial)).await?;
-            (features, exchange, plan)
+            (offered, exchange, plan)
         }
     };
-    let offered = offered_mechanisms(&features);
     let used = match &plan.1 {
         crate::sasl::Gs2::Bound { kind, .. } => format!("{} ({kind})", plan.0.name()),
         _ => plan.0.name().to_owned(),

@@ -1005,3 +1005,14 @@ pub async fn terminate_reason(
     }
     None
 }
+
+/// Every request of Jingle session `sid` from `from` (a scripted peer's view of it).
+pub fn session_route(peer: &xft::session::Session, from: &str, sid: &str) -> xft::session::Route {
+    let (sid, from) = (sid.to_owned(), from.to_owned());
+    peer.route(move |el| {
+        el.get_attr("from") == Some(from.as_str())
+            && el
+                .get_child("jingle", xft::ns::JINGLE_NS)
+                .is_some_and(|j| j.get_attr("sid") == Some(sid.as_str()))
+    })
+}
