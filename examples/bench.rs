@@ -16,6 +16,10 @@
 //! * "round-trips" (not in the default list): small commands through a relay that
 //!   delays every chunk 25 ms each way, against go-sendxmpp when it is installed
 //!   (examples/bench/round_trips.rs).
+//! * "verified-file" (not in the default list): verified Jingle and SI transfers of
+//!   `XFT_BENCH_S5B_MIB` (default 512 here) into a file on tmpfs and into /dev/null,
+//!   this build against `XFT_BENCH_BASELINE_BIN`, median of `XFT_BENCH_RUNS` (default
+//!   3), with one core's SHA-256 as the bound (examples/bench/verified_file.rs).
 //! * `XFT_BENCH_IBB_MIB` (default 64): file size for the IBB matrix.
 //! * `XFT_BENCH_S5B_MIB` (default 1024): file size for the S5B table.
 //! * `XFT_BENCH_UPLOAD_MIB` (default 256): file size for the HTTP upload table, whose
@@ -29,6 +33,9 @@ mod support;
 
 #[path = "bench/round_trips.rs"]
 mod round_trips;
+
+#[path = "bench/verified_file.rs"]
+mod verified_file;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -242,6 +249,7 @@ fn main() {
             "parallel" => parallel_table(&work),
             "encrypted" => encrypted_table(&work),
             "round-trips" => round_trips::round_trips_table(&work),
+            "verified-file" => verified_file::verified_file_table(&work),
             other => eprintln!("unknown section '{other}'"),
         }
     }
@@ -296,6 +304,8 @@ struct Measured {
     receiver_rss_kib: i64,
     /// CPU seconds of both processes.
     cpu: f64,
+    /// CPU seconds of the sender alone.
+    sender_cpu: f64,
 }
 
 /// Sends `file` to a receiver writing to `dest` (a directory, or "/dev/null").
@@ -386,6 +396,7 @@ fn measured_transfer_with(
         sender_rss_kib: srss,
         receiver_rss_kib: rrss,
         cpu: scpu + rcpu,
+        sender_cpu: scpu,
     };
     if dest != Path::new("/dev/null") {
         let _ = std::fs::remove_dir_all(dest);
