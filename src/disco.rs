@@ -4,8 +4,9 @@
 use crate::forms::Form;
 use crate::jid::Jid;
 use crate::ns::{
-    BYTESTREAMS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, HASHES_NS, IBB_NS, JINGLE_FT_NS, JINGLE_IBB_NS,
-    JINGLE_MESSAGE_NS, JINGLE_NS, JINGLE_S5B_NS, PING_NS, SI_FILE_TRANSFER_NS, SI_NS, VERSION_NS,
+    BYTESTREAMS_NS, CAPS_NS, DISCO_INFO_NS, DISCO_ITEMS_NS, HASHES_NS, IBB_NS, JINGLE_FT_NS,
+    JINGLE_IBB_NS, JINGLE_MESSAGE_NS, JINGLE_NS, JINGLE_S5B_NS, PING_NS, SI_FILE_TRANSFER_NS,
+    SI_NS, VERSION_NS,
 };
 use crate::session::{IqError, Session};
 use crate::stanza;
@@ -16,6 +17,7 @@ use crate::xml::Element;
 /// (docs/interop.md §1), so a receiver must list SI, its profile and both streams.
 pub fn client_features() -> Vec<String> {
     [
+        CAPS_NS,
         DISCO_INFO_NS,
         PING_NS,
         SI_NS,
@@ -95,6 +97,12 @@ impl Info {
 
 /// XEP-0030 §3.1: disco#info of `jid`.
 pub async fn info(session: &Session, jid: &Jid) -> Result<Info, IqError> {
+    Ok(Info::from_query(&info_query(session, jid).await?))
+}
+
+/// XEP-0030 §3.1: disco#info of `jid`, as the `<query/>` it answered (an empty one if
+/// the answer had none), for what [`Info`] leaves out (a XEP-0115 hash covers all).
+pub async fn info_query(session: &Session, jid: &Jid) -> Result<Element, IqError> {
     let request = stanza::iq(
         IqType::Get,
         Some(&jid.to_string()),
@@ -103,8 +111,8 @@ pub async fn info(session: &Session, jid: &Jid) -> Result<Info, IqError> {
     let answer = session.iq(request).await?;
     Ok(answer
         .get_child("query", DISCO_INFO_NS)
-        .map(Info::from_query)
-        .unwrap_or_default())
+        .cloned()
+        .unwrap_or_else(|| Element::new("query", DISCO_INFO_NS)))
 }
 
 /// Items read from one disco#items answer: callers ask each of them something, at

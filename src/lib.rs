@@ -18,8 +18,9 @@
 //!    place: an iq waiter, a [`session::Route`] a protocol registered, a built-in answer
 //!    (ping, disco#info), or the command's incoming queue. Every queue is bounded in
 //!    bytes.
-//! 4. [`stanza`], [`jid`], [`disco`] (XEP-0030), `roster` (RFC 6121) and `vcard`
-//!    (XEP-0054) are the typed pieces commands use; [`hash`] the XEP-0300 algorithms
+//! 4. [`stanza`], [`jid`], [`disco`] (XEP-0030), [`caps`] (XEP-0115: our own `ver`,
+//!    and checking a peer's), `roster` (RFC 6121) and `vcard` (XEP-0054) are the typed
+//!    pieces commands use; [`hash`] the XEP-0300 algorithms
 //!    (and MD5 for SI); `stall` the one rule that says when a data phase has stalled.
 //! 5. The negotiation elements: [`si`] (XEP-0095/0096 offers and answers), [`jingle`]
 //!    (XEP-0166 elements and the session state machine, XEP-0234 files and checksums,
@@ -39,7 +40,8 @@
 //!    writes through `receive::destination` into the `sink` (`.part`, renamed only when
 //!    verified; `resume` keeps resumable `.part` files). `transfer::send` is the sending
 //!    side (`send::si`, `send::jingle`, `send::upload`), the way chosen by
-//!    `transfer::policy` (also what `probe` reports) for a resource `recipient` found.
+//!    `transfer::policy` (also what `probe` reports) for a resource `recipient` found
+//!    (its features asked, or known from its XEP-0115 `ver`: `known_clients`).
 //!    `transfer::jingle` is the Jingle machinery both roles share: a session as a value,
 //!    the XEP-0260 negotiation, the data phases. The SOCKS5 data runs through the `pump`
 //!    (a blocking copy hashed on a thread beside it, or the kernel's sendfile/splice),
@@ -60,6 +62,7 @@
 
 pub mod aesgcm;
 pub mod bytestream;
+pub mod caps;
 pub mod cli;
 pub mod disco;
 pub mod error;

@@ -60,3 +60,5 @@ pub const JINGLE_IBB_NS: &str = "urn:xmpp:jingle:transports:ibb:1";
 pub const PING_NS: &str = "urn:xmpp:ping";
 /// RFC 6120 §4.9.3: defined stream error conditions.
 pub const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+/// XEP-0115 §10.1: entity capabilities.
+pub const CAPS_NS: &str = "http://jabber.org/protocol/caps";

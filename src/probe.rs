@@ -145,7 +145,7 @@ pub(crate) async fn run(
 async fn server_facts(session: &Session) -> ServerFacts {
     let domain = session.jid().as_jid().domain_jid();
     let info = disco::info(session, &domain).await.unwrap_or_default();
-    let (hosts, upload) = tokio::join!(proxy::discover(session), upload::discover(session));
+    let (hosts, upload) = tokio::join!(proxy::search(session), upload::discover(session));
     let proxies = futures_util::future::join_all(hosts.into_iter().map(proxy_fact)).await;
     ServerFacts {
         domain: domain.to_string(),
@@ -195,7 +195,10 @@ async fn peer_facts(
         None if sees_presence || bare == session.jid().bare() => presences
             .resources_of(session, &bare, wait)
             .await
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.jid, r.priority))
+            .collect(),
         None => Vec::new(),
     };
     // Every resource at once: one that stopped answering costs one wait, not one each.

@@ -669,3 +669,49 @@ fn local_contacts_are_resolved_once_the_server_has_said_all() {
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert_eq!(std::fs::read(dir.join("f.txt")).unwrap(), b"settled");
 }
+
+/// XEP-0115: `xft recv` announces a `ver` of its features in its presence. The first
+/// send to its bare JID asks the resource for its features and remembers the answer
+/// under that `ver` (it hashes to it); the second takes them from there, with no
+/// disco#info round trip through both servers. Both files arrive.
+#[test]
+fn a_known_client_is_not_asked_for_its_features_again() {
+    let s = server();
+    let (alice, bob) = (s.account("caps-a"), s.account("caps-b"));
+    s.make_contacts(&alice, &bob);
+    let dir = scratch_dir("caps-recv");
+    let mut recv = s.xft(&bob);
+    recv.args(["recv", "--accept-any", "--json", "--count", "2", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let cache = scratch_dir("caps-cache");
+    let src = scratch_dir("caps-src");
+    let mut logs = Vec::new();
+    for name in ["one.txt", "two.txt"] {
+        let file = src.join(name);
+        std::fs::write(&file, name).unwrap();
+        let mut send = s.xft(&alice);
+        send.env("XDG_CACHE_HOME", &cache)
+            .args(["-v", "send", "--method", "s5b"])
+            .arg(&file)
+            .arg(&bob.jid);
+        let out = run_within(send, LONG).expect("send ended");
+        let log = support::stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{log}");
+        logs.push(log);
+    }
+    let from_caps = "from its capabilities";
+    assert!(
+        !logs[0].contains(from_caps),
+        "nothing known yet: {}",
+        logs[0]
+    );
+    assert!(logs[1].contains(from_caps), "{}", logs[1]);
+    let remembered = std::fs::read_to_string(cache.join("xft/caps.json")).unwrap();
+    assert!(remembered.contains(xft::ns::JINGLE_FT_NS), "{remembered}");
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    for name in ["one.txt", "two.txt"] {
+        assert_eq!(std::fs::read(dir.join(name)).unwrap(), name.as_bytes());
+    }
+}

@@ -616,3 +616,63 @@ fn one_send_to_several_recipients() {
         );
     }
 }
+
+/// The proxy an earlier command found is remembered (servers.json, its JID only) and
+/// asked for its address at once, skipping discovery; a remembered proxy that is gone
+/// is looked for again, and the file then holds the truth. Every send goes through the
+/// proxy (`--no-direct`) with the address the proxy gave.
+#[test]
+fn a_remembered_proxy_is_asked_again_and_searched_for_when_gone() {
+    let s = server();
+    let (alice, bob) = (s.account("proxy-mem-a"), s.account("proxy-mem-b"));
+    let dir = scratch_dir("proxy-mem");
+    let mut recv = s.xft(&bob);
+    recv.args(["-v", "recv", "--accept-any", "--count", "3", "--dir"])
+        .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let cache = scratch_dir("proxy-mem-cache");
+    let servers = cache.join("xft/servers.json");
+    let gone = format!("gone.{}", support::DOMAIN);
+    let cases = [
+        ("first", None, "looking for the SOCKS5 proxies"),
+        ("second", None, "as an earlier command found them"),
+        ("third", Some(&gone), "remembered proxy gone"),
+    ];
+    for (name, plant, expected) in cases {
+        if let Some(jid) = plant {
+            let text = format!(
+                "[{{\"domain\": \"{}\", \"mechanisms\": [], \"bindings\": [], \"proxies\": [\"{jid}\"]}}]",
+                support::DOMAIN
+            );
+            std::fs::write(&servers, text).unwrap();
+        }
+        let file = scratch_dir("proxy-mem-src").join(name);
+        std::fs::write(&file, name).unwrap();
+        let mut send = s.xft(&alice);
+        send.env("XDG_CACHE_HOME", &cache)
+            .args(["-v", "send", "--protocol", "si", "--no-direct"])
+            .arg(&file)
+            .arg(&receiver.jid);
+        let out = run(send);
+        let log = support::stderr(&out);
+        assert_exit(&out, 0);
+        assert!(log.contains(expected), "{name}: {log}");
+        let now = std::fs::read_to_string(&servers).unwrap();
+        assert!(
+            now.contains(support::PROXY) && !now.contains(&gone),
+            "{now}"
+        );
+    }
+    let done = receiver.finish(LONG);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let via_proxy = format!("S5B via {}", support::PROXY);
+    assert_eq!(
+        done.stderr.matches(&via_proxy).count(),
+        3,
+        "{}",
+        done.stderr
+    );
+    for name in ["first", "second", "third"] {
+        assert_eq!(std::fs::read(dir.join(name)).unwrap(), name.as_bytes());
+    }
+}

@@ -49,6 +49,10 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 << 10];
         loop {
+            // ACK at once, as xft's own socket does (TCP_QUICKACK after every read):
+            // a relay that delays its ACKs 40 ms stalls Prosody's Nagle-held writes,
+            // which the clients measured here would not see.
+            quick_ack(&from);
             match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
@@ -77,9 +81,30 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
     });
 }
 
+/// Asks the kernel to ACK what arrives next without delay (Linux clears this again).
+fn quick_ack(socket: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: a plain setsockopt on our own open socket, with a valid pointer and size.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
 /// `xft` as `account` through `port` (a relay), isolated like the tests' commands.
 fn xft_via(server: &Prosody, account: &Account, port: u16) -> Command {
-    let mut cmd = server.xft_bare();
+    xft_via_using(server, &support::xft_binary(), account, port)
+}
+
+/// [`xft_via`] with another build of xft.
+fn xft_via_using(server: &Prosody, binary: &Path, account: &Account, port: u16) -> Command {
+    let mut cmd = server.xft_bare_using(binary);
     cmd.args(["--jid", &account.jid])
         .args(["--server", &format!("127.0.0.1:{port}")])
         .arg("--ca")
@@ -136,7 +161,18 @@ pub(crate) fn round_trips_table(work: &Path) {
         .arg("--version")
         .output()
         .is_ok();
-    let commands = commands(server, (&alice, &bob), &file, has_go);
+    let this_build = support::xft_binary();
+    let baseline = std::env::var_os("XFT_BENCH_BASELINE_BIN").map(std::path::PathBuf::from);
+    let mut commands = commands(server, (&alice, &bob), &file, (has_go, &this_build, ""));
+    if let Some(bin) = &baseline {
+        let tag = " (baseline build)";
+        commands.extend(self::commands(
+            server,
+            (&alice, &bob),
+            &file,
+            (false, bin, tag),
+        ));
+    }
     let mut rows: Vec<(String, f64, f64)> = Vec::new();
     let at = |delay: Duration, rows: &mut Vec<(String, f64, f64)>, first: bool| {
         let bob_relay = Relay::start(server.c2s_port, delay);
@@ -195,28 +231,29 @@ pub(crate) fn round_trips_table(work: &Path) {
     }
 }
 
+/// The rows, for the xft build `bin`, labelled with `tag` after each xft row's name.
 fn commands<'a>(
     server: &'a Prosody,
     (alice, bob): (&'a Account, &'a Account),
     file: &'a Path,
-    has_go: bool,
+    (has_go, bin, tag): (bool, &'a Path, &'a str),
 ) -> Vec<(String, Build<'a>)> {
     let xft = move |port: u16, args: &'a [&'a str]| {
-        let mut cmd = xft_via(server, alice, port);
+        let mut cmd = xft_via_using(server, bin, alice, port);
         cmd.args(args);
         cmd
     };
     let mut list: Vec<(String, Build<'a>)> = vec![
         (
-            "`xft vcard get` (login + one iq), STARTTLS".into(),
+            "`xft vcard get` (login + one iq), STARTTLS".to_owned() + tag,
             Box::new(move |l: &Links| xft(l.alice, &["vcard", "get", "-q"])),
         ),
         (
-            "the same, `--direct-tls`".into(),
+            "the same, `--direct-tls`".to_owned() + tag,
             Box::new(move |l: &Links| xft(l.alice_tls, &["--direct-tls", "vcard", "get", "-q"])),
         ),
         (
-            "`xft send` 1 KiB to a full JID (Jingle)".into(),
+            "`xft send` 1 KiB to a full JID (Jingle)".to_owned() + tag,
             Box::new(move |l: &Links| {
                 let mut cmd = xft(l.alice, &["send", "-q"]);
                 cmd.arg(file).arg(&l.receiver_jid);
@@ -224,7 +261,7 @@ fn commands<'a>(
             }),
         ),
         (
-            "`xft send --protocol si` 1 KiB to a full JID".into(),
+            "`xft send --protocol si` 1 KiB to a full JID".to_owned() + tag,
             Box::new(move |l: &Links| {
                 let mut cmd = xft(l.alice, &["send", "-q", "--protocol", "si"]);
                 cmd.arg(file).arg(&l.receiver_jid);
@@ -232,7 +269,7 @@ fn commands<'a>(
             }),
         ),
         (
-            "`xft send` 1 KiB to a contact's bare JID".into(),
+            "`xft send` 1 KiB to a contact's bare JID".to_owned() + tag,
             Box::new(move |l: &Links| {
                 let mut cmd = xft(l.alice, &["send", "-q"]);
                 cmd.arg(file).arg(&bob.jid);
@@ -240,7 +277,7 @@ fn commands<'a>(
             }),
         ),
         (
-            "`xft send --method upload` 1 KiB (upload + file share message)".into(),
+            "`xft send --method upload` 1 KiB (upload + file share message)".to_owned() + tag,
             Box::new(move |l: &Links| {
                 let mut cmd = xft(l.alice, &["send", "-q", "--method", "upload"]);
                 cmd.arg(file).arg(&bob.jid);
@@ -248,7 +285,7 @@ fn commands<'a>(
             }),
         ),
         (
-            "`xft upload` 1 KiB".into(),
+            "`xft upload` 1 KiB".to_owned() + tag,
             Box::new(move |l: &Links| {
                 let mut cmd = xft(l.alice, &["upload", "-q"]);
                 cmd.arg(file);

@@ -119,8 +119,14 @@ identifies each unchanged file (device, inode, size, times); safe to delete.
 \\fI$XDG_CACHE_HOME/xft/servers.json\\fR
 The SASL mechanisms and channel binding types each server offered at the last login,
 so that the next login sends its authentication without waiting for them, and the
-server's upload service; what the server offers is still checked, and a stale entry
-only costs a second connection or a second look. Safe to delete.
+server's upload service and SOCKS5 proxies (their addresses are always asked); what
+the server offers is still checked, and a stale entry only costs a second connection
+or a second look. Safe to delete.
+.TP
+\\fI$XDG_CACHE_HOME/xft/caps.json\\fR
+Service discovery answers of clients seen before, by the XEP\\-0115 hash their
+presence announces; an answer is used only while it still hashes to that value.
+Safe to delete.
 .SH ENVIRONMENT
 \\fBXFT_JID\\fR, \\fBXFT_SERVER\\fR, \\fBXFT_PASSWORD\\fR, \\fBXFT_CONFIG\\fR,
 \\fBXFT_S5B_ADDRESS\\fR, \\fBXFT_LOG\\fR (log filter), \\fBNO_COLOR\\fR;

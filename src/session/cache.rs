@@ -29,7 +29,14 @@ struct Entry {
     /// The upload service's JID and its `max-file-size`.
     #[serde(default)]
     upload: Option<(String, Option<u64>)>,
+    /// The JIDs of the SOCKS5 proxies discovery found (never their addresses: those are
+    /// asked every time).
+    #[serde(default)]
+    proxies: Vec<String>,
 }
+
+/// Proxies taken from one entry.
+const MAX_PROXIES: usize = 4;
 
 /// Longest upload service JID taken.
 const MAX_JID: usize = 1024;
@@ -115,6 +122,24 @@ pub(crate) fn upload_service(domain: &str) -> Option<(String, Option<u64>)> {
     let (jid, limit) = entry(domain)?.upload?;
     let plausible = !jid.is_empty() && jid.len() <= MAX_JID && !jid.chars().any(char::is_control);
     plausible.then_some((jid, limit))
+}
+
+/// The JIDs of the SOCKS5 proxies `domain` had, if remembered and well formed.
+pub(crate) fn proxies(domain: &str) -> Option<Vec<String>> {
+    let proxies = entry(domain)?.proxies;
+    let plausible = |jid: &String| {
+        !jid.is_empty() && jid.len() <= MAX_JID && !jid.chars().any(char::is_control)
+    };
+    let fine = !proxies.is_empty() && proxies.len() <= MAX_PROXIES && proxies.iter().all(plausible);
+    fine.then_some(proxies)
+}
+
+/// Remembers `domain`'s SOCKS5 proxies (an empty list forgets them).
+pub(crate) fn remember_proxies(domain: &str, found: Vec<String>) {
+    let found: Vec<String> = found.into_iter().take(MAX_PROXIES).collect();
+    if proxies(domain).unwrap_or_default() != found {
+        edit(domain, |e| e.proxies = found);
+    }
 }
 
 /// Remembers `domain`'s upload service (`None` forgets it).

@@ -179,6 +179,8 @@ struct Shared {
     pending: Mutex<HashMap<String, PendingIq>>,
     routes: Mutex<Vec<RouteEntry>>,
     features: Vec<String>,
+    /// Whether this session reads and writes servers.json ([`Settings::server_cache`]).
+    server_cache: bool,
     iq_timeout: Duration,
     closed: AtomicBool,
     /// Woken when the reader ends (the server closed or the connection broke).
@@ -334,6 +336,7 @@ impl Session {
             pending: Mutex::new(HashMap::new()),
             routes: Mutex::new(Vec::new()),
             features: settings.features.clone(),
+            server_cache: settings.server_cache,
             iq_timeout: settings.iq_timeout,
             closed: AtomicBool::new(false),
             closed_notify: tokio::sync::Notify::new(),
@@ -360,6 +363,18 @@ impl Session {
     /// Our bound full JID.
     pub fn jid(&self) -> &FullJid {
         &self.shared.jid
+    }
+
+    /// Whether what discovery finds about the server may be kept in, and read from,
+    /// servers.json ([`cache`]).
+    pub(crate) fn uses_server_cache(&self) -> bool {
+        self.shared.server_cache
+    }
+
+    /// The XEP-0115 `<c/>` for our presence: the hash of the disco#info answer this
+    /// session gives.
+    pub fn caps(&self) -> Element {
+        crate::caps::element(&crate::caps::own_ver(&self.shared.features))
     }
 
     /// How the login went (TLS, SASL, the server's advertised limits).
@@ -437,6 +452,19 @@ impl Session {
     /// Answers an iq request with an empty result.
     pub async fn reply_result(&self, request: &Element) -> Result<(), SessionError> {
         self.send(stanza::iq_result(request)).await
+    }
+
+    /// Answers an iq request whose sender has already moved on, so that the answer
+    /// getting lost costs nothing (a Jingle session-terminate: the session ended when
+    /// it was sent, XEP-0166 §6.7): the stream may end without proof that the server
+    /// processed it (see [`delivery`]), which saves a round trip at the end.
+    pub async fn reply_courtesy(&self, request: &Element) -> Result<(), SessionError> {
+        let text = xml::stanza_to_string(&stanza::iq_result(request), CLIENT_NS);
+        self.shared
+            .out
+            .send(Outgoing::Stanza(text, delivery::Kind::Ignorable))
+            .await
+            .map_err(|_| self.lost())
     }
 
     /// Answers a request with an error.

@@ -270,17 +270,7 @@ fn builtin_answer(shared: &Shared, el: &Element) -> Option<Element> {
     }
     if stanza::is_iq_request(el, IqType::Get, "query", DISCO_INFO_NS) {
         let query = el.get_child("query", DISCO_INFO_NS)?;
-        let mut answer =
-            Element::new("query", DISCO_INFO_NS).attr_opt("node", query.get_attr("node"));
-        answer.push_child(
-            Element::new("identity", DISCO_INFO_NS)
-                .attr("category", "client")
-                .attr("type", "pc")
-                .attr("name", "xft"),
-        );
-        for feature in &shared.features {
-            answer.push_child(Element::new("feature", DISCO_INFO_NS).attr("var", feature.as_str()));
-        }
+        let answer = crate::caps::own_query(&shared.features, query.get_attr("node"));
         return Some(stanza::iq_result(el).child(answer));
     }
     None

@@ -5,6 +5,7 @@
 
 pub(crate) mod hash_cache;
 pub(crate) mod jingle;
+pub(crate) mod known_clients;
 
 pub(crate) mod policy;
 pub(crate) mod progress;

@@ -44,11 +44,20 @@ const MAX_REMEMBERED: usize = 4096;
 /// Most resources remembered per contact.
 const MAX_RESOURCES: usize = 64;
 
-/// What presence said so far, by bare JID: the available resources with their
-/// priorities, and when the list last changed.
+/// An available resource, as its presence described it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Online {
+    pub(crate) jid: FullJid,
+    pub(crate) priority: i8,
+    /// The XEP-0115 `ver` it announced, if any.
+    pub(crate) caps: Option<String>,
+}
+
+/// What presence said so far, by bare JID: the available resources, and when the list
+/// last changed.
 #[derive(Debug, Default)]
 struct Seen {
-    resources: HashMap<Jid, (Vec<(FullJid, i8)>, Instant)>,
+    resources: HashMap<Jid, (Vec<Online>, Instant)>,
 }
 
 impl Seen {
@@ -67,21 +76,25 @@ impl Seen {
             .resources
             .entry(bare)
             .or_insert_with(|| (Vec::new(), Instant::now()));
-        resources.retain(|(j, _)| *j != full);
+        resources.retain(|r| r.jid != full);
         if available && resources.len() < MAX_RESOURCES {
-            resources.push((full, priority));
+            resources.push(Online {
+                jid: full,
+                priority,
+                caps: crate::caps::announced(stanza),
+            });
         }
         *changed = Instant::now();
         true
     }
 
     /// Available resources of `bare`, highest priority first, and when they changed.
-    fn of(&self, bare: &Jid) -> (Vec<(FullJid, i8)>, Option<Instant>) {
+    fn of(&self, bare: &Jid) -> (Vec<Online>, Option<Instant>) {
         let Some((found, changed)) = self.resources.get(bare) else {
             return (Vec::new(), None);
         };
         let mut found = found.clone();
-        found.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
+        found.sort_by_key(|r| std::cmp::Reverse(r.priority));
         (found, Some(*changed))
     }
 }
@@ -139,7 +152,9 @@ impl Presences {
     async fn announce(&self, session: &Session) -> Result<(), TransferError> {
         self.announced
             .get_or_try_init(|| async {
-                session.send(roster::initial_presence()).await?;
+                session
+                    .send(roster::initial_presence().child(session.caps()))
+                    .await?;
                 session.send(settle_marker(session.jid())).await
             })
             .await?;
@@ -153,7 +168,7 @@ impl Presences {
         session: &Session,
         bare: &Jid,
         wait: Duration,
-    ) -> Result<Vec<(FullJid, i8)>, TransferError> {
+    ) -> Result<Vec<Online>, TransferError> {
         self.announce(session).await?;
         let hard = Instant::now() + wait;
         let local = bare.domain() == session.jid().as_jid().domain();
@@ -211,9 +226,12 @@ pub(crate) async fn resolve(
     tracing::debug!("looking for the resources of {jid}");
     let bare = jid.bare();
     let shown = bare.to_string();
-    let items = roster::fetch(session)
-        .await
-        .map_err(TransferError::Roster)?;
+    // The roster request and then our presence, without waiting in between: the
+    // request still goes first (RFC 6121 §2.2), and the answers come one round trip
+    // later instead of two.
+    let (items, announced) = tokio::join!(roster::fetch(session), presences.announce(session));
+    let items = items.map_err(TransferError::Roster)?;
+    announced?;
     let subscribed = items
         .iter()
         .any(|i| i.jid == bare && i.subscription.sees_their_presence());
@@ -226,21 +244,12 @@ pub(crate) async fn resolve(
     }
     // Every resource is asked at once, under one deadline: resources that stopped
     // answering cost one `--timeout` together, not one each.
-    let asked = resources
-        .iter()
-        .map(|(r, _)| disco::info(session, r.as_jid()));
+    let asked = resources.iter().map(|r| resource_features(session, r));
     let answers = futures_util::future::join_all(asked).await;
-    let known =
-        resources
-            .into_iter()
-            .zip(answers)
-            .filter_map(|((resource, _), answer)| match answer {
-                Ok(info) => Some((resource, Features::of(&info))),
-                Err(e) => {
-                    tracing::debug!("disco#info of {resource} failed: {e}");
-                    None
-                }
-            });
+    let known = resources
+        .into_iter()
+        .zip(answers)
+        .filter_map(|(resource, features)| Some((resource.jid, features?)));
     match policy::pick(wanted, known) {
         Some((resource, features)) => Ok((resource, Some(features))),
         None => Err(TransferError::NoFileTransfer {
@@ -251,6 +260,30 @@ pub(crate) async fn resolve(
                 Wanted::Auto => "SI or Jingle file transfer (XEP-0096, XEP-0234)",
             },
         }),
+    }
+}
+
+/// The features of an online resource: from the disco#info answer remembered for the
+/// XEP-0115 `ver` its presence announced, when one is (and still hashes to it, see
+/// [`super::known_clients`]), else asked, and remembered when it hashes to that `ver`.
+/// `None` when it did not answer.
+async fn resource_features(session: &Session, online: &Online) -> Option<Features> {
+    let ver = online.caps.as_deref();
+    if let Some(info) = ver.and_then(super::known_clients::recall) {
+        tracing::debug!("features of {} from its capabilities", online.jid);
+        return Some(Features::of(&info));
+    }
+    match disco::info_query(session, online.jid.as_jid()).await {
+        Ok(query) => {
+            if let Some(ver) = ver {
+                super::known_clients::remember(ver, &query);
+            }
+            Some(Features::of(&disco::Info::from_query(&query)))
+        }
+        Err(e) => {
+            tracing::debug!("disco#info of {} failed: {e}", online.jid);
+            None
+        }
     }
 }
 
@@ -354,7 +387,7 @@ mod tests {
             .of(&bare)
             .0
             .iter()
-            .map(|(j, _)| j.resource().to_owned())
+            .map(|r| r.jid.resource().to_owned())
             .collect();
         assert_eq!(names, ["b", "a"]);
         let gone = Element::new("presence", CLIENT_NS)

@@ -381,7 +381,8 @@ impl Prosody {
         self.xft_bare_using(&xft_binary())
     }
 
-    fn xft_bare_using(&self, binary: &Path) -> Command {
+    /// Like [`Prosody::xft_bare`], with another build of xft.
+    pub fn xft_bare_using(&self, binary: &Path) -> Command {
         let mut cmd = in_netns(self.netns.as_deref(), binary);
         isolate(&mut cmd, &self.dir);
         cmd

@@ -42,8 +42,8 @@ pub(crate) struct JingleSession {
     /// The sid of the in-band bytestream this route carries too, once agreed.
     carried: Arc<OnceLock<String>>,
     /// How long the peer took to acknowledge our first request (a round trip through
-    /// both servers), once known.
-    pub(crate) peer_rtt: Option<Duration>,
+    /// both servers), once known (set by whoever waits for that acknowledgement).
+    pub(crate) peer_rtt: Arc<OnceLock<Duration>>,
 }
 
 impl JingleSession {
@@ -76,7 +76,7 @@ impl JingleSession {
             state: State::Pending,
             kept: Kept::default(),
             carried,
-            peer_rtt: None,
+            peer_rtt: Arc::default(),
         }
     }
 
@@ -158,7 +158,15 @@ impl JingleSession {
         match jingle::next_state(self.state, jingle.action) {
             Some(state) => {
                 self.state = state;
-                let _ = self.session.reply_result(el).await;
+                // The end, and informational messages (the receiver's `<received/>`,
+                // a checksum): their sender does not wait for our answer, so the
+                // stream may end without proof that the server forwarded it.
+                let _ = match jingle.action {
+                    Action::SessionTerminate | Action::SessionInfo => {
+                        self.session.reply_courtesy(el).await
+                    }
+                    _ => self.session.reply_result(el).await,
+                };
                 Some(jingle)
             }
             None => {

@@ -389,8 +389,7 @@ async fn receive_data(
     let ours = OurCandidates::prepare(js, &options.s5b, s5b_sid).await;
     content.transport = Some(ours.element());
     accept.contents.push(content.clone());
-    send_accept(js, &accept).await?;
-    match negotiation::nominate(js, Role::Responder, &content, (ours, offered)).await? {
+    match accept_and_nominate(js, &accept, &content, (ours, offered)).await? {
         Nominated::Socket(socket) => receive_s5b(js, socket, &offer.file, into, progress).await,
         Nominated::Nothing(why) => {
             tracing::info!(
@@ -410,9 +409,54 @@ async fn receive_data(
 async fn send_accept(js: &mut JingleSession, accept: &Jingle) -> Result<(), TransferError> {
     let sent = Instant::now();
     js.request(accept).await.map_err(TransferError::OfferIq)?;
-    js.peer_rtt = Some(sent.elapsed());
+    let _ = js.peer_rtt.set(sent.elapsed());
     js.moved_to(State::Active);
     Ok(())
+}
+
+/// §6.3 and XEP-0260 §2.3-§2.5: the session-accept, and the S5B negotiation without
+/// waiting for the accept's acknowledgement: our candidate report then leaves right
+/// behind the accept, in order on the same path, and the sender knows the outcome a
+/// round trip through both servers earlier. A refused accept still ends it at once.
+async fn accept_and_nominate(
+    js: &mut JingleSession,
+    accept: &Jingle,
+    content: &Content,
+    candidates: (OurCandidates, Vec<Candidate>),
+) -> Result<Nominated, TransferError> {
+    let sent = Instant::now();
+    let Some(pending) = js.notify(accept).await else {
+        return Err(TransferError::OfferIq(
+            crate::session::IqError::Disconnected,
+        ));
+    };
+    js.moved_to(State::Active);
+    let rtt = js.peer_rtt.clone();
+    let mut ack = Box::pin(pending.wait());
+    let nominated = {
+        let nominate = negotiation::nominate(js, Role::Responder, content, candidates);
+        tokio::pin!(nominate);
+        let mut acked = false;
+        loop {
+            tokio::select! {
+                nominated = &mut nominate => break nominated,
+                answer = &mut ack, if !acked => {
+                    answer.map_err(TransferError::OfferIq)?;
+                    let _ = rtt.set(sent.elapsed());
+                    acked = true;
+                }
+            }
+        }
+    };
+    if rtt.get().is_none() {
+        // Measured for the unannounced-checksum wait, later; the data need not wait.
+        tokio::spawn(async move {
+            if ack.await.is_ok() {
+                let _ = rtt.set(sent.elapsed());
+            }
+        });
+    }
+    nominated
 }
 
 /// The data over the nominated socket. With no checksum announced, most senders send
@@ -592,7 +636,9 @@ async fn expected_checksum(
     }
     let wait = match file.hash_used {
         Some(_) => js.timeout,
-        None => js.timeout.min(unannounced_checksum_grace(js.peer_rtt)),
+        None => js
+            .timeout
+            .min(unannounced_checksum_grace(js.peer_rtt.get().copied())),
     };
     let until = tokio::time::Instant::now() + wait;
     loop {

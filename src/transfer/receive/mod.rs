@@ -222,7 +222,9 @@ impl<'a> Desk<'a> {
             .filter(|i| i.subscription != Subscription::None)
             .map(|i| i.jid)
             .collect();
-        session.send(roster::receiving_presence()).await?;
+        session
+            .send(roster::receiving_presence().child(session.caps()))
+            .await?;
         let policy = Policy {
             accept_any: options.accept_any,
             allowed: options.allowed.clone(),
