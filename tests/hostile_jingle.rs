@@ -973,3 +973,75 @@ fn an_unannounced_checksum_is_checked_against_the_file_afterwards() {
     assert_eq!(reason, Some(Reason::MediaError));
     assert!(list_dir(&bad).is_empty(), "{:?}", list_dir(&bad));
 }
+
+/// A sender that refuses our session-accept (as for a session it no longer knows) and
+/// says nothing more: the receiver reports its candidates without waiting for the
+/// accept's acknowledgement, but the refusal still ends the transfer at once, not after
+/// `--timeout` (30 s here), and no file is left.
+#[test]
+fn a_refused_session_accept_ends_the_transfer_at_once() {
+    let s = server();
+    let (alice, bob) = (s.account("hjrefuse-a"), s.account("hjrefuse-b"));
+    let dir = scratch_dir("jingle-refused-accept");
+    let mut recv = s.xft(&bob);
+    recv.args([
+        "recv",
+        "--accept-any",
+        "--json",
+        "--count",
+        "1",
+        "--timeout",
+        "30",
+    ])
+    .arg("--dir")
+    .arg(&dir);
+    let receiver = Receiver::spawn(recv);
+    let to = receiver.jid.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let started = std::time::Instant::now();
+    runtime.block_on(async {
+        let (peer, _incoming) = peer_login(s, &alice).await;
+        let sid = stanza::new_id();
+        let offer = FileDesc {
+            name: "refused.bin".into(),
+            size: 1000,
+            hash_used: Some("sha-256".into()),
+            ..FileDesc::default()
+        };
+        let ns = "urn:xmpp:jingle:transports:s5b:1";
+        let transport = xft::xml::Element::new("transport", ns)
+            .attr("sid", stanza::new_id())
+            .attr("mode", "tcp");
+        let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
+        initiate.initiator = Some(peer.jid().to_string());
+        initiate.contents.push(Content {
+            creator: "initiator".into(),
+            name: "f".into(),
+            senders: Some("initiator".into()),
+            description: Some(offer.to_description()),
+            transport: Some(transport),
+        });
+        let mut route = session_route(&peer, &to, &sid);
+        peer.iq(stanza::iq(IqType::Set, Some(&to), initiate.to_element()))
+            .await
+            .expect("the offer is acknowledged");
+        let accept = tokio::time::timeout(LONG, route.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let unknown = xft::stanza::StanzaError::new(
+            xft::stanza::ErrorType::Cancel,
+            xft::stanza::Condition::ItemNotFound,
+        );
+        peer.reply_error(&accept, &unknown).await.unwrap();
+        let done = receiver.finish(LONG);
+        assert_ne!(done.code, Some(0), "{}", done.stderr);
+        peer.close().await;
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the refusal ended it, not the 30 s timeout: {:?}",
+        started.elapsed()
+    );
+    assert!(!dir.join("refused.bin").exists());
+}
