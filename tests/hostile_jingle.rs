@@ -68,15 +68,7 @@ async fn scripted_send_ranged(
         ranged,
         ..FileDesc::default()
     };
-    let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
-    initiate.initiator = Some(peer.jid().to_string());
-    initiate.contents.push(Content {
-        creator: "initiator".into(),
-        name: "f".into(),
-        senders: Some("initiator".into()),
-        description: Some(offer.to_description()),
-        transport: Some(ibb.to_element()),
-    });
+    let initiate = file_initiate(&sid, &peer, &offer, ibb.to_element());
     let (mut route, accept) = offer_and_accept(&peer, to, &initiate).await;
     let offset = accept
         .get_child("jingle", JINGLE_NS)
@@ -111,6 +103,25 @@ async fn scripted_send_ranged(
     let reason = terminate_reason(&peer, &mut route).await;
     peer.close().await;
     reason
+}
+
+/// A session-initiate from `peer` offering `offer` as content "f" over `transport`.
+fn file_initiate(
+    sid: &str,
+    peer: &xft::session::Session,
+    offer: &FileDesc,
+    transport: xft::xml::Element,
+) -> Jingle {
+    let mut initiate = Jingle::new(Action::SessionInitiate, sid);
+    initiate.initiator = Some(peer.jid().to_string());
+    initiate.contents.push(Content {
+        creator: "initiator".into(),
+        name: "f".into(),
+        senders: Some("initiator".into()),
+        description: Some(offer.to_description()),
+        transport: Some(transport),
+    });
+    initiate
 }
 
 /// Sends `initiate` to `to` and returns the route of the session's requests from `to`
@@ -503,15 +514,7 @@ fn an_unreachable_s5b_candidate_falls_back_to_ibb_by_transport_replace() {
             hash_used: Some("sha-256".into()),
             ..FileDesc::default()
         };
-        let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
-        initiate.initiator = Some(peer.jid().to_string());
-        initiate.contents.push(Content {
-            creator: "initiator".into(),
-            name: "f".into(),
-            senders: Some("initiator".into()),
-            description: Some(offer.to_description()),
-            transport: Some(s5b),
-        });
+        let initiate = file_initiate(&sid, &peer, &offer, s5b);
         let (sid_match, from) = (sid.clone(), target.clone());
         let mut route = peer.route(move |el| {
             el.get_attr("from") == Some(from.as_str())
@@ -1012,15 +1015,7 @@ fn a_refused_session_accept_ends_the_transfer_at_once() {
         let transport = xft::xml::Element::new("transport", ns)
             .attr("sid", stanza::new_id())
             .attr("mode", "tcp");
-        let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
-        initiate.initiator = Some(peer.jid().to_string());
-        initiate.contents.push(Content {
-            creator: "initiator".into(),
-            name: "f".into(),
-            senders: Some("initiator".into()),
-            description: Some(offer.to_description()),
-            transport: Some(transport),
-        });
+        let initiate = file_initiate(&sid, &peer, &offer, transport);
         let mut route = session_route(&peer, &to, &sid);
         peer.iq(stanza::iq(IqType::Set, Some(&to), initiate.to_element()))
             .await
