@@ -321,3 +321,50 @@ fn special_files_are_sent_as_read_or_refused() {
     assert_exit(&out, 12);
     assert!(stderr(&out).contains("/proc/self/mem"), "{}", stderr(&out));
 }
+
+/// To a full JID xft offers Jingle while it asks the resource what it speaks. A peer
+/// that refuses the Jingle offer (an SI-only client answering what it does not know)
+/// then gets the file by SI, as its features say: here it refuses that too, with
+/// no-valid-streams, so the exit is 7 and both offers were seen.
+#[test]
+fn a_peer_refusing_jingle_is_offered_si() {
+    let s = server();
+    let (alice, bob) = (s.account("nojingle-a"), s.account("nojingle-b"));
+    let file = scratch_dir("nojingle-src").join("x.bin");
+    std::fs::write(&file, b"x").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (peer, mut incoming) = peer_login(s, &bob).await;
+        let mut send = s.xft(&alice);
+        send.arg("send").arg(&file).arg(peer.jid().to_string());
+        let child = tokio::process::Command::from(send).output();
+        let refuse = async {
+            let mut jingle_refused = false;
+            loop {
+                let el = incoming.next().await.expect("session");
+                let (condition, app) = if el.get_child("jingle", xft::ns::JINGLE_NS).is_some() {
+                    jingle_refused = true;
+                    (xft::stanza::Condition::FeatureNotImplemented, None)
+                } else if stanza::is_iq_request(&el, IqType::Set, "si", xft::ns::SI_NS) {
+                    (xft::stanza::Condition::BadRequest, Some("no-valid-streams"))
+                } else {
+                    continue;
+                };
+                let mut error =
+                    xft::stanza::StanzaError::new(xft::stanza::ErrorType::Cancel, condition);
+                if let Some(app) = app {
+                    error = error.with_app_condition(app, xft::ns::SI_NS);
+                }
+                peer.reply_error(&el, &error).await.unwrap();
+                if app.is_some() {
+                    return jingle_refused;
+                }
+            }
+        };
+        let (out, jingle_refused) = tokio::join!(child, refuse);
+        let out = out.unwrap();
+        assert!(jingle_refused, "Jingle was offered first");
+        assert_exit(&out, 7);
+        peer.close().await;
+    });
+}

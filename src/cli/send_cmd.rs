@@ -3,6 +3,8 @@
 //! once, so one that never answers delays nobody), a line per recipient when there are
 //! several, and the exit code of the first recipient that failed.
 
+mod beside_disco;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,11 +17,11 @@ use crate::bytestream::s5b::candidates::Pinned;
 use crate::bytestream::s5b::offer::{ProxyChoice, S5bOptions};
 use crate::disco;
 use crate::error::Error;
-use crate::jid::Jid;
+use crate::jid::{FullJid, Jid};
 use crate::session::Session;
 use crate::si::StreamMethod;
 use crate::text::printable;
-use crate::transfer::policy::{self, Protocol, Wanted};
+use crate::transfer::policy::{self, Features, Protocol, Wanted};
 use crate::transfer::progress::Progresses;
 use crate::transfer::recipient::{self, Presences};
 use crate::transfer::send::{self, SendOptions};
@@ -220,16 +222,42 @@ async fn send_to(shared: &Shared<'_>, to_jid: &Jid) -> Result<(), Error> {
             .await;
     }
     let wanted = wanted(args.protocol);
+    if let Some(full) = to_jid.to_full().filter(|_| wanted != Wanted::Si) {
+        return beside_disco::offer_beside_disco(shared, to_jid, &full, wanted).await;
+    }
     let wait = Duration::from_secs(args.presence_wait);
     let (to, features) =
         match recipient::resolve(session, &shared.presences, to_jid, (wanted, wait)).await {
             Ok(found) => found,
-            Err(e) if args.method == MethodChoice::Auto && policy::upload_may_reach(&e) => {
-                return super::upload_cmd::fall_back(shared.global, session, sources, to_jid, e)
-                    .await;
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return upload_or_fail(shared, sources, to_jid, e).await,
         };
+    send_files(shared, to_jid, &to, (wanted, features), sources).await
+}
+
+/// When peer-to-peer failed in a way an upload gets around (and the method allows
+/// one), the files from `sources` on go by upload; else the error.
+async fn upload_or_fail(
+    shared: &Shared<'_>,
+    sources: &[crate::transfer::source::Source],
+    to_jid: &Jid,
+    e: crate::transfer::TransferError,
+) -> Result<(), Error> {
+    if shared.args.method == MethodChoice::Auto && policy::upload_may_reach(&e) {
+        return super::upload_cmd::fall_back(shared.global, &shared.session, sources, to_jid, e)
+            .await;
+    }
+    Err(e.into())
+}
+
+/// Every file to the resource `to`, by the protocol `policy` picks for its features.
+async fn send_files(
+    shared: &Shared<'_>,
+    to_jid: &Jid,
+    to: &FullJid,
+    (wanted, features): (Wanted, Option<Features>),
+    sources: &[crate::transfer::source::Source],
+) -> Result<(), Error> {
+    let session = &shared.session;
     let (protocol, why) = policy::protocol(wanted, features);
     let named = match protocol {
         Protocol::Jingle => "Jingle (XEP-0234)",
@@ -253,23 +281,13 @@ async fn send_to(shared: &Shared<'_>, to_jid: &Jid) -> Result<(), Error> {
         let progress = shared.progresses.file();
         let sent = match protocol {
             Protocol::Jingle => {
-                send::jingle::send_file(session, &to, source, &options, progress).await
+                send::jingle::send_file(session, to, source, &options, progress).await
             }
-            Protocol::Si => send::si::send_file(session, &to, source, &options, progress).await,
+            Protocol::Si => send::si::send_file(session, to, source, &options, progress).await,
         };
         match sent {
             Ok(report) => print_report(shared.global, &report, "Sent")?,
-            Err(e) if args.method == MethodChoice::Auto && policy::upload_may_reach(&e) => {
-                return super::upload_cmd::fall_back(
-                    shared.global,
-                    session,
-                    &sources[i..],
-                    to_jid,
-                    e,
-                )
-                .await;
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return upload_or_fail(shared, &sources[i..], to_jid, e).await,
         }
     }
     Ok(())
@@ -314,5 +332,6 @@ fn send_options(global: &GlobalArgs, args: &SendArgs) -> SendOptions {
         },
         verify: !args.no_hash,
         hex_checksum: false,
+        later: None,
     }
 }

@@ -292,7 +292,10 @@ async fn resource_features(session: &Session, online: &Online) -> Option<Feature
 /// offer's timeout, not a second wait, issue 19, item 5); an error from the server
 /// means the resource is not there. A client that answers with another error simply
 /// does not do disco: its features are unknown.
-async fn features_of(session: &Session, full: &FullJid) -> Result<Option<Features>, TransferError> {
+pub(crate) async fn features_of(
+    session: &Session,
+    full: &FullJid,
+) -> Result<Option<Features>, TransferError> {
     use crate::session::IqError;
     match disco::info(session, full.as_jid()).await {
         Ok(info) => Ok(Some(Features::of(&info))),

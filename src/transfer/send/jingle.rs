@@ -60,7 +60,7 @@ pub(crate) async fn send_file(
         s5b.as_ref()
             .map_or_else(|| ibb.to_element(), OurCandidates::element),
     );
-    let accept = offer(&mut js, &content).await?;
+    let accept = offer_unless_withdrawn(&mut js, &content, options).await?;
     let offset = match accepted_offset(&accept, source.size) {
         Ok(offset) => offset,
         Err(why) => {
@@ -82,7 +82,7 @@ pub(crate) async fn send_file(
     let (method, digest) = send_data(&mut js, path, out, (&ibb, options), progress).await?;
     // A receiver that ended the session already will not read a checksum.
     let mut checksum = match (&digest, js.kept_end()) {
-        (Some(digest), None) => send_checksum(&js, digest, options.hex_checksum).await,
+        (Some(digest), None) => send_checksum(&js, digest, options.hex_checksum().await).await,
         _ => None,
     };
     let ended_by_receiver = wait_for_end(&mut js).await?;
@@ -132,6 +132,36 @@ fn offer_content(
         description: Some(file.to_description()),
         transport: Some(transport),
     }
+}
+
+/// [`offer`], withdrawn (XEP-0166 §6.7, reason `cancel`) when the disco#info answer
+/// that comes beside it says the peer does not speak Jingle (`SendOptions::later`):
+/// a peer that ignores what it does not know must not hold us until `--timeout`.
+async fn offer_unless_withdrawn(
+    js: &mut JingleSession,
+    content: &Content,
+    options: &SendOptions,
+) -> Result<Jingle, TransferError> {
+    let answered = {
+        let offered = offer(js, content);
+        tokio::pin!(offered);
+        tokio::select! {
+            answer = &mut offered => Some(answer),
+            () = options.withdrawn() => None,
+        }
+    };
+    if let Some(answer) = answered {
+        return answer;
+    }
+    js.terminate(
+        Reason::Cancel,
+        Some("the recipient does not speak Jingle file transfer"),
+    )
+    .await;
+    Err(TransferError::NoFileTransfer {
+        jid: js.peer.to_string(),
+        protocol: "Jingle file transfer (XEP-0234)",
+    })
 }
 
 /// §6.2-§6.4: session-initiate (after directed presence, so the receiver hears at once

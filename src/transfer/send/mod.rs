@@ -32,4 +32,50 @@ pub(crate) struct SendOptions {
     /// digest, not of the digest (libervia 0.9 cannot parse the standard form,
     /// does not answer the session-info, and ends the session unverified 5 s later).
     pub hex_checksum: bool,
+    /// What the recipient's disco#info answer said, when it is asked beside the offer
+    /// rather than before it (`None` in the channel until it came).
+    pub later: Option<tokio::sync::watch::Receiver<Option<Later>>>,
+}
+
+/// What a disco#info answer that comes beside a Jingle offer decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Later {
+    /// The peer is libervia: the checksum goes in its form.
+    pub libervia: bool,
+    /// The peer does not say it speaks Jingle: an offer not yet accepted is withdrawn
+    /// (the caller chooses again, as it would have before offering).
+    pub withdraw: bool,
+}
+
+impl SendOptions {
+    /// Whether the Jingle checksum goes in libervia's form: known before the offer, or
+    /// from the answer that comes beside it (waited for within `--timeout`; it has
+    /// nearly always come by the end of the data).
+    pub(crate) async fn hex_checksum(&self) -> bool {
+        if self.hex_checksum {
+            return true;
+        }
+        let libervia = matches!(self.later_answer().await, Some(later) if later.libervia);
+        if libervia {
+            tracing::debug!("the peer is Libervia: the checksum goes as base64 of the hex digest");
+        }
+        libervia
+    }
+
+    /// Resolves when the answer beside the offer says to withdraw it; never otherwise.
+    pub(crate) async fn withdrawn(&self) {
+        if !matches!(self.later_answer().await, Some(later) if later.withdraw) {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// The answer beside the offer, waited for within `--timeout`.
+    async fn later_answer(&self) -> Option<Later> {
+        let mut later = self.later.clone()?;
+        let told = tokio::time::timeout(self.timeout, later.wait_for(Option::is_some)).await;
+        match told {
+            Ok(Ok(said)) => *said,
+            _ => None,
+        }
+    }
 }
