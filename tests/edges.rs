@@ -200,12 +200,19 @@ fn recv_answers_no_valid_streams_and_keeps_waiting() {
     );
 }
 
-/// The sender's side of the same: exit 7, peer lacks support.
-#[test]
-fn send_exits_7_on_no_valid_streams() {
+/// `xft send` of one byte to a scripted peer's full JID (an SI client), which answers
+/// with an error each request `refusal` gives one for (ignoring the rest) until an SI
+/// offer is refused. Returns xft's output and the requests refused.
+fn send_to_refusing_peer(
+    tag: &str,
+    refusal: impl Fn(&Element) -> Option<xft::stanza::StanzaError>,
+) -> (std::process::Output, Vec<Element>) {
     let s = server();
-    let (alice, bob) = (s.account("alice"), s.account("bob"));
-    let file = scratch_dir("nvs-src").join("x.bin");
+    let (alice, bob) = (
+        s.account(&format!("{tag}-a")),
+        s.account(&format!("{tag}-b")),
+    );
+    let file = scratch_dir(&format!("{tag}-src")).join("x.bin");
     std::fs::write(&file, b"x").unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -214,29 +221,41 @@ fn send_exits_7_on_no_valid_streams() {
         send.arg("send").arg(&file).arg(peer.jid().to_string());
         let child = tokio::process::Command::from(send).output();
         let refuse = async {
+            let mut refused = Vec::new();
             loop {
                 let el = incoming.next().await.expect("session");
+                let Some(error) = refusal(&el) else { continue };
+                peer.reply_error(&el, &error).await.unwrap();
+                refused.push(el.clone());
                 if stanza::is_iq_request(&el, IqType::Set, "si", xft::ns::SI_NS) {
-                    let error = xft::stanza::StanzaError::new(
-                        xft::stanza::ErrorType::Cancel,
-                        xft::stanza::Condition::BadRequest,
-                    )
-                    .with_app_condition("no-valid-streams", xft::ns::SI_NS);
-                    peer.reply_error(&el, &error).await.unwrap();
-                    return;
+                    return refused;
                 }
             }
         };
-        let (out, ()) = tokio::join!(child, refuse);
-        let out = out.unwrap();
-        assert_exit(&out, 7);
-        assert!(
-            stderr(&out).contains("supports none of the offered stream methods (s5b, ibb)"),
-            "{}",
-            stderr(&out)
-        );
+        let (out, refused) = tokio::join!(child, refuse);
         peer.close().await;
-    });
+        (out.unwrap(), refused)
+    })
+}
+
+/// SI's refusal of every stream method offered (XEP-0095 §3.2).
+fn no_valid_streams(el: &Element) -> Option<xft::stanza::StanzaError> {
+    stanza::is_iq_request(el, IqType::Set, "si", xft::ns::SI_NS).then(|| {
+        xft::stanza::StanzaError::new(xft::stanza::ErrorType::Cancel, Condition::BadRequest)
+            .with_app_condition("no-valid-streams", xft::ns::SI_NS)
+    })
+}
+
+/// The sender's side of the same: exit 7, peer lacks support.
+#[test]
+fn send_exits_7_on_no_valid_streams() {
+    let (out, _) = send_to_refusing_peer("nvs", no_valid_streams);
+    assert_exit(&out, 7);
+    assert!(
+        stderr(&out).contains("supports none of the offered stream methods (s5b, ibb)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -328,43 +347,21 @@ fn special_files_are_sent_as_read_or_refused() {
 /// no-valid-streams, so the exit is 7 and both offers were seen.
 #[test]
 fn a_peer_refusing_jingle_is_offered_si() {
-    let s = server();
-    let (alice, bob) = (s.account("nojingle-a"), s.account("nojingle-b"));
-    let file = scratch_dir("nojingle-src").join("x.bin");
-    std::fs::write(&file, b"x").unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let (peer, mut incoming) = peer_login(s, &bob).await;
-        let mut send = s.xft(&alice);
-        send.arg("send").arg(&file).arg(peer.jid().to_string());
-        let child = tokio::process::Command::from(send).output();
-        let refuse = async {
-            let mut jingle_refused = false;
-            loop {
-                let el = incoming.next().await.expect("session");
-                let (condition, app) = if el.get_child("jingle", xft::ns::JINGLE_NS).is_some() {
-                    jingle_refused = true;
-                    (xft::stanza::Condition::FeatureNotImplemented, None)
-                } else if stanza::is_iq_request(&el, IqType::Set, "si", xft::ns::SI_NS) {
-                    (xft::stanza::Condition::BadRequest, Some("no-valid-streams"))
-                } else {
-                    continue;
-                };
-                let mut error =
-                    xft::stanza::StanzaError::new(xft::stanza::ErrorType::Cancel, condition);
-                if let Some(app) = app {
-                    error = error.with_app_condition(app, xft::ns::SI_NS);
-                }
-                peer.reply_error(&el, &error).await.unwrap();
-                if app.is_some() {
-                    return jingle_refused;
-                }
-            }
-        };
-        let (out, jingle_refused) = tokio::join!(child, refuse);
-        let out = out.unwrap();
-        assert!(jingle_refused, "Jingle was offered first");
-        assert_exit(&out, 7);
-        peer.close().await;
+    let (out, refused) = send_to_refusing_peer("nojingle", |el| {
+        let jingle = el.get_child("jingle", xft::ns::JINGLE_NS).is_some();
+        let not_implemented = xft::stanza::StanzaError::new(
+            xft::stanza::ErrorType::Cancel,
+            Condition::FeatureNotImplemented,
+        );
+        if jingle {
+            Some(not_implemented)
+        } else {
+            no_valid_streams(el)
+        }
     });
+    assert_exit(&out, 7);
+    let first = refused
+        .first()
+        .and_then(|el| el.get_child("jingle", xft::ns::JINGLE_NS));
+    assert!(first.is_some(), "Jingle was offered first: {refused:?}");
 }
