@@ -785,15 +785,7 @@ fn a_proxy_never_activated_ends_the_session_with_failed_transport() {
             hash_used: Some("sha-256".into()),
             ..FileDesc::default()
         };
-        let mut initiate = Jingle::new(Action::SessionInitiate, &sid);
-        initiate.initiator = Some(peer.jid().to_string());
-        initiate.contents.push(Content {
-            creator: "initiator".into(),
-            name: "f".into(),
-            senders: Some("initiator".into()),
-            description: Some(offer.to_description()),
-            transport: Some(proxy),
-        });
+        let initiate = file_initiate(&sid, &peer, &offer, proxy);
         let (sid_match, from) = (sid.clone(), target.clone());
         let mut route = peer.route(move |el| {
             el.get_attr("from") == Some(from.as_str())
