@@ -643,16 +643,8 @@ fn verified_table(work: &Path) {
     let _ = std::fs::remove_file(file);
 }
 
-/// Phases of `xft -v send` of 1 KiB, from its debug log (uptime stamps), and wall time
-/// against `xft vcard get` (a bare login and one query) in the same run.
-fn latency_table(work: &Path) {
-    let server = support::server();
-    let (alice, bob) = (server.account("alice"), server.account("bob"));
-    let file = work.join("one-kib.bin");
-    std::fs::write(&file, support::pattern(1024, 1)).expect("write");
-    let inbox = work.join("latency-in");
-    std::fs::create_dir_all(&inbox).expect("inbox");
-    let mut recv = server.xft(&bob);
+/// `xft recv` taking every file into `inbox` (overwriting) until killed, quietly.
+fn inbox_receiver(mut recv: std::process::Command, inbox: &Path) -> Receiver {
     recv.args([
         "recv",
         "--accept-any",
@@ -662,8 +654,20 @@ fn latency_table(work: &Path) {
         "--overwrite",
         "--dir",
     ])
-    .arg(&inbox);
-    let receiver = Receiver::spawn(recv);
+    .arg(inbox);
+    Receiver::spawn(recv)
+}
+
+/// Phases of `xft -v send` of 1 KiB, from its debug log (uptime stamps), and wall time
+/// against `xft vcard get` (a bare login and one query) in the same run.
+fn latency_table(work: &Path) {
+    let server = support::server();
+    let (alice, bob) = (server.account("alice"), server.account("bob"));
+    let file = work.join("one-kib.bin");
+    std::fs::write(&file, support::pattern(1024, 1)).expect("write");
+    let inbox = work.join("latency-in");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    let receiver = inbox_receiver(server.xft(&bob), &inbox);
     // XFT_BENCH_BASELINE_BIN: another build of xft (say, the last release) measured
     // in the same run, alternating with this one.
     let baseline_bin = std::env::var_os("XFT_BENCH_BASELINE_BIN").map(PathBuf::from);

@@ -131,6 +131,17 @@ async fn offer_and_accept(
     to: &str,
     initiate: &Jingle,
 ) -> (xft::session::Route, xft::xml::Element) {
+    let (route, accept) = offer_until_accept(peer, to, initiate).await;
+    peer.reply_result(&accept).await.unwrap();
+    (route, accept)
+}
+
+/// [`offer_and_accept`], the session-accept left unanswered.
+async fn offer_until_accept(
+    peer: &xft::session::Session,
+    to: &str,
+    initiate: &Jingle,
+) -> (xft::session::Route, xft::xml::Element) {
     let mut route = session_route(peer, to, &initiate.sid);
     peer.iq(stanza::iq(IqType::Set, Some(to), initiate.to_element()))
         .await
@@ -139,7 +150,6 @@ async fn offer_and_accept(
         .await
         .unwrap()
         .unwrap();
-    peer.reply_result(&accept).await.unwrap();
     (route, accept)
 }
 
@@ -1008,14 +1018,7 @@ fn a_refused_session_accept_ends_the_transfer_at_once() {
             .attr("sid", stanza::new_id())
             .attr("mode", "tcp");
         let initiate = file_initiate(&sid, &peer, &offer, transport);
-        let mut route = session_route(&peer, &to, &sid);
-        peer.iq(stanza::iq(IqType::Set, Some(&to), initiate.to_element()))
-            .await
-            .expect("the offer is acknowledged");
-        let accept = tokio::time::timeout(LONG, route.next())
-            .await
-            .unwrap()
-            .unwrap();
+        let (_route, accept) = offer_until_accept(&peer, &to, &initiate).await;
         let unknown = xft::stanza::StanzaError::new(
             xft::stanza::ErrorType::Cancel,
             xft::stanza::Condition::ItemNotFound,

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::support::{self, Account, Prosody, Receiver};
+use super::support::{self, Account, Prosody};
 
 /// A TCP relay on 127.0.0.1 to `target`, holding every chunk `one_way` in each
 /// direction without limiting throughput (each direction is a reader and a writer
@@ -176,18 +176,7 @@ pub(crate) fn round_trips_table(work: &Path) {
     let mut rows: Vec<(String, f64, f64)> = Vec::new();
     let at = |delay: Duration, rows: &mut Vec<(String, f64, f64)>, first: bool| {
         let bob_relay = Relay::start(server.c2s_port, delay);
-        let mut recv = xft_via(server, &bob, bob_relay.port);
-        recv.args([
-            "recv",
-            "--accept-any",
-            "--count",
-            "0",
-            "-q",
-            "--overwrite",
-            "--dir",
-        ])
-        .arg(&inbox);
-        let receiver = Receiver::spawn(recv);
+        let receiver = super::inbox_receiver(xft_via(server, &bob, bob_relay.port), &inbox);
         let links = Links {
             alice: Relay::start(server.c2s_port, delay).port,
             alice_tls: Relay::start(server.tls_port, delay).port,

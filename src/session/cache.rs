@@ -117,20 +117,24 @@ pub(crate) fn forget(domain: &str) {
     }
 }
 
+/// A remembered JID worth trying: not empty, not huge, no control characters (it is
+/// only ever used as an XMPP address, which the server checks).
+fn plausible_jid(jid: &str) -> bool {
+    !jid.is_empty() && jid.len() <= MAX_JID && !jid.chars().any(char::is_control)
+}
+
 /// The upload service `domain` had, and its limit, if remembered and well formed.
 pub(crate) fn upload_service(domain: &str) -> Option<(String, Option<u64>)> {
     let (jid, limit) = entry(domain)?.upload?;
-    let plausible = !jid.is_empty() && jid.len() <= MAX_JID && !jid.chars().any(char::is_control);
-    plausible.then_some((jid, limit))
+    plausible_jid(&jid).then_some((jid, limit))
 }
 
 /// The JIDs of the SOCKS5 proxies `domain` had, if remembered and well formed.
 pub(crate) fn proxies(domain: &str) -> Option<Vec<String>> {
     let proxies = entry(domain)?.proxies;
-    let plausible = |jid: &String| {
-        !jid.is_empty() && jid.len() <= MAX_JID && !jid.chars().any(char::is_control)
-    };
-    let fine = !proxies.is_empty() && proxies.len() <= MAX_PROXIES && proxies.iter().all(plausible);
+    let fine = !proxies.is_empty()
+        && proxies.len() <= MAX_PROXIES
+        && proxies.iter().all(|jid| plausible_jid(jid));
     fine.then_some(proxies)
 }
 

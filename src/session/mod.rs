@@ -389,11 +389,11 @@ impl Session {
 
     /// Queues a stanza for sending.
     pub async fn send(&self, el: Element) -> Result<(), SessionError> {
-        self.shared
-            .out
-            .send(Outgoing::stanza(&el))
-            .await
-            .map_err(|_| self.lost())
+        self.queue(Outgoing::stanza(&el)).await
+    }
+
+    async fn queue(&self, out: Outgoing) -> Result<(), SessionError> {
+        self.shared.out.send(out).await.map_err(|_| self.lost())
     }
 
     /// Sends an iq request and returns a handle to await its answer (for pipelining).
@@ -460,11 +460,8 @@ impl Session {
     /// processed it (see [`delivery`]), which saves a round trip at the end.
     pub async fn reply_courtesy(&self, request: &Element) -> Result<(), SessionError> {
         let text = xml::stanza_to_string(&stanza::iq_result(request), CLIENT_NS);
-        self.shared
-            .out
-            .send(Outgoing::Stanza(text, delivery::Kind::Ignorable))
+        self.queue(Outgoing::Stanza(text, delivery::Kind::Ignorable))
             .await
-            .map_err(|_| self.lost())
     }
 
     /// Answers a request with an error.

@@ -196,11 +196,5 @@ fn spawn_watchdog(server: &Ejabberd) {
          epmd -names 2>/dev/null | grep -q '^name ' || epmd -kill >/dev/null 2>&1; rm -rf '{d}'",
         me = std::process::id(),
     );
-    let _ = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
+    super::run_detached(&script);
 }

@@ -610,6 +610,12 @@ fn spawn_watchdog(prosody_pid: u32, dir: &Path, netns: Option<&str>) {
         p = prosody_pid,
         d = dir.display()
     );
+    run_detached(&script);
+}
+
+/// Runs a shell `script` in the background, outliving nothing but itself: the
+/// watchdogs that stop a test server once the test process is gone.
+pub fn run_detached(script: &str) {
     let _ = Command::new("sh")
         .arg("-c")
         .arg(script)
